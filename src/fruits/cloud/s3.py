@@ -1,0 +1,202 @@
+"""The project bucket: created private and encrypted in the deployment region, filled incrementally."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import mimetypes
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from fruits.cloud.aws import CloudError
+from fruits.cloud.config import Settings
+
+BLOCK_ALL_PUBLIC_ACCESS = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code"))
+
+
+def bucket_region(s3: Any, bucket: str) -> str | None:
+    """Region of the bucket, or None when no bucket has that name.
+
+    HeadBucket answers for buckets in any region (boto3 follows the redirect), which is what lets us refuse
+    a bucket that would put the data outside the cluster's region.
+    """
+    try:
+        response = s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if _error_code(exc) in ("404", "NoSuchBucket"):
+            return None
+        if _error_code(exc) in ("403", "AccessDenied"):
+            raise CloudError(
+                f"Bucket {bucket} exists but is not yours (or you may not list it): "
+                "choose another name with --bucket or FRUITS_BUCKET."
+            ) from exc
+        raise
+    return response.get("BucketRegion") or response["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"]
+
+
+def _refuse_other_region(settings: Settings, region: str) -> None:
+    if region != settings.region:
+        raise CloudError(
+            f"Bucket {settings.bucket} is in {region}, not {settings.region}: bucket, cluster and logs must "
+            "share one region (GDPR, transfer cost), so choose another bucket name or pass a matching --region."
+        )
+
+
+def require_bucket(s3: Any, settings: Settings) -> None:
+    """Fail early, with the fix, when the bucket is missing or in another region."""
+    region = bucket_region(s3, settings.bucket)
+    if region is None:
+        raise CloudError(f"Bucket {settings.bucket} does not exist: run `fruits-cloud bucket` first.")
+    _refuse_other_region(settings, region)
+
+
+def ensure_bucket(s3: Any, settings: Settings) -> bool:
+    """Create the bucket if needed, then (re)apply the public-access block and default encryption.
+
+    Re-applying on every call makes the command idempotent and repairs a bucket whose settings drifted.
+    Returns whether the bucket was created.
+    """
+    region = bucket_region(s3, settings.bucket)
+    if region is None:
+        location = {} if settings.region == "us-east-1" else {
+            "CreateBucketConfiguration": {"LocationConstraint": settings.region}
+        }
+        s3.create_bucket(Bucket=settings.bucket, **location)
+    else:
+        _refuse_other_region(settings, region)
+    s3.put_public_access_block(Bucket=settings.bucket, PublicAccessBlockConfiguration=BLOCK_ALL_PUBLIC_ACCESS)
+    s3.put_bucket_encryption(
+        Bucket=settings.bucket, ServerSideEncryptionConfiguration=encryption_rules(settings)
+    )
+    return region is None
+
+
+def encryption_rules(settings: Settings) -> dict[str, Any]:
+    """Default encryption from the spec: SSE-S3 (AES256) or SSE-KMS with an S3 bucket key (fewer KMS calls)."""
+    encryption = settings.spec["encryption"]
+    default: dict[str, str] = {"SSEAlgorithm": encryption["algorithm"]}
+    if default["SSEAlgorithm"] == "aws:kms" and encryption.get("kms_key_id"):
+        default["KMSMasterKeyID"] = encryption["kms_key_id"]
+    return {
+        "Rules": [
+            {
+                "ApplyServerSideEncryptionByDefault": default,
+                "BucketKeyEnabled": default["SSEAlgorithm"] == "aws:kms",
+            }
+        ]
+    }
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    uploaded: int
+    skipped: int
+
+
+def local_files(root: Path, key_prefix: str) -> list[tuple[Path, str]]:
+    """Every non-hidden file under ``root`` with its key: the relative path, folder names (spaces too) kept."""
+    files = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            files.append((path, f"{key_prefix}/{relative.as_posix()}"))
+    return files
+
+
+def _remote_objects(s3: Any, bucket: str, prefix: str) -> dict[str, tuple[int, str]]:
+    """Size and ETag of every object under ``prefix``: one listing call per 1,000 keys instead of a HEAD each."""
+    objects = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            objects[item["Key"]] = (item["Size"], item["ETag"].strip('"'))
+    return objects
+
+
+def _upload_if_changed(s3: Any, bucket: str, path: Path, key: str, remote: dict[str, tuple[int, str]]) -> bool:
+    """Upload unless the object has the same size and MD5; returns whether it uploaded.
+
+    The ETag of a single-part SSE-S3 upload is the MD5; under SSE-KMS it is not, so the MD5 is also kept
+    in the object's metadata and checked when the ETag differs.
+    """
+    body = path.read_bytes()
+    digest = hashlib.md5(body, usedforsecurity=False)
+    if key in remote and remote[key][0] == len(body):
+        if remote[key][1] == digest.hexdigest():
+            return False
+        if s3.head_object(Bucket=bucket, Key=key)["Metadata"].get("md5") == digest.hexdigest():
+            return False
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ContentMD5=base64.b64encode(digest.digest()).decode(),  # S3 rejects a corrupted transfer
+        ContentType=mimetypes.guess_type(key)[0] or "application/octet-stream",
+        Metadata={"md5": digest.hexdigest()},
+    )
+    return True
+
+
+def sync(s3: Any, bucket: str, files: Sequence[tuple[Path, str]], workers: int = 16) -> SyncResult:
+    """Upload new or changed files in parallel (a few thousand small images), with a progress bar on stderr."""
+    if not files:
+        return SyncResult(uploaded=0, skipped=0)
+    remote = _remote_objects(s3, bucket, os.path.commonprefix([key for _, key in files]))
+    uploaded = 0
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as progress, ThreadPoolExecutor(workers) as pool:
+        task = progress.add_task(f"s3://{bucket}", total=len(files))
+        futures = [pool.submit(_upload_if_changed, s3, bucket, path, key, remote) for path, key in files]
+        for future in as_completed(futures):
+            uploaded += future.result()
+            progress.advance(task)
+    return SyncResult(uploaded=uploaded, skipped=len(files) - uploaded)
+
+
+def object_exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _error_code(exc) in ("404", "NoSuchKey"):
+            return False
+        raise
+    return True
+
+
+def newest_key(s3: Any, bucket: str, prefix: str, suffix: str) -> str | None:
+    """The most recently written key under ``prefix`` ending in ``suffix`` (the last packaged wheel)."""
+    candidates = [
+        item
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for item in page.get("Contents", [])
+        if item["Key"].endswith(suffix)
+    ]
+    return max(candidates, key=lambda item: item["LastModified"])["Key"] if candidates else None
+
+
+def read_gzip_text(s3: Any, bucket: str, key: str) -> str | None:
+    """Text of a gzip object (EMR step logs), or None if it is not there yet."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        if _error_code(exc) == "NoSuchKey":
+            return None
+        raise
+    return gzip.decompress(body).decode("utf-8", errors="replace")

@@ -1,0 +1,83 @@
+"""A folder of images, one sub-folder per class, read with Spark's ``binaryFile`` reader.
+
+Saving writes each row's original bytes back as ``<folder>/<label>/<file name>`` (no re-encoding), then a
+``_SUCCESS`` marker: a folder without the marker is a write that did not finish and is refused on load.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote
+
+import fsspec
+from kedro.io.core import DatasetError
+from kedro_datasets.spark import SparkDataset
+from pyspark.sql import DataFrame, Row
+
+IMAGE_GLOB = "*.{[jJ][pP][gG],[jJ][pP][eE][gG],[pP][nN][gG]}"
+SUCCESS_MARKER = "_SUCCESS"
+
+
+def _absolute_url(filepath: str) -> str:
+    """Executors run in other working directories: a relative local path must be made absolute on the driver."""
+    return filepath if "://" in filepath else os.path.abspath(filepath)
+
+
+def _write_images(rows: Iterable[Row], root: str) -> None:
+    """Write one partition's images; runs on executors, so it opens its own filesystem handle."""
+    fs, root_path = fsspec.core.url_to_fs(root)
+    for row in rows:
+        folder = posixpath.join(root_path, row.label)
+        fs.makedirs(folder, exist_ok=True)
+        fs.pipe_file(posixpath.join(folder, unquote(posixpath.basename(row.path))), row.content)
+
+
+class ImageFolderDataset(SparkDataset):
+    """Image tree as a Spark DataFrame (``path``, ``modificationTime``, ``length``, ``content``)."""
+
+    def __init__(  # noqa: PLR0913
+        self,
+        *,
+        filepath: str,
+        path_glob_filter: str = IMAGE_GLOB,
+        require_success_marker: bool = False,
+        load_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        load_args = {"pathGlobFilter": path_glob_filter, "recursiveFileLookup": "true", **(load_args or {})}
+        super().__init__(
+            filepath=filepath,
+            file_format="binaryFile",
+            load_args=load_args,
+            credentials=credentials,
+            metadata=metadata,
+        )
+        self._url = _absolute_url(filepath)
+        self._require_success_marker = require_success_marker
+
+    def load(self) -> DataFrame:
+        fs, root = fsspec.core.url_to_fs(self._url)
+        if not fs.exists(root):
+            raise DatasetError(f"Image folder '{self._url}' does not exist.")
+        if self._require_success_marker and not fs.exists(posixpath.join(root, SUCCESS_MARKER)):
+            raise DatasetError(
+                f"Image folder '{self._url}' is incomplete (no {SUCCESS_MARKER} marker): the run that wrote it "
+                "failed; run the pipeline that produces it again."
+            )
+        return super().load()
+
+    def save(self, data: DataFrame) -> None:
+        fs, root = fsspec.core.url_to_fs(self._url)
+        if fs.exists(root):
+            fs.rm(root, recursive=True)
+        url = self._url
+        data.select("path", "label", "content").foreachPartition(lambda rows: _write_images(rows, url))
+        fs.pipe_file(posixpath.join(root, SUCCESS_MARKER), b"")
+
+    def _exists(self) -> bool:
+        fs, root = fsspec.core.url_to_fs(self._url)
+        return fs.exists(root)

@@ -1,0 +1,44 @@
+"""Image decoding shared by the featurization UDF and its tests: bytes in, a MobileNetV2-ready array out."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+# White, because Fruits-360 photographs fruit on a white background: transparent pixels become background.
+BACKGROUND = (255, 255, 255)
+
+
+class ImageRejected(ValueError):
+    """An input file that cannot become a feature vector; the message is the reason recorded in the rejects."""
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode (L, LA, P, RGBA, CMYK, I;16...) to RGB, flattening transparency onto white."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, BACKGROUND)
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def decode_image(content: bytes | None, size: int) -> np.ndarray:
+    """Decode image bytes into a ``size``×``size``×3 float32 array scaled to [-1, 1] (MobileNetV2's input range).
+
+    Raises ImageRejected with a readable reason for empty, truncated or non-image content.
+    """
+    if not content:
+        raise ImageRejected("empty file")
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.load()
+            rgb = to_rgb(image).resize((size, size), Image.Resampling.BILINEAR)
+    except UnidentifiedImageError as error:
+        raise ImageRejected("not a decodable image") from error
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise ImageRejected(f"corrupt image: {error}") from error
+    return np.asarray(rgb, dtype=np.float32) / 127.5 - 1.0

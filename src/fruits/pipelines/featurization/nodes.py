@@ -1,0 +1,83 @@
+"""Featurization: MobileNetV2 transfer-learning features for every image, undecodable images as rejects."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark import Accumulator
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.functions import pandas_udf
+from pyspark.sql.types import ArrayType, FloatType, StringType, StructField, StructType
+
+from fruits.images import ImageRejected, decode_image
+from fruits.pipelines.featurization.engines import Predictor, cached_predictor, export_model
+
+logger = logging.getLogger(__name__)
+
+FEATURE_RESULT = StructType(
+    [StructField("features", ArrayType(FloatType())), StructField("error", StringType())]
+)
+
+
+def featurize_batch(contents: pd.Series, predict: Predictor, image_size: int, batch_size: int) -> pd.DataFrame:
+    """Features for the decodable images of one Arrow batch, a reason for the others (row order kept)."""
+    arrays: list[np.ndarray] = []
+    decoded_rows: list[int] = []
+    errors: list[str | None] = [None] * len(contents)
+    for row, content in enumerate(contents):
+        try:
+            arrays.append(decode_image(content, image_size))
+            decoded_rows.append(row)
+        except ImageRejected as rejected:
+            errors[row] = str(rejected)
+    features: list[np.ndarray | None] = [None] * len(contents)
+    for start in range(0, len(arrays), batch_size):
+        outputs = predict(np.stack(arrays[start : start + batch_size]))
+        for offset, vector in enumerate(outputs):
+            features[decoded_rows[start + offset]] = vector
+    return pd.DataFrame({"features": features, "error": errors})
+
+
+def _featurizer_column(content: Column, payload_broadcast: Any, fingerprint: str, image_size: int,
+                       settings: dict[str, Any], inferred: Accumulator, built: Accumulator) -> Column:
+    """Build the iterator pandas UDF at run time (declared with DataType objects, never at import)."""
+    threads = int(settings["threads_per_task"])
+    batch_size = int(settings["batch_size"])
+
+    @pandas_udf(FEATURE_RESULT)
+    def featurize(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
+        predict = cached_predictor(lambda: payload_broadcast.value, fingerprint, threads, batch_size,
+                                   on_build=lambda: built.add(1))
+        for contents in batches:
+            result = featurize_batch(contents, predict, image_size, batch_size)
+            inferred.add(int(result["error"].isna().sum()))
+            yield result
+
+    return featurize(content)
+
+
+def featurize_images(images: DataFrame, model: Any, settings: dict[str, Any]) -> tuple[DataFrame, dict]:
+    """Apply MobileNetV2 to every image; the model is exported once here and broadcast to the executors.
+
+    Returns the lazily computed table (``path``, ``label``, ``features`` or ``error``) and counters that the
+    report reads after the run: images through the network, models built by Python workers.
+    """
+    spark = images.sparkSession
+    payload = export_model(model, settings["engine"])
+    logger.info("Broadcasting the %s MobileNetV2 model (%s, %d px)", payload.engine, payload.fingerprint,
+                payload.image_size)
+    context = spark.sparkContext
+    counters = {"images_inferred": context.accumulator(0), "models_built": context.accumulator(0)}
+    result = _featurizer_column(
+        F.col("content"), context.broadcast(payload), payload.fingerprint, payload.image_size, settings,
+        counters["images_inferred"], counters["models_built"],
+    )
+    table = images.select("path", "label", result.alias("result")).select(
+        "path", "label", F.col("result.features").alias("features"), F.col("result.error").alias("error")
+    )
+    return table, counters

@@ -1,0 +1,49 @@
+"""Image loading: label each image with its class folder and spread the images over all cores."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+logger = logging.getLogger(__name__)
+
+
+def parent_folder_name(path: Column) -> Column:
+    """The class label: binaryFile paths are URIs (``Apple%20Braeburn``), so the folder name is URL-decoded.
+
+    A literal ``+`` is protected first because URL decoding would turn it into a space.
+    """
+    folder = F.element_at(F.split(path, "/"), -2)
+    return F.url_decode(F.regexp_replace(folder, r"\+", "%2B"))
+
+
+def with_labels(files: DataFrame) -> DataFrame:
+    """``path``, ``label``, ``content`` from a binaryFile DataFrame."""
+    return files.select("path", parent_folder_name(F.col("path")).alias("label"), "content")
+
+
+def partition_count(image_count: int, cores: int, tasks_per_core: int, max_images_per_partition: int) -> int:
+    """Enough equal partitions for every core to stay busy to the end, none so big that a retry is costly.
+
+    binaryFile packs ~32 small files per partition (its open-cost heuristic): far too many tiny tasks here.
+    """
+    by_cores = max(1, cores * tasks_per_core)
+    by_size = math.ceil(image_count / max(1, max_images_per_partition))
+    return max(1, min(image_count, max(by_cores, by_size)))
+
+
+def load_images(files: DataFrame, settings: dict[str, int]) -> DataFrame:
+    """Labelled images, round-robin repartitioned so that featurization tasks have equal sizes."""
+    labelled = with_labels(files)
+    image_count = labelled.count()
+    partitions = partition_count(
+        image_count,
+        files.sparkSession.sparkContext.defaultParallelism,
+        settings["tasks_per_core"],
+        settings["max_images_per_partition"],
+    )
+    logger.info("Loaded %d images into %d partitions", image_count, partitions)
+    return labelled.repartition(partitions)

@@ -1,0 +1,70 @@
+"""PCA: Spark ML PCA on the 1280-d features, k chosen from the explained variance."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark.ml import PipelineModel
+from pyspark.ml.feature import PCA, VectorSlicer
+from pyspark.ml.functions import array_to_vector
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+logger = logging.getLogger(__name__)
+
+FEATURE_VECTOR = "feature_vector"
+ALL_COMPONENTS = "pca_all"
+PCA_VECTOR = "pca_vector"
+
+
+def accepted_features(image_features: DataFrame) -> DataFrame:
+    """Rows whose image went through the network (the others are rejects), features as an ML vector."""
+    return image_features.where(F.col("error").isNull()).withColumn(FEATURE_VECTOR, array_to_vector("features"))
+
+
+def choose_k(explained_variance: np.ndarray, target: float, fixed_k: int | None = None) -> int:
+    """Smallest k whose cumulative explained variance reaches ``target``, or ``fixed_k`` when set.
+
+    When the fitted components never reach the target, all of them are kept.
+    """
+    if fixed_k is not None:
+        return int(fixed_k)
+    if not 0 < target <= 1:
+        raise ValueError(f"pca.variance_target must be in (0, 1], got {target}.")
+    reached = np.flatnonzero(np.cumsum(explained_variance) >= target - 1e-9)
+    return int(reached[0]) + 1 if reached.size else len(explained_variance)
+
+
+def variance_table(explained_variance: np.ndarray) -> pd.DataFrame:
+    """The explained-variance curve: per-component and cumulative share of the total variance."""
+    return pd.DataFrame(
+        {
+            "component": np.arange(1, len(explained_variance) + 1),
+            "explained_variance": explained_variance,
+            "cumulative": np.cumsum(explained_variance),
+        }
+    )
+
+
+def fit_pca(image_features: DataFrame, settings: dict[str, Any]) -> tuple[PipelineModel, pd.DataFrame]:
+    """Fit PCA once with the largest k allowed and keep the first k components.
+
+    Spark's PCA builds the covariance in full whatever k is, so a second fit with the chosen k would only repeat
+    two passes over the data; slicing the first k components of one fit gives the same projection.
+    """
+    features = accepted_features(image_features)
+    dimension = len(features.select("features").first()["features"])
+    fixed_k = settings.get("n_components")
+    fit_k = min(dimension, int(fixed_k or settings["max_components"]))
+    fitted = PCA(k=fit_k, inputCol=FEATURE_VECTOR, outputCol=ALL_COMPONENTS).fit(features)
+    explained = np.asarray(fitted.explainedVariance.toArray())
+    k = choose_k(explained, float(settings["variance_target"]), fixed_k)
+    if not 1 <= k <= fit_k:
+        raise ValueError(f"pca.n_components must be between 1 and {fit_k}, got {k}.")
+    logger.info("PCA keeps k=%d of %d components (%.1f%% of the variance)", k, dimension,
+                100 * float(np.sum(explained[:k])))
+    slicer = VectorSlicer(inputCol=ALL_COMPONENTS, outputCol=PCA_VECTOR, indices=list(range(k)))
+    return PipelineModel(stages=[fitted, slicer]), variance_table(explained)

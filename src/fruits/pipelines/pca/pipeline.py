@@ -1,0 +1,12 @@
+"""PCA pipeline: features (read back from Parquet, never recomputed) -> fitted PCA model + variance curve."""
+
+from kedro.pipeline import Pipeline, node
+
+from fruits.pipelines.pca.nodes import fit_pca
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [node(fit_pca, inputs=["image_features", "params:pca"], outputs=["pca_model", "explained_variance"],
+              name="fit_pca")]
+    )

@@ -1,0 +1,22 @@
+"""Project settings: hooks, and the config patterns that make ``spark*.yml`` loadable per environment."""
+
+import warnings
+
+from omegaconf.resolvers import oc
+
+from fruits.hooks import RunMetricsHooks, SparkHooks
+
+# Kedro 1.7 itself calls the resolver API that omegaconf 2.4 deprecated: not actionable here.
+warnings.filterwarnings("ignore", message="register_new_resolver\\(\\) is deprecated")
+
+HOOKS = (SparkHooks(), RunMetricsHooks())
+
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    # Nested parameter dicts from an environment merge key by key instead of replacing the whole dict.
+    "merge_strategy": {"parameters": "soft"},
+    "config_patterns": {"spark": ["spark*", "spark*/**"]},
+    # Lets globals.yml read FRUITS_BUCKET / FRUITS_PREFIX, so the cloud bucket needs no YAML edit.
+    "custom_resolvers": {"oc.env": oc.env},
+}
