@@ -21,6 +21,11 @@ class CloudError(click.ClickException):
     """A problem the user can fix; click prints it as ``Error: <message>`` and exits with status 1."""
 
 
+def error_code(exc: ClientError) -> str:
+    """The service's error code (``NoSuchKey``, ``404``, ``InvalidRequestException``...) of a refusal."""
+    return str(exc.response.get("Error", {}).get("Code"))
+
+
 def client(service: str, region: str) -> Any:
     """A client pinned to the deployment region (never the profile's default, which may be outside the EU).
 
@@ -44,6 +49,4 @@ def user_errors() -> Iterator[None]:
         raise CloudError(f"Cannot reach AWS at {exc.kwargs.get('endpoint_url')}: check the network.") from exc
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        raise CloudError(
-            f"AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}"
-        ) from exc
+        raise CloudError(f"AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}") from exc

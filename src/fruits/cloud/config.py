@@ -57,9 +57,20 @@ def load_state() -> dict[str, str]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def save_state(**values: str) -> None:
-    """Remember ids in ./.fruits-cloud/ (which ignores itself for git: ids are per user, not per project)."""
+def save_state(**values: str | None) -> None:
+    """Remember ids (None forgets one) in ./.fruits-cloud/, which git-ignores itself: ids are per user."""
     STATE_DIR.mkdir(exist_ok=True)
     (STATE_DIR / ".gitignore").write_text("*\n")
-    path = STATE_DIR / "state.json"
-    path.write_text(json.dumps({**load_state(), **values}, indent=2) + "\n")
+    state = {name: value for name, value in {**load_state(), **values}.items() if value is not None}
+    (STATE_DIR / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+
+
+def remembered(name: str, value: str | None) -> str:
+    """The id given on the command line, else the one saved by `up` (cluster_id) or `run` (step_id)."""
+    found = value or load_state().get(name)
+    if found is None:
+        command = "up" if name == "cluster_id" else "run"
+        raise CloudError(
+            f"No {name.replace('_', ' ')}: pass --{name.replace('_', '-')} or run `fruits-cloud {command}` first."
+        )
+    return found

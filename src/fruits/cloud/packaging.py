@@ -18,6 +18,7 @@ PACKAGE = __name__.split(".")[0]
 BOOTSTRAP = "bootstrap.sh"
 ENTRYPOINT = "entrypoint.py"
 CONF_ARCHIVE = f"conf-{PACKAGE}.tar.gz"
+POLICIES = ("operator", "instance-profile")
 
 
 def project_root() -> Path:
@@ -38,14 +39,14 @@ def build(root: Path) -> None:
         raise CloudError(f"`kedro package` failed (exit {result.returncode}):\n{tail}")
 
 
-def render(template: str, values: dict[str, str]) -> str:
-    """Fill ``@NAME@`` placeholders (chosen because bash and Python both use ``$`` and ``{}``)."""
-    text = (files("fruits.cloud") / "templates" / template).read_text()
+def render(resource: str, values: dict[str, str]) -> str:
+    """Fill the ``@NAME@`` placeholders of a packaged file (bash, Python and IAM JSON all use ``$``/``{}``)."""
+    text = (files("fruits.cloud") / resource).read_text()
     for name, value in values.items():
         text = text.replace(f"@{name}@", value)
     leftover = re.findall(r"@[A-Z_]+@", text)
     if leftover:
-        raise ValueError(f"{template}: no value for {sorted(set(leftover))}")
+        raise ValueError(f"{resource}: no value for {sorted(set(leftover))}")
     return text
 
 
@@ -66,12 +67,12 @@ def collect(dist: Path, settings: Settings) -> Artifacts:
     conf = dist / CONF_ARCHIVE
     if not wheels or not conf.is_file():
         raise CloudError(
-            f"No {PACKAGE} wheel and {CONF_ARCHIVE} in {dist}: run `fruits-cloud package` without --skip-build."
+            f"No {PACKAGE} wheel and {CONF_ARCHIVE} in {dist}: run `fruits-cloud package` without --dist to build them."
         )
     bootstrap = settings.spec["bootstrap"]
     values = {"PACKAGE": PACKAGE, "PYTHON": bootstrap["python"], "VENV": bootstrap["venv"]}
-    (dist / ENTRYPOINT).write_text(render(ENTRYPOINT, values))
-    (dist / BOOTSTRAP).write_text(render(BOOTSTRAP, values))
+    (dist / ENTRYPOINT).write_text(render(f"templates/{ENTRYPOINT}", values))
+    (dist / BOOTSTRAP).write_text(render(f"templates/{BOOTSTRAP}", values))
     return Artifacts(wheel=wheels[-1], conf=conf, entrypoint=dist / ENTRYPOINT, bootstrap=dist / BOOTSTRAP)
 
 
@@ -83,3 +84,17 @@ def node_python(settings: Settings) -> str:
 def artifact_key(settings: Settings, name: str) -> str:
     """All deployables sit side by side under ``<prefix>/artifacts/``."""
     return settings.key("artifacts", name)
+
+
+def policy(settings: Settings, name: str) -> str:
+    """An IAM policy document of ``policies/`` scoped to this deployment's bucket, prefix, region, tag and roles."""
+    cluster = settings.spec["cluster"]
+    values = {
+        "BUCKET": settings.bucket,
+        "PREFIX": settings.prefix,
+        "REGION": settings.region,
+        "PROJECT_TAG": str(settings.spec["tags"]["project"]),
+        "SERVICE_ROLE": cluster["service_role"],
+        "JOB_FLOW_ROLE": cluster["job_flow_role"],
+    }
+    return render(f"policies/{name}-policy.json", values)

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fruits.cloud.aws import CloudError
+from fruits.cloud.aws import CloudError, error_code
 from fruits.cloud.config import Settings
 
 BLOCK_ALL_PUBLIC_ACCESS = {
@@ -26,10 +26,6 @@ BLOCK_ALL_PUBLIC_ACCESS = {
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code"))
 
 
 def bucket_region(s3: Any, bucket: str) -> str | None:
@@ -41,9 +37,9 @@ def bucket_region(s3: Any, bucket: str) -> str | None:
     try:
         response = s3.head_bucket(Bucket=bucket)
     except ClientError as exc:
-        if _error_code(exc) in ("404", "NoSuchBucket"):
+        if error_code(exc) in ("404", "NoSuchBucket"):
             return None
-        if _error_code(exc) in ("403", "AccessDenied"):
+        if error_code(exc) in ("403", "AccessDenied"):
             raise CloudError(
                 f"Bucket {bucket} exists but is not yours (or you may not list it): "
                 "choose another name with --bucket or FRUITS_BUCKET."
@@ -76,16 +72,16 @@ def ensure_bucket(s3: Any, settings: Settings) -> bool:
     """
     region = bucket_region(s3, settings.bucket)
     if region is None:
-        location = {} if settings.region == "us-east-1" else {
-            "CreateBucketConfiguration": {"LocationConstraint": settings.region}
-        }
+        location = (
+            {}
+            if settings.region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": settings.region}}
+        )
         s3.create_bucket(Bucket=settings.bucket, **location)
     else:
         _refuse_other_region(settings, region)
     s3.put_public_access_block(Bucket=settings.bucket, PublicAccessBlockConfiguration=BLOCK_ALL_PUBLIC_ACCESS)
-    s3.put_bucket_encryption(
-        Bucket=settings.bucket, ServerSideEncryptionConfiguration=encryption_rules(settings)
-    )
+    s3.put_bucket_encryption(Bucket=settings.bucket, ServerSideEncryptionConfiguration=encryption_rules(settings))
     return region is None
 
 
@@ -158,6 +154,7 @@ def sync(s3: Any, bucket: str, files: Sequence[tuple[Path, str]], workers: int =
     """Upload new or changed files in parallel (a few thousand small images), with a progress bar on stderr."""
     if not files:
         return SyncResult(uploaded=0, skipped=0)
+    # A character-wise common prefix is exactly what S3 listing takes (keys are strings, not paths).
     remote = _remote_objects(s3, bucket, os.path.commonprefix([key for _, key in files]))
     uploaded = 0
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -174,7 +171,7 @@ def object_exists(s3: Any, bucket: str, key: str) -> bool:
     try:
         s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if _error_code(exc) in ("404", "NoSuchKey"):
+        if error_code(exc) in ("404", "NoSuchKey"):
             return False
         raise
     return True
@@ -196,7 +193,7 @@ def read_gzip_text(s3: Any, bucket: str, key: str) -> str | None:
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as exc:
-        if _error_code(exc) == "NoSuchKey":
+        if error_code(exc) == "NoSuchKey":
             return None
         raise
     return gzip.decompress(body).decode("utf-8", errors="replace")

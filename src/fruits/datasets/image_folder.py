@@ -9,21 +9,46 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import fsspec
 from kedro.io.core import DatasetError
 from kedro_datasets.spark import SparkDataset
 from pyspark.sql import DataFrame, Row
 
-IMAGE_GLOB = "*.{[jJ][pP][gG],[jJ][pP][eE][gG],[pP][nN][gG]}"
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+# Hadoop glob for the extensions above in any letter case, e.g. *.{[jJ][pP][gG],...}
+IMAGE_GLOB = "*.{" + ",".join("".join(f"[{c.lower()}{c.upper()}]" for c in ext[1:]) for ext in IMAGE_EXTENSIONS) + "}"
 SUCCESS_MARKER = "_SUCCESS"
 
 
 def _absolute_url(filepath: str) -> str:
     """Executors run in other working directories: a relative local path must be made absolute on the driver."""
     return filepath if "://" in filepath else os.path.abspath(filepath)
+
+
+def _hadoop_uri(protocol: str, path: str) -> str:
+    """The path as Spark's binaryFile reader spells it (``file:/a/Apple%20Braeburn/1.jpg``, ``s3a://b/k``)."""
+    quoted = quote(path, safe="/@,;:$&+=!~*'()")
+    return f"file:{quoted}" if protocol in ("file", "local") else f"{protocol}://{quoted}"
+
+
+def _modified(info: dict[str, Any]) -> datetime:
+    stamp = info.get("LastModified") or info.get("mtime") or 0
+    return stamp if isinstance(stamp, datetime) else datetime.fromtimestamp(float(stamp), tz=timezone.utc)
+
+
+def _empty_images(url: str) -> list[tuple[str, datetime, int, bytes]]:
+    """Zero-byte images, which Spark's file sources skip silently: listed so they can be rejected, not lost."""
+    fs, root = fsspec.core.url_to_fs(url)
+    protocol = url.split("://", 1)[0] if "://" in url else "file"
+    return [
+        (_hadoop_uri(protocol, path), _modified(info), 0, b"")
+        for path, info in fs.find(root, detail=True).items()
+        if info["size"] == 0 and path.lower().endswith(IMAGE_EXTENSIONS)
+    ]
 
 
 def _write_images(rows: Iterable[Row], root: str) -> None:
@@ -42,7 +67,7 @@ class ImageFolderDataset(SparkDataset):
         self,
         *,
         filepath: str,
-        path_glob_filter: str = IMAGE_GLOB,
+        path_glob_filter: str = IMAGE_GLOB,  # the default accepts .jpg/.jpeg/.png in any letter case
         require_success_marker: bool = False,
         load_args: dict[str, Any] | None = None,
         credentials: dict[str, Any] | None = None,
@@ -68,7 +93,9 @@ class ImageFolderDataset(SparkDataset):
                 f"Image folder '{self._url}' is incomplete (no {SUCCESS_MARKER} marker): the run that wrote it "
                 "failed; run the pipeline that produces it again."
             )
-        return super().load()
+        files = super().load()
+        empty = _empty_images(self._url)
+        return files.unionByName(files.sparkSession.createDataFrame(empty, files.schema)) if empty else files
 
     def save(self, data: DataFrame) -> None:
         fs, root = fsspec.core.url_to_fs(self._url)

@@ -1,0 +1,218 @@
+"""`fruits-cloud` commands. Each one is a few calls into the modules next to this one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from fruits.cloud import cost as costs
+from fruits.cloud import emr, packaging
+from fruits.cloud import results as outputs
+from fruits.cloud.aws import client, user_errors
+from fruits.cloud.config import DEFAULT_CONFIG, Settings, load_settings, load_state, remembered, save_state
+from fruits.cloud.s3 import ensure_bucket, local_files, require_bucket, sync
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+class _CloudGroup(click.Group):
+    """Every command reports AWS failures (credentials, refusals) as one sentence instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with user_errors():
+            return super().invoke(ctx)
+
+
+cluster_option = click.option("--cluster-id", help="EMR cluster id (j-...). [default: the one started by `up`]")
+step_option = click.option("--step-id", help="EMR step id (s-...). [default: the one submitted by `run`]")
+
+
+@click.group(cls=_CloudGroup)
+@click.option(
+    "--region", envvar="FRUITS_REGION", help="AWS region for bucket, cluster and logs. [default: aws.yml, eu-west-3]"
+)
+@click.option("--bucket", envvar="FRUITS_BUCKET", help="Project bucket. [env FRUITS_BUCKET; default: aws.yml]")
+@click.option(
+    "--prefix", envvar="FRUITS_PREFIX", help="Key prefix inside the bucket. [env FRUITS_PREFIX; default: fruits]"
+)
+@click.option(
+    "--config",
+    "config_path",
+    envvar="FRUITS_CLOUD_CONFIG",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    help="Cluster and deployment spec.",
+)
+@click.pass_context
+def cli(ctx: click.Context, region: str | None, bucket: str | None, prefix: str | None, config_path: Path) -> None:
+    """Run the fruits pipeline on AWS EMR, from nothing to results and back to nothing.
+
+    \b
+    fruits-cloud bucket                                # once
+    fruits-cloud upload data/01_raw/fruits-360-mini    # images -> s3://BUCKET/PREFIX/data/01_raw/...
+    fruits-cloud package                               # wheel, conf, entrypoint, bootstrap -> artifacts/
+    fruits-cloud up                                    # EMR cluster (auto-terminates when idle)
+    fruits-cloud run                                   # kedro run --env cloud as an EMR step
+    fruits-cloud status / logs / results / cost
+    fruits-cloud down
+    """
+    ctx.obj = load_settings(config_path, region, bucket, prefix)
+
+
+@cli.command()
+@pass_settings
+def bucket(settings: Settings) -> None:
+    """Create the project bucket in the region: all public access blocked, default encryption on.
+
+    Safe to re-run: an existing bucket gets the same settings re-applied; a bucket of that name in
+    another region is refused.
+    """
+    created = ensure_bucket(client("s3", settings.region), settings)
+    click.echo(
+        f"Bucket {settings.bucket} {'created' if created else 'already exists'} in {settings.region}: "
+        f"public access blocked, default encryption {settings.spec['encryption']['algorithm']}."
+    )
+
+
+@cli.command()
+@click.argument("local_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--dest", default="01_raw/fruits-360-mini", show_default=True, help="Folder under s3://BUCKET/PREFIX/data/."
+)
+@pass_settings
+def upload(settings: Settings, local_dir: Path, dest: str) -> None:
+    """Sync LOCAL_DIR to the data folder in S3; files with the same size and MD5 are skipped."""
+    s3 = client("s3", settings.region)
+    require_bucket(s3, settings)
+    result = sync(s3, settings.bucket, local_files(local_dir, settings.key("data", dest)))
+    click.echo(f"{result.uploaded} uploaded, {result.skipped} unchanged (skipped) -> {settings.uri('data', dest)}/")
+
+
+@cli.command()
+@click.option(
+    "--dist",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Upload the wheel and conf archive already in this folder instead of running `kedro package`.",
+)
+@pass_settings
+def package(settings: Settings, dist: Path | None) -> None:
+    """Build (`kedro package`) and upload wheel, conf archive, entrypoint.py and bootstrap.sh to PREFIX/artifacts/."""
+    s3 = client("s3", settings.region)
+    require_bucket(s3, settings)
+    if dist is None:
+        root = packaging.project_root()
+        packaging.build(root)
+        dist = root / "dist"
+    artifacts = packaging.collect(dist, settings).all()
+    result = sync(s3, settings.bucket, [(path, packaging.artifact_key(settings, path.name)) for path in artifacts])
+    for path in artifacts:
+        click.echo(settings.uri("artifacts", path.name))
+    click.echo(f"{result.uploaded} uploaded, {result.skipped} unchanged.")
+
+
+@cli.command()
+@pass_settings
+def up(settings: Settings) -> None:
+    """Start the EMR cluster of aws.yml and remember its id for the other commands.
+
+    Refused until `fruits-cloud package` has put the bootstrap script and wheel in the bucket.
+    """
+    cluster_id = emr.create_cluster(client("emr", settings.region), client("s3", settings.region), settings)
+    save_state(cluster_id=cluster_id, step_id=None)  # a step id of an older cluster would mislead `status`
+    idle = settings.spec["cluster"].get("idle_timeout_seconds")
+    click.echo(f"Cluster {cluster_id} starting in {settings.region}.")
+    click.echo(f"Auto-terminates after {idle} s idle." if idle else "No auto-termination: run `fruits-cloud down`.")
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@cluster_option
+@click.argument("kedro_args", nargs=-1, type=click.UNPROCESSED)
+@pass_settings
+def run(settings: Settings, cluster_id: str | None, kedro_args: tuple[str, ...]) -> None:
+    """Add the `kedro run --env cloud` step; KEDRO_ARGS are passed on, e.g. `run -- --pipeline features`."""
+    cluster_id = remembered("cluster_id", cluster_id)
+    step_id = emr.add_step(client("emr", settings.region), settings, cluster_id, list(kedro_args))
+    save_state(cluster_id=cluster_id, step_id=step_id)
+    click.echo(f"Step {step_id} added to {cluster_id}. Follow it with `fruits-cloud status` and `fruits-cloud logs`.")
+
+
+@cli.command()
+@cluster_option
+@step_option
+@pass_settings
+def status(settings: Settings, cluster_id: str | None, step_id: str | None) -> None:
+    """Show the cluster state and its steps; exits with an error when the (last) step failed."""
+    aws_emr = client("emr", settings.region)
+    cluster = emr.describe_cluster(aws_emr, remembered("cluster_id", cluster_id))
+    steps = emr.list_steps(aws_emr, cluster["Id"])
+    console = Console()
+    for table in emr.status_tables(cluster, steps):
+        console.print(table)
+    console.print(emr.ui_hint(cluster, settings.region), soft_wrap=True)
+    focus = step_id or load_state().get("step_id")
+    if focus:
+        emr.raise_if_failed(cluster, emr.describe_step(aws_emr, cluster["Id"], focus))
+
+
+@cli.command()
+@cluster_option
+@step_option
+@pass_settings
+def logs(settings: Settings, cluster_id: str | None, step_id: str | None) -> None:
+    """Print the step's stdout and stderr from the cluster's LogUri (EMR copies them about every 5 minutes)."""
+    cluster = emr.describe_cluster(client("emr", settings.region), remembered("cluster_id", cluster_id))
+    found = emr.step_logs(client("s3", settings.region), cluster, remembered("step_id", step_id))
+    for uri, text in found.items():
+        click.echo(f"==> {uri} <==\n{text}")
+
+
+@cli.command()
+@cluster_option
+@pass_settings
+def down(settings: Settings, cluster_id: str | None) -> None:
+    """Terminate the cluster. Data, artifacts and logs stay in the bucket."""
+    cluster_id = remembered("cluster_id", cluster_id)
+    state = emr.terminate(client("emr", settings.region), cluster_id)
+    click.echo(f"Cluster {cluster_id}: {state}. Bucket content is kept: s3://{settings.bucket}/{settings.prefix}/")
+
+
+@cli.command()
+@cluster_option
+@click.option("--hours", type=float, help="Hours to price. [default: the cluster's lifetime so far]")
+@pass_settings
+def cost(settings: Settings, cluster_id: str | None, hours: float | None) -> None:
+    """Estimate the cluster's cost: instances x hours x (EC2 + EMR price) from the table in aws.yml.
+
+    Without a cluster (none given, none started), prices the instance groups of aws.yml for --hours.
+    """
+    cluster_id = cluster_id or load_state().get("cluster_id")
+    groups, hours = costs.usage(client("emr", settings.region), settings, cluster_id, hours)
+    pricing = settings.spec["pricing"]
+    Console().print(costs.cost_table(costs.estimate(groups, hours, pricing), pricing))
+
+
+@cli.command()
+@click.option("--rows", default=5, show_default=True, help="Sample rows to show.")
+@pass_settings
+def results(settings: Settings, rows: int) -> None:
+    """Summarise 07_model_output/results.parquet in S3 (rows, vector sizes, images per label, sample)."""
+    summary = outputs.summarize(outputs.load_results(settings), sample_rows=rows)
+    console = Console()
+    for table in outputs.summary_tables(summary):
+        console.print(table)
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(packaging.POLICIES))
+@pass_settings
+def policy(settings: Settings, name: str) -> None:
+    """Print an IAM policy scoped to this bucket, prefix, region and cluster tag.
+
+    operator: what these commands need (attach to your user/role). instance-profile: what the EMR nodes
+    need (attach to the EMR_EC2_DefaultRole instead of the broad managed policy).
+    """
+    click.echo(packaging.policy(settings, name))

@@ -1,0 +1,293 @@
+"""The EMR cluster: its request built from the spec, the `kedro run` step, status, logs, termination."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+from rich.table import Table
+
+from fruits.cloud.aws import CloudError, error_code
+from fruits.cloud.config import Settings
+from fruits.cloud.packaging import BOOTSTRAP, CONF_ARCHIVE, ENTRYPOINT, artifact_key, node_python
+from fruits.cloud.s3 import newest_key, object_exists, read_gzip_text, require_bucket
+
+ENDED = ("TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS")
+
+
+@dataclass(frozen=True)
+class InstanceGroup:
+    name: str
+    role: str  # MASTER (primary), CORE or TASK
+    instance_type: str
+    count: int
+    market: str  # ON_DEMAND or SPOT
+
+
+def spec_groups(settings: Settings) -> list[InstanceGroup]:
+    """Instance groups of aws.yml; a group with count 0 (the optional spot TASK group) is left out."""
+    return [
+        InstanceGroup(group["name"], group["role"], group["type"], int(group["count"]), group["market"])
+        for group in settings.spec["cluster"]["instance_groups"]
+        if int(group["count"]) > 0
+    ]
+
+
+def cluster_request(settings: Settings, wheel_uri: str) -> dict[str, Any]:
+    """The RunJobFlow request for aws.yml: everything the console's "Create cluster" page would ask for."""
+    spec = settings.spec["cluster"]
+    python = node_python(settings)
+    instances: dict[str, Any] = {
+        "InstanceGroups": [
+            {
+                "Name": group.name,
+                "InstanceRole": group.role,
+                "InstanceType": group.instance_type,
+                "InstanceCount": group.count,
+                "Market": group.market,
+            }
+            for group in spec_groups(settings)
+        ],
+        "KeepJobFlowAliveWhenNoSteps": bool(spec["keep_alive"]),
+    }
+    if spec.get("ec2_subnet_id"):
+        instances["Ec2SubnetId"] = spec["ec2_subnet_id"]
+    if spec.get("ec2_key_name"):
+        instances["Ec2KeyName"] = spec["ec2_key_name"]
+    request: dict[str, Any] = {
+        "Name": spec["name"],
+        "ReleaseLabel": spec["release_label"],
+        "LogUri": settings.log_uri,
+        "Applications": [{"Name": name} for name in spec["applications"]],
+        "Instances": instances,
+        "BootstrapActions": [
+            {
+                "Name": "install the project wheel",
+                "ScriptBootstrapAction": {"Path": settings.uri("artifacts", BOOTSTRAP), "Args": [wheel_uri]},
+            }
+        ],
+        "Configurations": [
+            {
+                # spark-env.sh is sourced by spark-submit: the driver gets the bucket/prefix that
+                # conf/cloud/globals.yml reads, and driver + executors run the venv's Python.
+                "Classification": "spark-env",
+                "Configurations": [
+                    {
+                        "Classification": "export",
+                        "Properties": {
+                            "PYSPARK_PYTHON": python,
+                            "PYSPARK_DRIVER_PYTHON": python,
+                            "FRUITS_BUCKET": settings.bucket,
+                            "FRUITS_PREFIX": settings.prefix,
+                        },
+                    }
+                ],
+            },
+            {
+                "Classification": "spark-defaults",
+                "Properties": {
+                    "spark.pyspark.python": python,
+                    "spark.pyspark.driver.python": python,
+                    **{key: str(value) for key, value in (spec.get("spark_defaults") or {}).items()},
+                },
+            },
+        ],
+        "JobFlowRole": spec["job_flow_role"],
+        "ServiceRole": spec["service_role"],
+        "Tags": [{"Key": key, "Value": str(value)} for key, value in settings.spec["tags"].items()],
+    }
+    if spec.get("idle_timeout_seconds"):
+        request["AutoTerminationPolicy"] = {"IdleTimeout": int(spec["idle_timeout_seconds"])}
+    return request
+
+
+def create_cluster(emr: Any, s3: Any, settings: Settings) -> str:
+    """Start the cluster, refusing when the bootstrap script or wheel is not in the bucket yet.
+
+    EMR only fails a missing bootstrap script after the instances have booted (minutes, billed): checking
+    first costs one request.
+    """
+    require_bucket(s3, settings)
+    wheel = newest_key(s3, settings.bucket, artifact_key(settings, ""), ".whl")
+    if wheel is None or not object_exists(s3, settings.bucket, artifact_key(settings, BOOTSTRAP)):
+        raise CloudError(
+            f"The bootstrap script or wheel is not in {settings.uri('artifacts')}/ yet: "
+            "run `fruits-cloud package` first."
+        )
+    return emr.run_job_flow(**cluster_request(settings, f"s3://{settings.bucket}/{wheel}"))["JobFlowId"]
+
+
+def step_request(settings: Settings, kedro_args: list[str]) -> dict[str, Any]:
+    """The EMR step: spark-submit on the primary node (client mode: driver logs land in the step's stdout)."""
+    step = settings.spec["step"]
+    args = [
+        "spark-submit",
+        "--deploy-mode",
+        "client",
+        "--master",
+        "yarn",
+        settings.uri("artifacts", ENTRYPOINT),
+        "--env",
+        step["kedro_env"],
+        "--conf-source",
+        settings.uri("artifacts", CONF_ARCHIVE),
+        *kedro_args,
+    ]
+    return {
+        "Name": step["name"],
+        "ActionOnFailure": step["action_on_failure"],
+        "HadoopJarStep": {"Jar": "command-runner.jar", "Args": args},
+    }
+
+
+@contextmanager
+def _unknown_id(message: str) -> Iterator[None]:
+    """EMR answers an unknown cluster or step id with a generic InvalidRequestException: name the id."""
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) == "InvalidRequestException":
+            raise CloudError(message) from exc
+        raise
+
+
+def describe_cluster(emr: Any, cluster_id: str) -> dict[str, Any]:
+    region = emr.meta.region_name
+    with _unknown_id(f"Cluster {cluster_id} not found in {region}: check --cluster-id and --region."):
+        return emr.describe_cluster(ClusterId=cluster_id)["Cluster"]
+
+
+def add_step(emr: Any, settings: Settings, cluster_id: str, kedro_args: list[str]) -> str:
+    """Queue the pipeline run on a live cluster; returns the step id."""
+    state = describe_cluster(emr, cluster_id)["Status"]["State"]
+    if state in ENDED:
+        raise CloudError(f"Cluster {cluster_id} is {state}: start a new one with `fruits-cloud up`.")
+    response = emr.add_job_flow_steps(JobFlowId=cluster_id, Steps=[step_request(settings, kedro_args)])
+    return response["StepIds"][0]
+
+
+def list_steps(emr: Any, cluster_id: str) -> list[dict[str, Any]]:
+    """Steps of the cluster, oldest first (EMR lists newest first)."""
+    pages = emr.get_paginator("list_steps").paginate(ClusterId=cluster_id)
+    return [step for page in pages for step in page["Steps"]][::-1]
+
+
+def describe_step(emr: Any, cluster_id: str, step_id: str) -> dict[str, Any]:
+    with _unknown_id(f"Step {step_id} not found on cluster {cluster_id}: check --step-id."):
+        return emr.describe_step(ClusterId=cluster_id, StepId=step_id)["Step"]
+
+
+def step_log_location(cluster: dict[str, Any], step_id: str) -> tuple[str, str]:
+    """Bucket and key prefix of a step's logs: ``<LogUri>/<cluster-id>/steps/<step-id>/``.
+
+    EMR reports LogUri as ``s3n://...``; only bucket and path matter.
+    """
+    parsed = urlparse(cluster["LogUri"])
+    parts = [parsed.path.strip("/"), cluster["Id"], "steps", step_id]
+    return parsed.netloc, "/".join(part for part in parts if part) + "/"
+
+
+def step_logs(s3: Any, cluster: dict[str, Any], step_id: str) -> dict[str, str]:
+    """The step's stdout and stderr that EMR has copied to S3 so far, gunzipped, by S3 URI."""
+    bucket, prefix = step_log_location(cluster, step_id)
+    found = {}
+    for stream in ("stdout", "stderr"):
+        text = read_gzip_text(s3, bucket, f"{prefix}{stream}.gz")
+        if text is not None:
+            found[f"s3://{bucket}/{prefix}{stream}.gz"] = text
+    if not found:
+        raise CloudError(
+            f"No logs yet in s3://{bucket}/{prefix}: EMR copies step logs there every few minutes, try again later."
+        )
+    return found
+
+
+def raise_if_failed(cluster: dict[str, Any], step: dict[str, Any]) -> None:
+    """A failed step ends the command with its reason and where its logs are."""
+    status = step["Status"]
+    if status["State"] != "FAILED":
+        return
+    details = status.get("FailureDetails", {})
+    reason = details.get("Message") or details.get("Reason") or "no reason given"
+    bucket, prefix = step_log_location(cluster, step["Id"])
+    raise CloudError(
+        f"Step {step['Id']} failed ({reason}): run `fruits-cloud logs --step-id {step['Id']}` "
+        f"or read s3://{bucket}/{prefix}."
+    )
+
+
+def terminate(emr: Any, cluster_id: str) -> str:
+    """Terminate the cluster (idempotent); returns its new state."""
+    describe_cluster(emr, cluster_id)
+    emr.terminate_job_flows(JobFlowIds=[cluster_id])
+    return describe_cluster(emr, cluster_id)["Status"]["State"]
+
+
+def cluster_groups(emr: Any, cluster_id: str) -> list[InstanceGroup]:
+    """Instance groups as EMR launched them (what is billed, whatever aws.yml says now)."""
+    pages = emr.get_paginator("list_instance_groups").paginate(ClusterId=cluster_id)
+    return [
+        InstanceGroup(
+            group["Name"],
+            group["InstanceGroupType"],
+            group["InstanceType"],
+            group["RequestedInstanceCount"],
+            group["Market"],
+        )
+        for page in pages
+        for group in page["InstanceGroups"]
+    ]
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def status_tables(cluster: dict[str, Any], steps: list[dict[str, Any]]) -> list[Table]:
+    """The cluster as key/value rows and one row per step; ids never shortened (they are what users copy)."""
+    timeline = cluster["Status"].get("Timeline", {})
+    summary = Table.grid(padding=(0, 2))
+    for name, value in (
+        ("cluster", cluster["Id"]),
+        ("name", cluster["Name"]),
+        ("state", cluster["Status"]["State"]),
+        ("release", cluster.get("ReleaseLabel", "-")),
+        ("created", _when(timeline.get("CreationDateTime"))),
+        ("ready", _when(timeline.get("ReadyDateTime"))),
+        ("ended", _when(timeline.get("EndDateTime"))),
+        ("logs", cluster.get("LogUri", "-")),
+    ):
+        summary.add_row(name, value)
+    steps_table = Table(title="Steps")
+    steps_table.add_column("step", no_wrap=True, min_width=15)
+    steps_table.add_column("state", no_wrap=True, min_width=9)
+    for column in ("name", "created", "started", "ended"):
+        steps_table.add_column(column)
+    for step in steps:
+        step_timeline = step["Status"].get("Timeline", {})
+        steps_table.add_row(
+            step["Id"],
+            step["Status"]["State"],
+            step["Name"],
+            _when(step_timeline.get("CreationDateTime")),
+            _when(step_timeline.get("StartDateTime")),
+            _when(step_timeline.get("EndDateTime")),
+        )
+    return [summary, steps_table]
+
+
+def ui_hint(cluster: dict[str, Any], region: str) -> str:
+    """How to watch Spark while the job runs: the console's persistent UIs, or an SSH tunnel."""
+    console = f"https://{region}.console.aws.amazon.com/emr/home?region={region}#/clusterDetails/{cluster['Id']}"
+    hint = f"Spark History Server / YARN UIs: {console} (Applications tab, persistent application UIs)."
+    if cluster.get("MasterPublicDnsName") and cluster["Status"]["State"] not in ENDED:
+        hint += (
+            "\nOr tunnel: ssh -i <key.pem> -N -L 18080:localhost:18080 -L 8088:localhost:8088 "
+            f"hadoop@{cluster['MasterPublicDnsName']}  then http://localhost:18080 and http://localhost:8088"
+        )
+    return hint

@@ -1,0 +1,199 @@
+"""A real moto server on 127.0.0.1 for the `fruits-cloud` tests (the in-process mock_aws breaks s3fs).
+
+Every test starts from an empty moto, in its own working directory (the CLI keeps state in ./.fruits-cloud),
+with fake credentials and no ~/.aws file or instance metadata that could reach a real account.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+import yaml
+from click.testing import CliRunner, Result
+
+from fruits.cloud.cli import cli as fruits_cloud
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+IMAGES = REPO_ROOT / "data" / "01_raw" / "fruits-360-mini" / "Test"
+AWS_YML = REPO_ROOT / "conf" / "cloud" / "aws.yml"
+REGION = "eu-west-3"
+BUCKET = "fruits-test-bucket"
+PREFIX = "fruits"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # Read by moto in this process: its request recorder's file (set before moto is imported, see
+    # `recorded_requests`), and no loading of ~1,300 default AMIs each time EMR recreates EC2 after a reset.
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(tmp_path_factory.mktemp("moto") / "recording.jsonl")
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def aws(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Empty moto + an environment in which boto3 (and s3fs) can only talk to it."""
+    requests.post(f"{moto_url}/moto-api/reset", timeout=10).raise_for_status()
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_REGION",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "FRUITS_REGION",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("FRUITS_BUCKET", BUCKET)
+    monkeypatch.setenv("FRUITS_PREFIX", PREFIX)
+    monkeypatch.setenv("FRUITS_CLOUD_CONFIG", str(AWS_YML))
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
+    monkeypatch.setenv("COLUMNS", "200")  # rich tables: no truncated ids
+    monkeypatch.chdir(tmp_path)
+    # Each real CLI call is a new process; here, drop boto3's cached default session (and its credentials).
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    return moto_url
+
+
+@pytest.fixture
+def s3() -> Any:
+    return boto3.client("s3", region_name=REGION)
+
+
+@pytest.fixture
+def emr() -> Any:
+    return boto3.client("emr", region_name=REGION)
+
+
+@pytest.fixture
+def fresh_s3fs() -> None:
+    """s3fs caches filesystems and their listings per process, but moto is emptied between tests."""
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """Invoke `fruits-cloud ARGS`; by default assert it succeeded (showing its output when not)."""
+
+    def invoke(*args: str, ok: bool = True) -> Result:
+        result = CliRunner().invoke(fruits_cloud, list(args))
+        if ok:
+            assert result.exit_code == 0, result.output + repr(result.exception)
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def error(cli: Callable[..., Result]) -> Callable[..., str]:
+    """Invoke a command that must fail the way users should see it: exit 1, no traceback, and the
+    last line is ``Error: <one sentence>``; returns that line."""
+
+    def invoke(*args: str) -> str:
+        result = cli(*args, ok=False)
+        assert result.exit_code == 1, result.output + repr(result.exception)
+        assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+        last = result.output.strip().splitlines()[-1]
+        assert last.startswith("Error: ") and result.output.count("Error: ") == 1, result.output
+        return last
+
+    return invoke
+
+
+@pytest.fixture
+def spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[dict], None]], dict]:
+    """Point the CLI at a copy of aws.yml changed by ``edit``; returns the edited spec."""
+
+    def write(edit: Callable[[dict], None]) -> dict:
+        content = yaml.safe_load(AWS_YML.read_text())
+        edit(content)
+        path = tmp_path / "aws.yml"
+        path.write_text(yaml.safe_dump(content))
+        monkeypatch.setenv("FRUITS_CLOUD_CONFIG", str(path))
+        return content
+
+    return write
+
+
+@pytest.fixture
+def bucket(cli: Callable[..., Result]) -> str:
+    cli("bucket")
+    return BUCKET
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A dist/ folder with a wheel and conf archive, for tests that upload artifacts without rebuilding."""
+    dist = tmp_path_factory.mktemp("dist")
+    (dist / "fruits-0.1-py3-none-any.whl").write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip
+    (dist / "conf-fruits.tar.gz").write_bytes(b"conf")
+    return dist
+
+
+@pytest.fixture
+def packaged(cli: Callable[..., Result], bucket: str, built_dist: Path) -> str:
+    cli("package", "--dist", str(built_dist))
+    return bucket
+
+
+@pytest.fixture
+def cluster_id(cli: Callable[..., Result], packaged: str) -> str:
+    cli("up")
+    return json.loads(Path(".fruits-cloud/state.json").read_text())["cluster_id"]
+
+
+@pytest.fixture
+def recorded_requests(aws: str) -> Iterator[Callable[[str], list[tuple[str, dict]]]]:
+    """(target, JSON body) of the requests moto received whose X-Amz-Target starts with the given text,
+    e.g. ``ElasticMapReduce.RunJobFlow`` or ``ElasticMapReduce.`` for all EMR calls.
+
+    moto does not keep every field (AutoTerminationPolicy, for one): its recorder shows what was sent.
+    """
+    requests.post(f"{aws}/moto-api/recorder/reset-recording", timeout=10)
+    requests.post(f"{aws}/moto-api/recorder/start-recording", timeout=10)
+
+    def received(target: str) -> list[tuple[str, dict]]:
+        lines = requests.get(f"{aws}/moto-api/recorder/download-recording", timeout=10).text.splitlines()
+        entries = [json.loads(line) for line in lines if line.strip()]
+        return [
+            (
+                entry["headers"]["X-Amz-Target"],
+                json.loads(base64.b64decode(entry["body"]) if entry["body_encoded"] else entry["body"]),
+            )
+            for entry in entries
+            if entry["headers"].get("X-Amz-Target", "").startswith(target)
+        ]
+
+    yield received
+    requests.post(f"{aws}/moto-api/recorder/stop-recording", timeout=10)

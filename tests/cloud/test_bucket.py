@@ -1,0 +1,62 @@
+"""`fruits-cloud bucket`: private, encrypted, in the deployment region, idempotent."""
+
+import boto3
+
+from .conftest import BUCKET, REGION
+
+
+def test_bucket_is_created_in_region_private_and_encrypted(cli, s3):
+    result = cli("bucket")
+
+    assert f"Bucket {BUCKET} created in {REGION}" in result.output
+    assert s3.get_bucket_location(Bucket=BUCKET)["LocationConstraint"] == REGION
+    block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    rule = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+
+
+def test_second_call_says_the_bucket_exists(cli):
+    cli("bucket")
+
+    assert f"Bucket {BUCKET} already exists in {REGION}" in cli("bucket").output
+
+
+def test_kms_encryption_comes_from_the_spec(cli, s3, spec):
+    spec(lambda content: content["encryption"].update(algorithm="aws:kms", kms_key_id="alias/fruits"))
+
+    cli("bucket")
+
+    rule = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/fruits"}
+    assert rule["BucketKeyEnabled"] is True
+
+
+def test_bucket_in_another_region_is_refused(cli, error):
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+
+    message = error("bucket")
+
+    assert f"Bucket {BUCKET} is in eu-west-1, not {REGION}" in message
+
+
+def test_missing_credentials_is_one_sentence(error, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+
+    assert error("bucket") == (
+        "Error: No AWS credentials found: run `aws configure` (or `aws sso login`), or set AWS_PROFILE."
+    )
+
+
+def test_missing_config_file_is_one_sentence(error, monkeypatch, tmp_path):
+    monkeypatch.setenv("FRUITS_CLOUD_CONFIG", str(tmp_path / "nowhere.yml"))
+
+    assert "nowhere.yml not found: run from the project root or pass --config." in error("bucket")

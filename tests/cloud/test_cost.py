@@ -1,0 +1,76 @@
+"""`fruits-cloud cost`: instances x hours x (EC2 + EMR uplift) from the price table of aws.yml."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import yaml
+
+from fruits.cloud.cost import cluster_hours, estimate
+from fruits.cloud.emr import InstanceGroup
+
+from .conftest import AWS_YML
+
+PRICING = yaml.safe_load(AWS_YML.read_text())["pricing"]
+M5_XLARGE = 0.224 + 0.048  # EC2 on-demand + EMR, USD per hour in eu-west-3 (the table's assumption)
+
+
+def test_price_table_states_its_date_and_currency():
+    assert PRICING["as_of"] and PRICING["currency"] == "USD"
+    assert PRICING["instance_types"]["m5.xlarge"] == {"ec2": 0.224, "emr": 0.048}
+
+
+def test_estimate_multiplies_instances_hours_and_prices_spot_ec2_only():
+    groups = [
+        InstanceGroup("Primary", "MASTER", "m5.xlarge", 1, "ON_DEMAND"),
+        InstanceGroup("Core", "CORE", "m5.xlarge", 2, "ON_DEMAND"),
+        InstanceGroup("Task", "TASK", "m5.xlarge", 4, "SPOT"),
+    ]
+
+    costs = estimate(groups, 1.5, PRICING)
+
+    assert [round(cost.total, 4) for cost in costs] == [
+        round(1 * M5_XLARGE * 1.5, 4),
+        round(2 * M5_XLARGE * 1.5, 4),
+        round(4 * (0.224 * 0.4 + 0.048) * 1.5, 4),
+    ]
+
+
+def test_estimate_bills_at_least_one_minute():
+    [cost] = estimate([InstanceGroup("Primary", "MASTER", "m5.xlarge", 1, "ON_DEMAND")], 0.0, PRICING)
+
+    assert cost.hours == pytest.approx(1 / 60)
+
+
+def test_cluster_hours_run_from_creation_to_end_or_now():
+    created = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
+    running = {"Status": {"Timeline": {"CreationDateTime": created}}}
+    ended = {"Status": {"Timeline": {"CreationDateTime": created, "EndDateTime": created + timedelta(minutes=150)}}}
+
+    assert cluster_hours(ended) == 2.5
+    assert cluster_hours(running, now=created + timedelta(minutes=45)) == 0.75
+
+
+def test_cost_of_the_planned_cluster_without_one_running(cli):
+    output = cli("cost", "--hours", "2").output
+
+    assert "Primary" in output and "Core" in output and "Task" not in output  # task group has count 0
+    assert f"{3 * M5_XLARGE * 2:.2f}" in output.splitlines()[-2]  # total row: 3 x m5.xlarge x 2 h = 1.63
+
+
+def test_cost_of_a_cluster_uses_its_instance_groups_and_lifetime(cli, cluster_id):
+    cli("down")
+
+    output = cli("cost").output  # moto's cluster lived seconds: the one-minute minimum applies
+
+    assert cluster_id and "Primary" in output and f"{3 * M5_XLARGE / 60:.2f}" in output.splitlines()[-2]
+    assert f"{3 * M5_XLARGE * 10:.2f}" in cli("cost", "--hours", "10").output
+
+
+def test_instance_type_missing_from_the_price_table(error, spec):
+    spec(lambda content: content["cluster"]["instance_groups"][0].update(type="m7i.xlarge"))
+
+    assert "No price for m7i.xlarge in the pricing table of aws.yml" in error("cost", "--hours", "1")
+
+
+def test_no_cluster_and_no_hours(error):
+    assert error("cost") == "Error: No cluster to time: pass --hours (and optionally --cluster-id)."

@@ -1,0 +1,42 @@
+import pytest
+from pyspark.sql import functions as F
+
+from fruits.datasets import ImageFolderDataset
+from fruits.pipelines.image_loading.nodes import load_images, parent_folder_name, partition_count
+
+
+@pytest.mark.parametrize(
+    ("path", "label"),
+    [
+        ("file:/data/Test/Apple%20Braeburn/r_1_100.jpg", "Apple Braeburn"),
+        ("s3a://bucket/raw/Physalis%20with%20Husk/3_100.jpg", "Physalis with Husk"),
+        ("file:/data/Test/C++%20fruit/1.png", "C++ fruit"),
+        ("file:/data/Test/100%25%20juice/1.jpeg", "100% juice"),
+    ],
+)
+def test_label_is_decoded_parent_folder(spark, path, label):
+    frame = spark.createDataFrame([(path,)], "path string")
+    assert frame.select(parent_folder_name(F.col("path"))).first()[0] == label
+
+
+@pytest.mark.parametrize(
+    ("images", "cores", "expected"),
+    [(80, 2, 4), (20_622, 2, 5), (3, 8, 3), (100_000, 8, 20)],
+)
+def test_partition_count_keeps_cores_busy_and_bounds_size(images, cores, expected):
+    assert partition_count(images, cores, tasks_per_core=2, max_images_per_partition=5000) == expected
+
+
+def test_loaded_images_have_labels_and_all_accepted_extensions(spark, mini_tree):
+    source = (mini_tree / "Kiwi" / "3_100.jpg").read_bytes()
+    (mini_tree / "Kiwi" / "UPPER.JPG").write_bytes(source)
+    (mini_tree / "Kiwi" / "long.JpEg").write_bytes(source)
+    (mini_tree / "Kiwi" / "notes.txt").write_text("not an image")
+    images = load_images(ImageFolderDataset(filepath=str(mini_tree)).load(),
+                         {"tasks_per_core": 2, "max_images_per_partition": 5000})
+    counts = {row.label: row["count"] for row in images.groupBy("label").count().collect()}
+    assert images.columns == ["path", "label", "content"]
+    assert counts["Kiwi"] == 10
+    assert counts["Apple Granny Smith"] == 8
+    assert sum(counts.values()) == 82
+    assert images.rdd.getNumPartitions() == 2 * spark.sparkContext.defaultParallelism

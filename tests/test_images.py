@@ -1,0 +1,57 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fruits.images import ImageRejected, decode_image
+from tests.conftest import MINI_SET
+
+
+def encode(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def real_jpeg() -> bytes:
+    return (MINI_SET / "Banana" / "12_100.jpg").read_bytes()
+
+
+def test_real_jpeg_becomes_scaled_rgb_array(real_jpeg):
+    array = decode_image(real_jpeg, 224)
+    assert array.shape == (224, 224, 3)
+    assert array.dtype == np.float32
+    assert -1.0 <= array.min() < 0.0 < array.max() <= 1.0
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK", "I;16", "LA"])
+def test_every_colour_mode_becomes_three_channels(mode):
+    image = Image.new("RGB", (50, 40), (200, 30, 30)).convert(mode)
+    fmt = "JPEG" if mode in ("L", "CMYK") else "PNG"
+    assert decode_image(encode(image, fmt), 32).shape == (32, 32, 3)
+
+
+def test_transparent_pixels_become_white_background():
+    image = Image.new("RGBA", (10, 10), (255, 0, 0, 0))
+    assert np.allclose(decode_image(encode(image, "PNG"), 10), 1.0)
+
+
+def test_png_with_uppercase_extension_content_is_decoded(real_jpeg):
+    png = encode(Image.open(io.BytesIO(real_jpeg)), "PNG")
+    assert np.abs(decode_image(png, 64) - decode_image(real_jpeg, 64)).max() < 0.1
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"", "empty file"), (None, "empty file"), (b"not an image at all", "not a decodable image")],
+)
+def test_unusable_content_is_rejected_with_reason(content, reason):
+    with pytest.raises(ImageRejected, match=reason):
+        decode_image(content, 32)
+
+
+def test_truncated_jpeg_is_rejected_as_corrupt(real_jpeg):
+    with pytest.raises(ImageRejected, match="corrupt image"):
+        decode_image(real_jpeg[: len(real_jpeg) // 2], 32)
