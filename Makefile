@@ -1,0 +1,43 @@
+# Two commands from a fresh clone:  `make run` (set up + run the pipeline)  and  `make test` (set up + all tests).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export KEDRO_DISABLE_TELEMETRY := true
+
+# Keras downloads the ImageNet weights itself (cached in $KERAS_HOME); offline, point WEIGHTS at a local file.
+# Next to this repo, ../shared holds real MobileNetV2 weights: used when present.
+SHARED_WEIGHTS := ../shared/data/weights/mobilenet_v2_1.0_224_no_top_tfslim.h5
+WEIGHTS ?= $(if $(wildcard $(SHARED_WEIGHTS)),$(SHARED_WEIGHTS),imagenet)
+
+.PHONY: setup run test test-fast viz bench clean
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	scripts/setup_system.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $@
+
+setup: $(BIN)/.installed
+
+.jars/hadoop-aws-3.3.1.jar:
+	PYTHON=$(BIN)/python scripts/fetch_s3a_jars.sh
+
+run: setup
+	$(BIN)/kedro run --params "weights=$(WEIGHTS)"
+
+test: setup .jars/hadoop-aws-3.3.1.jar
+	$(BIN)/pytest -m "slow or not slow"
+
+test-fast: setup
+	$(BIN)/pytest
+
+viz: setup
+	$(BIN)/kedro viz run
+
+bench: setup
+	$(BIN)/python bench/featurization_bench.py --weights "$(WEIGHTS)" $(ARGS)
+
+clean:
+	rm -rf data/0[2-8]_*/* build dist .jars

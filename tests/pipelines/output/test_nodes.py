@@ -1,0 +1,26 @@
+import numpy as np
+import pyarrow.parquet as pq
+
+from fruits.pipelines.output.nodes import collect_rejects, project_features
+from fruits.pipelines.pca.nodes import fit_pca
+
+
+def test_results_and_rejects_partition_the_input(spark, tmp_path):
+    rng = np.random.default_rng(1)
+    rows = [(f"file:/t/{'Apple Braeburn' if i % 2 else 'Kiwi'}/{i}.jpg", "Apple Braeburn" if i % 2 else "Kiwi",
+             [float(x) for x in rng.normal(size=8)], None) for i in range(20)]
+    rows.append(("file:/t/Kiwi/broken.jpg", "Kiwi", None, "corrupt image: truncated"))
+    features = spark.createDataFrame(rows, "path string, label string, features array<float>, error string")
+    model, _ = fit_pca(features, {"variance_target": 0.9, "max_components": 8, "n_components": 4})
+
+    results = project_features(features, model)
+    rejects = collect_rejects(features)
+    results.write.parquet(str(tmp_path / "results.parquet"))
+
+    table = pq.read_table(tmp_path / "results.parquet").to_pandas()  # the way the original team validated
+    assert list(table.columns) == ["path", "label", "features", "pca_features"]
+    assert len(table) == 20
+    assert {len(v) for v in table["features"]} == {8}
+    assert {len(v) for v in table["pca_features"]} == {4}
+    assert table["pca_features"].iloc[0].dtype == np.float32
+    assert [tuple(r) for r in rejects.collect()] == [("file:/t/Kiwi/broken.jpg", "Kiwi", "corrupt image: truncated")]
