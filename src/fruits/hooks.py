@@ -56,6 +56,21 @@ class SparkHooks:
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: DataCatalog) -> None:
         start_spark(self._spark_conf)
 
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._stop_spark()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._stop_spark()
+
+    @staticmethod
+    def _stop_spark() -> None:
+        """Release executors cleanly: a cluster would otherwise log the app as failed after a good run."""
+        session = SparkSession.getActiveSession()
+        if session is not None:
+            session.stop()
+
 
 class RunMetricsHooks:
     """Measures each node's wall time including the writes of its outputs (Spark is lazy: writes do the work).

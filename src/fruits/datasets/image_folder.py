@@ -11,7 +11,6 @@ import posixpath
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote, unquote
 
 import fsspec
 from kedro.io.core import DatasetError
@@ -29,10 +28,9 @@ def _absolute_url(filepath: str) -> str:
     return filepath if "://" in filepath else os.path.abspath(filepath)
 
 
-def _hadoop_uri(protocol: str, path: str) -> str:
-    """The path as Spark's binaryFile reader spells it (``file:/a/Apple%20Braeburn/1.jpg``, ``s3a://b/k``)."""
-    quoted = quote(path, safe="/@,;:$&+=!~*'()")
-    return f"file:{quoted}" if protocol in ("file", "local") else f"{protocol}://{quoted}"
+def _spark_path(protocol: str, path: str) -> str:
+    """The path as Spark's binaryFile reader spells it (``file:/a/Apple Braeburn/1.jpg``, ``s3a://b/k``)."""
+    return f"file:{path}" if protocol in ("file", "local") else f"{protocol}://{path}"
 
 
 def _modified(info: dict[str, Any]) -> datetime:
@@ -45,7 +43,7 @@ def _empty_images(url: str) -> list[tuple[str, datetime, int, bytes]]:
     fs, root = fsspec.core.url_to_fs(url)
     protocol = url.split("://", 1)[0] if "://" in url else "file"
     return [
-        (_hadoop_uri(protocol, path), _modified(info), 0, b"")
+        (_spark_path(protocol, path), _modified(info), 0, b"")
         for path, info in fs.find(root, detail=True).items()
         if info["size"] == 0 and path.lower().endswith(IMAGE_EXTENSIONS)
     ]
@@ -57,7 +55,7 @@ def _write_images(rows: Iterable[Row], root: str) -> None:
     for row in rows:
         folder = posixpath.join(root_path, row.label)
         fs.makedirs(folder, exist_ok=True)
-        fs.pipe_file(posixpath.join(folder, unquote(posixpath.basename(row.path))), row.content)
+        fs.pipe_file(posixpath.join(folder, posixpath.basename(row.path)), row.content)
 
 
 class ImageFolderDataset(SparkDataset):

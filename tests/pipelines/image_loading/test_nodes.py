@@ -8,10 +8,10 @@ from fruits.pipelines.image_loading.nodes import load_images, parent_folder_name
 @pytest.mark.parametrize(
     ("path", "label"),
     [
-        ("file:/data/Test/Apple%20Braeburn/r_1_100.jpg", "Apple Braeburn"),
-        ("s3a://bucket/raw/Physalis%20with%20Husk/3_100.jpg", "Physalis with Husk"),
-        ("file:/data/Test/C++%20fruit/1.png", "C++ fruit"),
-        ("file:/data/Test/100%25%20juice/1.jpeg", "100% juice"),
+        ("file:/data/Test/Apple Braeburn/r_1_100.jpg", "Apple Braeburn"),
+        ("s3a://bucket/raw/Physalis with Husk/3_100.jpg", "Physalis with Husk"),
+        ("file:/data/Test/C++ fruit/1.png", "C++ fruit"),
+        ("file:/data/Test/100% juice/A%41.jpeg", "100% juice"),
     ],
 )
 def test_label_is_decoded_parent_folder(spark, path, label):
@@ -29,6 +29,8 @@ def test_partition_count_keeps_cores_busy_and_bounds_size(images, cores, expecte
 
 def test_loaded_images_have_labels_and_all_accepted_extensions(spark, mini_tree):
     source = (mini_tree / "Kiwi" / "3_100.jpg").read_bytes()
+    (mini_tree / "100% juice").mkdir()
+    (mini_tree / "100% juice" / "A%41 1.jpg").write_bytes(source)
     (mini_tree / "Kiwi" / "UPPER.JPG").write_bytes(source)
     (mini_tree / "Kiwi" / "long.JpEg").write_bytes(source)
     (mini_tree / "Kiwi" / "notes.txt").write_text("not an image")
@@ -38,5 +40,6 @@ def test_loaded_images_have_labels_and_all_accepted_extensions(spark, mini_tree)
     assert images.columns == ["path", "label", "content"]
     assert counts["Kiwi"] == 10
     assert counts["Apple Granny Smith"] == 8
-    assert sum(counts.values()) == 82
+    assert counts["100% juice"] == 1
+    assert sum(counts.values()) == 83
     assert images.rdd.getNumPartitions() == 2 * spark.sparkContext.defaultParallelism

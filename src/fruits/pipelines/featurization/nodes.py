@@ -25,21 +25,24 @@ FEATURE_RESULT = StructType(
 
 
 def featurize_batch(contents: pd.Series, predict: Predictor, image_size: int, batch_size: int) -> pd.DataFrame:
-    """Features for the decodable images of one Arrow batch, a reason for the others (row order kept)."""
-    arrays: list[np.ndarray] = []
-    decoded_rows: list[int] = []
-    errors: list[str | None] = [None] * len(contents)
-    for row, content in enumerate(contents):
-        try:
-            arrays.append(decode_image(content, image_size))
-            decoded_rows.append(row)
-        except ImageRejected as rejected:
-            errors[row] = str(rejected)
+    """Features for the decodable images of one Arrow batch, a reason for the others (row order kept).
+
+    Images are decoded ``batch_size`` at a time, so a worker holds one inference batch of pixels, not a whole
+    Arrow batch (256 images at 224² are 150 MB as float32).
+    """
     features: list[np.ndarray | None] = [None] * len(contents)
-    for start in range(0, len(arrays), batch_size):
-        outputs = predict(np.stack(arrays[start : start + batch_size]))
-        for offset, vector in enumerate(outputs):
-            features[decoded_rows[start + offset]] = vector
+    errors: list[str | None] = [None] * len(contents)
+    for start in range(0, len(contents), batch_size):
+        arrays, rows = [], []
+        for row in range(start, min(start + batch_size, len(contents))):
+            try:
+                arrays.append(decode_image(contents.iloc[row], image_size))
+                rows.append(row)
+            except ImageRejected as rejected:
+                errors[row] = str(rejected)
+        if arrays:
+            for row, vector in zip(rows, predict(np.stack(arrays)), strict=True):
+                features[row] = vector
     return pd.DataFrame({"features": features, "error": errors})
 
 

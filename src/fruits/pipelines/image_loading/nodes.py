@@ -12,12 +12,8 @@ logger = logging.getLogger(__name__)
 
 
 def parent_folder_name(path: Column) -> Column:
-    """The class label: binaryFile paths are URIs (``Apple%20Braeburn``), so the folder name is URL-decoded.
-
-    A literal ``+`` is protected first because URL decoding would turn it into a space.
-    """
-    folder = F.element_at(F.split(path, "/"), -2)
-    return F.url_decode(F.regexp_replace(folder, r"\+", "%2B"))
+    """The class label: the parent folder's name exactly as written (binaryFile paths are not URL-encoded)."""
+    return F.element_at(F.split(path, "/"), -2)
 
 
 def with_labels(files: DataFrame) -> DataFrame:

@@ -1,0 +1,208 @@
+"""Featurization benchmark: the engine's raw ceiling vs. the real Kedro pipeline, in one run on the same images.
+
+    python bench/featurization_bench.py --weights PATH [--sizes 1000 2000 4000] [--full] [--engine tflite]
+
+1. Raw ceiling: the engine in-process on pre-decoded tensors, same image size and batch size, in the two ways
+   the cores can be used (one process with all threads; one 1-thread process per core, as Spark runs it).
+2. The real pipeline (`kedro run` in a throw-away copy of the project) on N real images of the full
+   Fruits-360 Test set, for each N: stage times from the project's own hook, images/s, ratio to the ceiling,
+   peak memory of the driver (Python + JVM) and of the Spark Python workers.
+Prints a table and writes bench/results/<engine>-<time>.json. Timings come from here, never from tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+FULL_SET = ROOT.parent / "shared" / "data" / "fruits-360" / "Test"
+CEILING_SECONDS = 20.0
+console = Console()
+
+
+def ceiling_worker(args: tuple[str, str, int, int, float]) -> int:
+    """Images/s of one process: build the predictor like a Spark worker does, then run it for a fixed time."""
+    weights, engine, threads, batch_size, seconds = args
+    from fruits.datasets import MobileNetV2Dataset
+    from fruits.images import decode_image
+    from fruits.pipelines.featurization.engines import build_predictor, export_model
+
+    payload = export_model(MobileNetV2Dataset(weights=weights).load(), engine)
+    predict = build_predictor(payload, threads=threads, batch_size=batch_size)
+    files = sorted(FULL_SET.rglob("*.jpg"))[:batch_size]
+    batch = np.stack([decode_image(path.read_bytes(), payload.image_size) for path in files])
+    predict(batch)  # warm-up
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        predict(batch)
+        done += len(batch)
+    return round(done / (time.perf_counter() - start), 1)
+
+
+def measure_ceiling(weights: str, engine: str, batch_size: int, cores: int) -> dict[str, float]:
+    """Best of: one process with ``cores`` threads, and ``cores`` 1-thread processes side by side."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        threaded = pool.map(ceiling_worker, [(weights, engine, cores, batch_size, CEILING_SECONDS)])[0]
+    with context.Pool(cores) as pool:
+        per_process = pool.map(ceiling_worker, [(weights, engine, 1, batch_size, CEILING_SECONDS)] * cores)
+    return {"one_process_all_threads": threaded, "one_thread_per_core": round(sum(per_process), 1),
+            "ceiling": max(threaded, round(sum(per_process), 1))}
+
+
+class PeakMemory:
+    """Samples the RSS of this process tree twice a second: driver (this Python + the Spark JVMs) vs workers."""
+
+    def __init__(self) -> None:
+        self.peak = {"driver_gib": 0.0, "workers_gib": 0.0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.5):
+            driver, workers = me.memory_info().rss, 0
+            for child in me.children(recursive=True):
+                try:
+                    rss, command = child.memory_info().rss, " ".join(child.cmdline())
+                except psutil.Error:
+                    continue
+                if "pyspark.daemon" in command or "pyspark/worker" in command:
+                    workers += rss
+                else:
+                    driver += rss
+            self.peak["driver_gib"] = max(self.peak["driver_gib"], round(driver / 2**30, 2))
+            self.peak["workers_gib"] = max(self.peak["workers_gib"], round(workers / 2**30, 2))
+
+
+def project_copy() -> Path:
+    """Runs write their data into a temporary copy of the project, never into the repository's data/."""
+    target = Path(tempfile.mkdtemp(prefix="fruits-bench-"))
+    for name in ("pyproject.toml", "conf", "src"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
+    return target
+
+
+def run_pipeline(project: Path, size: int, weights: str, engine: str) -> dict:
+    """One `kedro run` (in this process, so Spark starts once for all sizes); returns the run summary."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    params = {"raw_images": str(FULL_SET), "weights": weights, "featurization": {"engine": engine},
+              "sampling": {"strategy": "total", "size": size, "seed": 42}}
+    started = time.perf_counter()
+    with PeakMemory() as memory, KedroSession.create(project_path=project, runtime_params=params) as session:
+        session.run()
+    wall = time.perf_counter() - started
+    summary = json.loads((project / "data" / "08_reporting" / "run_summary.json").read_text())
+    return {**summary, "wall_seconds": round(wall, 1), "peak_memory": memory.peak}
+
+
+def shares(stages: dict[str, float]) -> dict[str, float]:
+    """Time share of the big phases in the whole pipeline."""
+    phases = {
+        "loading": ["stratified_sample", "load_images"],
+        "featurization": ["featurize_images"],
+        "pca": ["fit_pca"],
+        "writing": ["project_features", "collect_rejects"],
+        "reporting": ["count_images_per_class", "list_rejects", "evaluate_classifier", "plot_explained_variance",
+                      "plot_pca_map", "summarize_run", "render_report"],
+    }
+    total = sum(stages.values())
+    return {phase: round(sum(stages.get(n, 0.0) for n in names) / total, 3) for phase, names in phases.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", required=True, help="MobileNetV2 no-top weights file, or 'imagenet'")
+    parser.add_argument("--engine", default="tflite", choices=["tflite", "keras"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000])
+    parser.add_argument("--full", action="store_true", help="also run all 20,622 images")
+    parser.add_argument("--batch-size", type=int, default=16)
+    args = parser.parse_args()
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    sizes = [*args.sizes, 20_622] if args.full else args.sizes
+    cores = os.cpu_count() or 1
+
+    console.print(f"[bold]Raw ceiling[/] ({args.engine}, batch {args.batch_size}, {cores} cores, pre-decoded)")
+    ceiling = measure_ceiling(args.weights, args.engine, args.batch_size, cores)
+    console.print(ceiling)
+
+    project = project_copy()
+    runs = []
+    for size in sizes:
+        console.print(f"[bold]kedro run[/] on {size} images...")
+        summary = run_pipeline(project, size, args.weights, args.engine)
+        stages = summary["stage_seconds"]
+        total = sum(stages.values())
+        featurize = stages["featurize_images"]
+        runs.append({
+            "images": summary["input_images"],
+            "pipeline_seconds": round(total, 1),
+            "end_to_end_images_per_s": round(summary["input_images"] / total, 1),
+            "featurization_images_per_s": round(summary["input_images"] / featurize, 1),
+            "ratio_to_ceiling": round(summary["input_images"] / featurize / ceiling["ceiling"], 3),
+            "pca_plus_writing_share": round((stages["fit_pca"] + stages["project_features"]
+                                             + stages["collect_rejects"]) / total, 3),
+            "time_share": shares(stages),
+            "images_inferred": summary["images_inferred"],
+            "models_built": summary["models_built"],
+            "accuracy": summary["classifier"]["accuracy"],
+            "pca_k": summary["pca_k"],
+            "peak_memory_gib": summary["peak_memory"],
+            "stage_seconds": stages,
+        })
+    shutil.rmtree(project, ignore_errors=True)
+
+    table = Table(title=f"Featurization benchmark, {args.engine}, ceiling {ceiling['ceiling']} img/s")
+    for column in ("images", "pipeline s", "end-to-end img/s", "featurize img/s", "ratio to ceiling",
+                   "PCA+write share", "load/feat/pca/write/report", "peak driver GiB", "peak workers GiB"):
+        table.add_column(column, justify="right")
+    for run in runs:
+        share = run["time_share"]
+        table.add_row(str(run["images"]), str(run["pipeline_seconds"]), str(run["end_to_end_images_per_s"]),
+                      str(run["featurization_images_per_s"]), f"{run['ratio_to_ceiling']:.2f}",
+                      f"{run['pca_plus_writing_share']:.1%}",
+                      " / ".join(f"{share[p]:.0%}" for p in ("loading", "featurization", "pca", "writing",
+                                                               "reporting")),
+                      str(run["peak_memory_gib"]["driver_gib"]), str(run["peak_memory_gib"]["workers_gib"]))
+    console.print(table)
+    if len(runs) > 1:
+        first, last = runs[0], runs[-1]
+        scale = (last["pipeline_seconds"] / first["pipeline_seconds"]) / (last["images"] / first["images"])
+        console.print(f"Scaling: time grew {scale:.2f}x as fast as N from {first['images']} to {last['images']} "
+                      "(1.00 = linear; below 1 = fixed costs amortised)")
+    out = ROOT / "bench" / "results" / f"{args.engine}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30)},
+                               "engine": args.engine, "ceiling": ceiling, "runs": runs}, indent=2))
+    console.print(f"JSON: {out}")
+
+
+if __name__ == "__main__":
+    main()
