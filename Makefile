@@ -21,13 +21,14 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 
 setup: $(BIN)/.installed
 
-.jars/hadoop-aws-3.3.1.jar:
+S3A_JARS := .jars/hadoop-aws-3.3.1.jar .jars/aws-java-sdk-bundle-1.11.901.jar
+$(S3A_JARS) &:
 	PYTHON=$(BIN)/python scripts/fetch_s3a_jars.sh
 
 run: setup
 	$(BIN)/kedro run --params "weights=$(WEIGHTS)"
 
-test: setup .jars/hadoop-aws-3.3.1.jar
+test: setup $(S3A_JARS)
 	$(BIN)/pytest -m "slow or not slow"
 
 test-fast: setup

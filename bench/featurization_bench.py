@@ -107,7 +107,7 @@ def project_copy() -> Path:
 
 
 def run_pipeline(project: Path, size: int, weights: str, engine: str) -> dict:
-    """One `kedro run` (in this process, so Spark starts once for all sizes); returns the run summary."""
+    """One `kedro run` in this process (the project's hook starts and stops Spark); returns the run summary."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
@@ -129,7 +129,7 @@ def shares(stages: dict[str, float]) -> dict[str, float]:
         "featurization": ["featurize_images"],
         "pca": ["fit_pca"],
         "writing": ["project_features", "collect_rejects"],
-        "reporting": ["count_images_per_class", "list_rejects", "evaluate_classifier", "plot_explained_variance",
+        "reporting": ["count_images_per_class", "list_rejects", "count_reject_reasons", "evaluate_classifier", "plot_explained_variance",
                       "plot_pca_map", "summarize_run", "render_report"],
     }
     total = sum(stages.values())

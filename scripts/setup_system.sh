@@ -10,7 +10,8 @@ if ! command -v java >/dev/null 2>&1; then
   exit 1
 fi
 
-if ! ldconfig -p 2>/dev/null | grep -q 'liblapack.so.3'; then
+libraries=$(ldconfig -p 2>/dev/null || true)
+if [[ $libraries != *liblapack.so.3* ]]; then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "Installing OpenBLAS/LAPACK for Spark ML (native linear algebra)..."
     apt-get update -qq >/dev/null

@@ -33,6 +33,14 @@ def test_every_colour_mode_becomes_three_channels(mode):
     assert decode_image(encode(image, fmt), 32).shape == (32, 32, 3)
 
 
+def test_sixteen_bit_grayscale_is_rescaled_not_clipped_to_white():
+    ramp = np.tile(np.linspace(0, 65535, 64, dtype=np.uint16), (64, 1))
+    array = decode_image(encode(Image.fromarray(ramp), "PNG"), 64)
+    assert array.min() == -1.0
+    assert 0.9 < array.max() <= 1.0
+    assert abs(float(array.mean())) < 0.05  # a ramp averages to mid-grey, not white
+
+
 def test_transparent_pixels_become_white_background():
     image = Image.new("RGBA", (10, 10), (255, 0, 0, 0))
     assert np.allclose(decode_image(encode(image, "PNG"), 10), 1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -16,7 +17,14 @@ class ImageRejected(ValueError):
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """Convert any Pillow mode (L, LA, P, RGBA, CMYK, I;16...) to RGB, flattening transparency onto white."""
+    """Convert any Pillow mode (L, LA, P, RGBA, CMYK, I;16...) to RGB, flattening transparency onto white.
+
+    16-bit and float grayscale are rescaled to 8 bits first: Pillow's own conversion clips them to white.
+    """
+    if image.mode.startswith("I") or image.mode == "F":
+        scale = 1.0 if image.mode == "F" else 257.0
+        pixels = np.clip(np.asarray(image, dtype=np.float32) / scale, 0, 255).astype(np.uint8)
+        return Image.fromarray(pixels, mode="L").convert("RGB")
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     if has_alpha:
         rgba = image.convert("RGBA")
@@ -39,6 +47,7 @@ def decode_image(content: bytes | None, size: int) -> np.ndarray:
             rgb = to_rgb(image).resize((size, size), Image.Resampling.BILINEAR)
     except UnidentifiedImageError as error:
         raise ImageRejected("not a decodable image") from error
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    # Malformed files make Pillow raise any of these (its fuzzers list them); each is one reject, not a failed job.
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error, Image.DecompressionBombError) as error:
         raise ImageRejected(f"corrupt image: {error}") from error
     return np.asarray(rgb, dtype=np.float32) / 127.5 - 1.0

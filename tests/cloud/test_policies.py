@@ -29,13 +29,17 @@ def test_policy_has_no_wildcard_actions_and_only_project_s3_resources(cli, name)
                 )
 
 
-def test_operator_passes_only_the_two_emr_roles(cli):
-    passed = {
+def resources_for(cli, policy: str, action: str) -> set[str]:
+    return {
         resource
-        for statement in statements(cli, "operator")
-        if "iam:PassRole" in as_list(statement["Action"])
+        for statement in statements(cli, policy)
+        if action in as_list(statement["Action"])
         for resource in as_list(statement["Resource"])
     }
+
+
+def test_operator_passes_only_the_two_emr_roles(cli):
+    passed = resources_for(cli, "operator", "iam:PassRole")
 
     assert passed == {"arn:aws:iam::*:role/EMR_DefaultRole", "arn:aws:iam::*:role/EMR_EC2_DefaultRole"}
 
@@ -54,12 +58,7 @@ def test_operator_creates_tagged_clusters_in_region_and_touches_only_those(cli):
 
 
 def test_instance_profile_reads_artifacts_but_cannot_change_them(cli):
-    writes = {
-        resource
-        for statement in statements(cli, "instance-profile")
-        if "s3:PutObject" in as_list(statement["Action"])
-        for resource in as_list(statement["Resource"])
-    }
+    writes = resources_for(cli, "instance-profile", "s3:PutObject")
 
     assert writes == {f"arn:aws:s3:::{BUCKET}/fruits/data/*", f"arn:aws:s3:::{BUCKET}/fruits/logs/*"}
 

@@ -59,7 +59,11 @@ def _write_images(rows: Iterable[Row], root: str) -> None:
 
 
 class ImageFolderDataset(SparkDataset):
-    """Image tree as a Spark DataFrame (``path``, ``modificationTime``, ``length``, ``content``)."""
+    """Image tree as a Spark DataFrame (``path``, ``modificationTime``, ``length``, ``content``).
+
+    S3 access uses the default AWS credential chain (environment, profile, EMR instance profile) on the driver and
+    the executors alike.
+    """
 
     def __init__(  # noqa: PLR0913
         self,
@@ -68,7 +72,6 @@ class ImageFolderDataset(SparkDataset):
         path_glob_filter: str = IMAGE_GLOB,  # the default accepts .jpg/.jpeg/.png in any letter case
         require_success_marker: bool = False,
         load_args: dict[str, Any] | None = None,
-        credentials: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         load_args = {"pathGlobFilter": path_glob_filter, "recursiveFileLookup": "true", **(load_args or {})}
@@ -76,7 +79,6 @@ class ImageFolderDataset(SparkDataset):
             filepath=filepath,
             file_format="binaryFile",
             load_args=load_args,
-            credentials=credentials,
             metadata=metadata,
         )
         self._url = _absolute_url(filepath)
@@ -105,4 +107,5 @@ class ImageFolderDataset(SparkDataset):
 
     def _exists(self) -> bool:
         fs, root = fsspec.core.url_to_fs(self._url)
-        return fs.exists(root)
+        marker = posixpath.join(root, SUCCESS_MARKER)
+        return fs.exists(marker) if self._require_success_marker else fs.exists(root)

@@ -34,12 +34,12 @@ def test_loaded_images_have_labels_and_all_accepted_extensions(spark, mini_tree)
     (mini_tree / "Kiwi" / "UPPER.JPG").write_bytes(source)
     (mini_tree / "Kiwi" / "long.JpEg").write_bytes(source)
     (mini_tree / "Kiwi" / "notes.txt").write_text("not an image")
-    images = load_images(ImageFolderDataset(filepath=str(mini_tree)).load(),
-                         {"tasks_per_core": 2, "max_images_per_partition": 5000})
+    images, loaded = load_images(ImageFolderDataset(filepath=str(mini_tree)).load(),
+                                 {"tasks_per_core": 2, "max_images_per_partition": 5000})
     counts = {row.label: row["count"] for row in images.groupBy("label").count().collect()}
     assert images.columns == ["path", "label", "content"]
     assert counts["Kiwi"] == 10
     assert counts["Apple Granny Smith"] == 8
     assert counts["100% juice"] == 1
-    assert sum(counts.values()) == 83
+    assert sum(counts.values()) == loaded == 83
     assert images.rdd.getNumPartitions() == 2 * spark.sparkContext.defaultParallelism

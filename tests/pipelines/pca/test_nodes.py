@@ -41,6 +41,16 @@ def test_pca_finds_the_intrinsic_dimension(low_rank_features):
     assert model.stages[-1].getIndices() == [0, 1, 2]
 
 
+def test_fewer_than_two_featurized_images_is_a_clear_error(low_rank_features):
+    with pytest.raises(ValueError, match="PCA needs at least 2 featurized images, got 1"):
+        fit_pca(low_rank_features.limit(1), {"variance_target": 0.9, "max_components": 10, "n_components": None})
+
+
+def test_fixed_k_out_of_range_is_refused_before_fitting(low_rank_features):
+    with pytest.raises(ValueError, match="pca.n_components must be between 1 and 12, got 13"):
+        fit_pca(low_rank_features, {"variance_target": 0.9, "max_components": 10, "n_components": 13})
+
+
 def test_fixed_k_wins_over_the_variance_target(low_rank_features):
     model, curve = fit_pca(low_rank_features, {"variance_target": 0.5, "max_components": 10, "n_components": 5})
     assert len(curve) == 5

@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -7,6 +6,7 @@ from fruits.pipelines.pca.nodes import fit_pca
 from fruits.pipelines.output.nodes import project_features
 from fruits.pipelines.reporting.nodes import (
     count_images_per_class,
+    count_reject_reasons,
     evaluate_classifier,
     plot_explained_variance,
     plot_pca_map,
@@ -38,6 +38,13 @@ def test_stratified_split_holds_out_the_same_share_of_each_class(fitted):
     assert train.join(test, "path").count() == 0
 
 
+def test_a_single_image_class_stays_in_training(spark):
+    rows = [("Kiwi/1.jpg", "Kiwi"), ("Lemon/1.jpg", "Lemon"), ("Lemon/2.jpg", "Lemon"), ("Lemon/3.jpg", "Lemon")]
+    train, test = stratified_split(spark.createDataFrame(rows, "path string, label string"), 0.5, seed=1)
+    assert [r.label for r in train.collect()].count("Kiwi") == 1
+    assert sorted(r.label for r in test.collect()) == ["Lemon", "Lemon"]  # round(3 x 0.5), one left to train
+
+
 def test_classifier_separates_separable_classes(fitted):
     metrics = evaluate_classifier(fitted[0], {"test_fraction": 0.2, "seed": 1, "max_iter": 50, "reg_param": 0.0})
     assert metrics["accuracy"] >= 0.9
@@ -51,14 +58,17 @@ def test_counts_plots_summary_and_report(spark, fitted):
     assert isinstance(plot_explained_variance(curve, model, 0.9), Figure)
     assert isinstance(plot_pca_map(results, max_points=50, seed=1), Figure)
 
-    summary = summarize_run(counts, curve, model, {"model": "lr", "accuracy": 0.97, "train_images": 72,
+    reasons = count_reject_reasons(rejects)
+    assert reasons.to_dict("records") == [{"reason": "empty file", "images": 1}]
+    summary = summarize_run(91, counts, curve, model, {"model": "lr", "accuracy": 0.97, "train_images": 72,
                                                    "test_images": 18},
                             {"images_inferred": spark.sparkContext.accumulator(90), "models_built": spark.sparkContext.accumulator(2)},
                             {"stage_seconds": {"featurize_images": 12.5}})
     assert (summary["input_images"], summary["featurized_images"], summary["rejected_images"]) == (91, 90, 1)
     assert summary["pca_k"] == 2
-    report = render_report(summary, counts, pd.DataFrame({"path": ["Kiwi/bad.jpg"], "label": ["Kiwi"],
-                                                          "reason": ["empty file"]}))
+    report = render_report(summary, counts, reasons)
     assert "**97.0%**" in report
     assert "| empty file | 1 |" in report
     assert "| featurize_images | 12.5 |" in report
+    with pytest.raises(ValueError, match="92 images were loaded but 90 featurized \\+ 1 rejected"):
+        summarize_run(92, counts, curve, model, {}, {"images_inferred": spark.sparkContext.accumulator(90)}, {})

@@ -31,8 +31,11 @@ def partition_count(image_count: int, cores: int, tasks_per_core: int, max_image
     return max(1, min(image_count, max(by_cores, by_size)))
 
 
-def load_images(files: DataFrame, settings: dict[str, int]) -> DataFrame:
-    """Labelled images, round-robin repartitioned so that featurization tasks have equal sizes."""
+def load_images(files: DataFrame, settings: dict[str, int]) -> tuple[DataFrame, int]:
+    """Labelled images spread over equal partitions, and their count (checked against results + rejects).
+
+    Hash partitioning on the path, not round-robin: round-robin sorts every row (image bytes included) first.
+    """
     labelled = with_labels(files)
     image_count = labelled.count()
     partitions = partition_count(
@@ -42,4 +45,4 @@ def load_images(files: DataFrame, settings: dict[str, int]) -> DataFrame:
         settings["max_images_per_partition"],
     )
     logger.info("Loaded %d images into %d partitions", image_count, partitions)
-    return labelled.repartition(partitions)
+    return labelled.repartition(partitions, "path"), image_count

@@ -56,14 +56,17 @@ def fit_pca(image_features: DataFrame, settings: dict[str, Any]) -> tuple[Pipeli
     two passes over the data; slicing the first k components of one fit gives the same projection.
     """
     features = accepted_features(image_features)
-    dimension = len(features.select("features").first()["features"])
+    first_rows = features.select("features").limit(2).collect()
+    if len(first_rows) < 2:
+        raise ValueError(f"PCA needs at least 2 featurized images, got {len(first_rows)}: see the rejects table.")
+    dimension = len(first_rows[0]["features"])
     fixed_k = settings.get("n_components")
+    if fixed_k is not None and not 1 <= int(fixed_k) <= dimension:
+        raise ValueError(f"pca.n_components must be between 1 and {dimension}, got {fixed_k}.")
     fit_k = min(dimension, int(fixed_k or settings["max_components"]))
     fitted = PCA(k=fit_k, inputCol=FEATURE_VECTOR, outputCol=ALL_COMPONENTS).fit(features)
     explained = np.asarray(fitted.explainedVariance.toArray())
     k = choose_k(explained, float(settings["variance_target"]), fixed_k)
-    if not 1 <= k <= fit_k:
-        raise ValueError(f"pca.n_components must be between 1 and {fit_k}, got {k}.")
     logger.info("PCA keeps k=%d of %d components (%.1f%% of the variance)", k, dimension,
                 100 * float(np.sum(explained[:k])))
     slicer = VectorSlicer(inputCol=ALL_COMPONENTS, outputCol=PCA_VECTOR, indices=list(range(k)))

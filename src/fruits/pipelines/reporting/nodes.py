@@ -37,6 +37,12 @@ def list_rejects(rejects: DataFrame, max_rows: int) -> pd.DataFrame:
     return rejects.orderBy("label", "path").limit(max_rows).toPandas()
 
 
+def count_reject_reasons(rejects: DataFrame) -> pd.DataFrame:
+    """Rejects per kind of reason over all of them (the detail after ':' is file-specific)."""
+    kind = F.trim(F.split("reason", ":").getItem(0)).alias("reason")
+    return rejects.groupBy(kind).agg(F.count("*").alias("images")).orderBy(F.desc("images"), "reason").toPandas()
+
+
 def stratified_split(results: DataFrame, test_fraction: float, seed: int) -> tuple[DataFrame, DataFrame]:
     """Exact per-class split: the same share of every class is held out, chosen by a seeded hash of the file name
     (not the full path, so the split does not depend on where the data lives).
@@ -47,18 +53,23 @@ def stratified_split(results: DataFrame, test_fraction: float, seed: int) -> tup
     file_name = F.element_at(F.split("path", "/"), -1)
     ranked = results.withColumn("rank", F.row_number().over(by_class.orderBy(F.xxhash64(file_name, F.lit(seed)))))
     ranked = ranked.withColumn("class_size", F.count("*").over(by_class))
-    held_out = F.col("rank") <= F.greatest(F.lit(1), F.round(F.col("class_size") * test_fraction))
+    # At least one test image per class, but never a class's last training image.
+    wanted = F.greatest(F.lit(1), F.round(F.col("class_size") * test_fraction))
+    held_out = F.col("rank") <= F.least(F.col("class_size") - 1, wanted)
     split = ranked.withColumn("held_out", held_out).drop("rank", "class_size").localCheckpoint()
     return split.where(~F.col("held_out")), split.where(F.col("held_out"))
 
 
 def evaluate_classifier(results: DataFrame, settings: dict[str, Any]) -> dict[str, Any]:
     """Proof the features are useful: logistic regression on the PCA features, held-out accuracy."""
+    test_fraction = float(settings["test_fraction"])
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"reporting.classifier.test_fraction must be in (0, 1), got {test_fraction}.")
     data = results.select("label", "path", array_to_vector("pca_features").alias("x"))
-    train, test = stratified_split(data, float(settings["test_fraction"]), int(settings["seed"]))
+    labelled = StringIndexer(inputCol="label", outputCol="y").fit(data).transform(data)  # every class, even test-only
+    train, test = stratified_split(labelled, test_fraction, int(settings["seed"]))
     model = MLPipeline(
         stages=[
-            StringIndexer(inputCol="label", outputCol="y"),
             # No standardization: PCA components share one scale, and rescaling each to unit variance would
             # blow the noise of the last components up to the weight of the first (measured: 0.7 vs 1.0).
             LogisticRegression(featuresCol="x", labelCol="y", maxIter=int(settings["max_iter"]),
@@ -103,6 +114,7 @@ def plot_pca_map(results: DataFrame, max_points: int, seed: int) -> Figure:
 
 
 def summarize_run(  # noqa: PLR0913
+    loaded_images: int,
     class_counts: pd.DataFrame,
     explained_variance: pd.DataFrame,
     pca_model: PipelineModel,
@@ -110,14 +122,23 @@ def summarize_run(  # noqa: PLR0913
     inference_counters: dict[str, Any],
     run_metrics: dict[str, Any],
 ) -> dict[str, Any]:
-    """Machine-readable run summary; the counters are read here, after PCA, to prove the network ran once."""
+    """Machine-readable run summary; the counters are read here, after PCA, to prove the network ran once.
+
+    Fails when images went missing: every loaded image must be in the results or in the rejects.
+    """
+    featurized, rejected = int(class_counts["featurized"].sum()), int(class_counts["rejected"].sum())
+    if featurized + rejected != loaded_images:
+        raise ValueError(f"{loaded_images} images were loaded but {featurized} featurized + {rejected} rejected.")
+    inferred = int(inference_counters["images_inferred"].value)
+    if inferred != featurized:
+        logger.warning("The network ran %d times for %d images: some work was recomputed.", inferred, featurized)
     k = len(pca_model.stages[-1].getIndices())
     return {
-        "input_images": int(class_counts["total"].sum()),
-        "featurized_images": int(class_counts["featurized"].sum()),
-        "rejected_images": int(class_counts["rejected"].sum()),
+        "input_images": loaded_images,
+        "featurized_images": featurized,
+        "rejected_images": rejected,
         "classes": len(class_counts),
-        "images_inferred": int(inference_counters["images_inferred"].value),
+        "images_inferred": inferred,
         "models_built": int(inference_counters["models_built"].value),
         "pca_k": k,
         "pca_explained_variance": round(float(explained_variance["cumulative"].iloc[k - 1]), 4),
@@ -132,10 +153,9 @@ def _markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([header, *rows])
 
 
-def render_report(summary: dict[str, Any], class_counts: pd.DataFrame, rejects: pd.DataFrame) -> str:
+def render_report(summary: dict[str, Any], class_counts: pd.DataFrame, reject_reasons: pd.DataFrame) -> str:
     """One Markdown page linking the plots: counts, rejects, PCA, accuracy and stage timings."""
     stages = pd.DataFrame(sorted(summary["stage_seconds"].items()), columns=["stage", "seconds"])
-    reasons = rejects.groupby("reason").size().reset_index(name="images") if len(rejects) else rejects
     return "\n\n".join(
         [
             "# Fruits! featurization report",
@@ -151,7 +171,8 @@ def render_report(summary: dict[str, Any], class_counts: pd.DataFrame, rejects: 
             f"({summary['classifier']['train_images']} train / {summary['classifier']['test_images']} test images, "
             "stratified split).",
             "## Images per class\n" + _markdown_table(class_counts),
-            "## Rejects\n" + (_markdown_table(reasons) + "\n\nFull list: `rejects.csv`." if len(rejects) else "None."),
+            "## Rejects\n"
+            + (_markdown_table(reject_reasons) + "\n\nList: `rejects.csv`." if len(reject_reasons) else "None."),
             "## Stage timings\n" + _markdown_table(stages),
         ]
     )

@@ -4,6 +4,7 @@ from kedro.pipeline import Pipeline, node
 
 from fruits.pipelines.reporting.nodes import (
     count_images_per_class,
+    count_reject_reasons,
     evaluate_classifier,
     list_rejects,
     plot_explained_variance,
@@ -18,6 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(count_images_per_class, ["results", "rejects"], "class_counts", name="count_images_per_class"),
             node(list_rejects, ["rejects", "params:reporting.max_reject_rows"], "rejects_report", name="list_rejects"),
+            node(count_reject_reasons, "rejects", "reject_reasons", name="count_reject_reasons"),
             node(evaluate_classifier, ["results", "params:reporting.classifier"], "classifier_metrics",
                  name="evaluate_classifier"),
             node(plot_explained_variance, ["explained_variance", "pca_model", "params:pca.variance_target"],
@@ -26,11 +28,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                  "pca_map_plot", name="plot_pca_map"),
             node(
                 summarize_run,
-                ["class_counts", "explained_variance", "pca_model", "classifier_metrics", "inference_counters",
+                ["loaded_images", "class_counts", "explained_variance", "pca_model", "classifier_metrics", "inference_counters",
                  "run_metrics"],
                 "run_summary",
                 name="summarize_run",
             ),
-            node(render_report, ["run_summary", "class_counts", "rejects_report"], "report", name="render_report"),
+            node(render_report, ["run_summary", "class_counts", "reject_reasons"], "report", name="render_report"),
         ]
     )

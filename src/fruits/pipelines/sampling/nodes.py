@@ -61,14 +61,26 @@ def stratified_sample(raw_images: DataFrame, settings: dict[str, Any]) -> DataFr
     files locally and on S3. Only the per-class counts reach the driver.
     """
     labelled = with_labels(raw_images).withColumn("name", F.element_at(F.split("path", "/"), -1))
-    sizes = {row["label"]: row["count"] for row in labelled.groupBy("label").count().collect()}
+    per_class = labelled.groupBy("label").agg(F.count("*").alias("images"), F.countDistinct("name").alias("names"))
+    sizes, clashes = {}, []
+    for row in per_class.collect():
+        sizes[row["label"]] = row["images"]
+        if row["names"] != row["images"]:
+            clashes.append(row["label"])
     if not sizes:
         raise ValueError("The raw image folder holds no .jpg/.jpeg/.png images.")
+    if clashes:
+        raise ValueError(
+            f"Classes {sorted(clashes)[:5]} hold the same file name in several folders (nested splits such as "
+            "Training/ and Test/?): the sample would overwrite one with the other. Point raw_images at one split."
+        )
     quotas = class_quotas(sizes, settings)
     logger.info(
         "Sampling %d of %d images over %d classes (strategy %s)",
         sum(quotas.values()), sum(sizes.values()), len(sizes), settings["strategy"],
     )
+    if settings["strategy"] == "all":
+        return labelled.select("path", "label", "content")  # no ranking, so no shuffle of the image bytes
     quota_table = raw_images.sparkSession.createDataFrame(list(quotas.items()), "label string, quota int")
     order = Window.partitionBy("label").orderBy(F.xxhash64("label", "name", F.lit(settings["seed"])), "name")
     return (
