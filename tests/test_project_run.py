@@ -93,8 +93,12 @@ def test_model_and_report_files_are_written(finished_run):
 def test_missing_weights_stop_with_one_clear_sentence(tmp_path):
     project = copy_project(tmp_path)
     run = kedro(project, "run", "--params", f"weights={tmp_path / 'nowhere.h5'}")
+    output = " ".join((run.stdout + run.stderr).split())
     assert run.returncode != 0
-    assert "Give a local weights file with `kedro run --params weights=" in run.stdout + run.stderr
+    assert "Error: Could not get MobileNetV2 ImageNet weights" in output
+    assert "Give a local weights file with `kedro run --params weights=" in output
+    assert "Traceback" not in output
+    assert "Spark" not in output  # stopped before starting a JVM
 
 
 def test_viz_build_shows_the_pipeline_with_layers(tmp_path):

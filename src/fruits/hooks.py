@@ -8,8 +8,10 @@ import sys
 import time
 from typing import Any
 
+import click
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog, MemoryDataset
+from kedro.io.core import DatasetError
 from kedro.pipeline.node import Node
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
@@ -17,6 +19,7 @@ from pyspark.sql import SparkSession
 logger = logging.getLogger(__name__)
 
 RUN_METRICS = "run_metrics"
+PRETRAINED_MODEL = "mobilenet_v2"
 
 
 def start_spark(spark_conf: dict[str, Any]) -> SparkSession:
@@ -70,6 +73,19 @@ class SparkHooks:
         session = SparkSession.getActiveSession()
         if session is not None:
             session.stop()
+
+
+class PretrainedModelHooks:
+    """Loads the pretrained model before any work starts: missing weights stop the run in one sentence."""
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: DataCatalog) -> None:
+        if PRETRAINED_MODEL not in pipeline.inputs():
+            return
+        try:
+            catalog.load(PRETRAINED_MODEL)  # the dataset keeps the model for the featurization node
+        except DatasetError as error:
+            raise click.ClickException(str(error.__cause__ or error)) from None
 
 
 class RunMetricsHooks:

@@ -4,12 +4,13 @@ import warnings
 
 from omegaconf.resolvers import oc
 
-from fruits.hooks import RunMetricsHooks, SparkHooks
+from fruits.hooks import PretrainedModelHooks, RunMetricsHooks, SparkHooks
 
 # Kedro 1.7 itself calls the resolver API that omegaconf 2.4 deprecated: not actionable here.
 warnings.filterwarnings("ignore", message="register_new_resolver\\(\\) is deprecated")
 
-HOOKS = (SparkHooks(), RunMetricsHooks())
+# Last in, first out: the weights are checked before Spark starts.
+HOOKS = (SparkHooks(), RunMetricsHooks(), PretrainedModelHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -61,6 +61,10 @@ def test_up_creates_the_cluster_of_the_spec(cli, emr, s3, packaged, recorded_req
         "spark.pyspark.python": PYTHON,
         "spark.pyspark.driver.python": PYTHON,
         "spark.yarn.maxAppAttempts": "1",
+        "spark.executor.cores": "4",
+        "spark.executor.memory": "6g",
+        "spark.executor.memoryOverhead": "6g",
+        "spark.driver.memory": "4g",
     }
     groups = emr.list_instance_groups(ClusterId=cluster_id)["InstanceGroups"]
     assert sorted(

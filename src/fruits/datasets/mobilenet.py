@@ -47,8 +47,15 @@ class MobileNetV2Dataset(AbstractDataset[None, Any]):
         self._weights = weights
         self._image_size = int(image_size)
         self.metadata = metadata
+        self._model: Any = None
 
     def load(self) -> Any:
+        """The model, built once per run (a pre-flight check loads it before Spark starts)."""
+        if self._model is None:
+            self._model = self._build()
+        return self._model
+
+    def _build(self) -> Any:
         if self._weights != IMAGENET and "://" not in self._weights and not os.path.isfile(self._weights):
             raise DatasetError(NO_WEIGHTS_HINT.format(source=self._weights, reason="file not found"))
         try:
