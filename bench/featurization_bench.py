@@ -31,7 +31,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 FULL_SET = ROOT.parent / "shared" / "data" / "fruits-360" / "Test"
 CEILING_SECONDS = 20.0
-console = Console()
+console = Console(width=170)
 
 
 def ceiling_worker(args: tuple[str, str, int, int, float]) -> int:
@@ -192,11 +192,12 @@ def main() -> None:
                                                                "reporting")),
                       str(run["peak_memory_gib"]["driver_gib"]), str(run["peak_memory_gib"]["workers_gib"]))
     console.print(table)
-    if len(runs) > 1:
-        first, last = runs[0], runs[-1]
-        scale = (last["pipeline_seconds"] / first["pipeline_seconds"]) / (last["images"] / first["images"])
-        console.print(f"Scaling: time grew {scale:.2f}x as fast as N from {first['images']} to {last['images']} "
-                      "(1.00 = linear; below 1 = fixed costs amortised)")
+    for smaller, larger in zip(runs, runs[1:]):
+        extra = larger["stage_seconds"]["featurize_images"] - smaller["stage_seconds"]["featurize_images"]
+        console.print(f"Scaling {smaller['images']} -> {larger['images']}: featurization marginal "
+                      f"{(larger['images'] - smaller['images']) / extra:.1f} img/s, pipeline marginal "
+                      f"{(larger['images'] - smaller['images']) / (larger['pipeline_seconds'] - smaller['pipeline_seconds']):.1f}"
+                      " img/s (constant = linear in N; the rest is a fixed cost per run)")
     out = ROOT / "bench" / "results" / f"{args.engine}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30)},

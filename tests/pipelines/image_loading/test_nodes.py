@@ -21,7 +21,7 @@ def test_label_is_decoded_parent_folder(spark, path, label):
 
 @pytest.mark.parametrize(
     ("images", "cores", "expected"),
-    [(80, 2, 4), (20_622, 2, 5), (3, 8, 3), (100_000, 8, 20)],
+    [(80, 2, 4), (20_622, 2, 6), (3, 8, 3), (100_000, 8, 24), (100_000, 3, 21)],
 )
 def test_partition_count_keeps_cores_busy_and_bounds_size(images, cores, expected):
     assert partition_count(images, cores, tasks_per_core=2, max_images_per_partition=5000) == expected

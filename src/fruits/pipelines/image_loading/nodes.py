@@ -24,11 +24,11 @@ def with_labels(files: DataFrame) -> DataFrame:
 def partition_count(image_count: int, cores: int, tasks_per_core: int, max_images_per_partition: int) -> int:
     """Enough equal partitions for every core to stay busy to the end, none so big that a retry is costly.
 
-    binaryFile packs ~32 small files per partition (its open-cost heuristic): far too many tiny tasks here.
+    A multiple of the core count, so that the last wave of tasks leaves no core idle.
     """
-    by_cores = max(1, cores * tasks_per_core)
-    by_size = math.ceil(image_count / max(1, max_images_per_partition))
-    return max(1, min(image_count, max(by_cores, by_size)))
+    cores = max(1, cores)
+    needed = max(cores * tasks_per_core, math.ceil(image_count / max(1, max_images_per_partition)))
+    return max(1, min(image_count, math.ceil(needed / cores) * cores))
 
 
 def load_images(files: DataFrame, settings: dict[str, int]) -> tuple[DataFrame, int]:
