@@ -16,6 +16,11 @@ def parent_folder_name(path: Column) -> Column:
     return F.element_at(F.split(path, "/"), -2)
 
 
+def file_name(path: Column) -> Column:
+    """The last path segment: with the label it names an image independently of where the tree lives."""
+    return F.element_at(F.split(path, "/"), -1)
+
+
 def with_labels(files: DataFrame) -> DataFrame:
     """``path``, ``label``, ``content`` from a binaryFile DataFrame."""
     return files.select("path", parent_folder_name(F.col("path")).alias("label"), "content")

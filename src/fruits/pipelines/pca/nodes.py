@@ -25,6 +25,11 @@ def accepted_features(image_features: DataFrame) -> DataFrame:
     return image_features.where(F.col("error").isNull()).withColumn(FEATURE_VECTOR, array_to_vector("features"))
 
 
+def kept_components(pca_model: PipelineModel) -> int:
+    """k of a model fitted by ``fit_pca``: the number of components its final slicer keeps."""
+    return len(pca_model.stages[-1].getIndices())
+
+
 def choose_k(explained_variance: np.ndarray, target: float, fixed_k: int | None = None) -> int:
     """Smallest k whose cumulative explained variance reaches ``target``, or ``fixed_k`` when set.
 

@@ -20,6 +20,9 @@ from pyspark.ml.functions import array_to_vector  # noqa: E402
 from pyspark.sql import DataFrame, Window  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
+from fruits.pipelines.image_loading.nodes import file_name  # noqa: E402
+from fruits.pipelines.pca.nodes import kept_components  # noqa: E402
+
 logger = logging.getLogger(__name__)
 
 
@@ -50,8 +53,8 @@ def stratified_split(results: DataFrame, test_fraction: float, seed: int) -> tup
     The split is materialised once (local checkpoint): the optimizer's iterations must not re-run the windows.
     """
     by_class = Window.partitionBy("label")
-    file_name = F.element_at(F.split("path", "/"), -1)
-    ranked = results.withColumn("rank", F.row_number().over(by_class.orderBy(F.xxhash64(file_name, F.lit(seed)))))
+    order = F.xxhash64(file_name(F.col("path")), F.lit(seed))
+    ranked = results.withColumn("rank", F.row_number().over(by_class.orderBy(order)))
     ranked = ranked.withColumn("class_size", F.count("*").over(by_class))
     # At least one test image per class, but never a class's last training image.
     wanted = F.greatest(F.lit(1), F.round(F.col("class_size") * test_fraction))
@@ -86,7 +89,7 @@ def evaluate_classifier(results: DataFrame, settings: dict[str, Any]) -> dict[st
 
 def plot_explained_variance(explained_variance: pd.DataFrame, pca_model: PipelineModel, target: float) -> Figure:
     """Cumulative explained variance against the number of components, with the target and the chosen k."""
-    k = len(pca_model.stages[-1].getIndices())
+    k = kept_components(pca_model)
     figure, axis = plt.subplots(figsize=(7, 4))
     axis.plot(explained_variance["component"], explained_variance["cumulative"], label="cumulative")
     axis.axhline(target, color="grey", linestyle="--", label=f"target {target:.0%}")
@@ -132,7 +135,7 @@ def summarize_run(  # noqa: PLR0913
     inferred = int(inference_counters["images_inferred"].value)
     if inferred != featurized:
         logger.warning("The network ran %d times for %d images: some work was recomputed.", inferred, featurized)
-    k = len(pca_model.stages[-1].getIndices())
+    k = kept_components(pca_model)
     return {
         "input_images": loaded_images,
         "featurized_images": featurized,

@@ -8,7 +8,7 @@ from typing import Any
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from fruits.pipelines.image_loading.nodes import with_labels
+from fruits.pipelines.image_loading.nodes import file_name, with_labels
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def stratified_sample(raw_images: DataFrame, settings: dict[str, Any]) -> DataFr
     The hash does not depend on where the tree lives or how Spark partitions it, so the same seed picks the same
     files locally and on S3. Only the per-class counts reach the driver.
     """
-    labelled = with_labels(raw_images).withColumn("name", F.element_at(F.split("path", "/"), -1))
+    labelled = with_labels(raw_images).withColumn("name", file_name(F.col("path")))
     per_class = labelled.groupBy("label").agg(F.count("*").alias("images"), F.countDistinct("name").alias("names"))
     sizes, clashes = {}, []
     for row in per_class.collect():
