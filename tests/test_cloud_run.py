@@ -248,13 +248,15 @@ def test_inputs_were_uploaded_by_the_cli(cloud_run: CloudRun) -> None:
     assert "Apple Granny Smith/" in {key.rsplit("/", 1)[0] + "/" for key in raw}
 
 
-def test_the_sample_is_written_to_s3_with_its_success_marker(cloud_run: CloudRun) -> None:
-    sample = cloud_run.keys("02_intermediate/image_sample")
-    assert "_SUCCESS" in sample
-    images = [key for key in sample if key != "_SUCCESS"]
-    assert len(images) == EXPECTED_IMAGES + 1  # strategy "all": every raw image, the broken one too
-    assert "Kiwi/broken.jpg" in images
-    assert any(key.startswith("Apple Granny Smith/") for key in images)  # class folder with spaces kept
+def test_the_sample_manifest_is_written_to_s3_and_no_image_is_copied(cloud_run: CloudRun) -> None:
+    sample = pd.read_parquet(
+        cloud_run.url("02_intermediate/image_sample.parquet"), storage_options=cloud_run.storage_options
+    )
+    assert list(sample.columns) == ["path", "label"]
+    assert len(sample) == EXPECTED_IMAGES + 1  # strategy "all": every raw image, the broken one too
+    assert sample["path"].str.startswith(f"s3a://{DATA}/{RAW_DEST}/").all()
+    assert "Apple Granny Smith" in set(sample["label"])  # class folder with spaces kept
+    assert not [key for key in cloud_run.keys("02_intermediate") if key.lower().endswith(".jpg")]
 
 
 def test_results_hold_every_image_with_features_and_pca_features(results: pd.DataFrame, summary: dict) -> None:
@@ -266,7 +268,7 @@ def test_results_hold_every_image_with_features_and_pca_features(results: pd.Dat
     assert "Apple Granny Smith" in set(results["label"])
     assert results["label"].nunique() == 10
     assert not results["path"].str.contains("broken.jpg").any()
-    assert results["path"].str.startswith(f"s3a://{DATA}/02_intermediate/image_sample/").all()
+    assert results["path"].str.startswith(f"s3a://{DATA}/{RAW_DEST}/").all()
 
 
 def test_the_corrupt_image_is_a_reject_with_its_reason(cloud_run: CloudRun) -> None:

@@ -1,26 +1,23 @@
-"""A folder of images, one sub-folder per class, read with Spark's ``binaryFile`` reader.
+"""A folder of images, one sub-folder per class, read with Spark's ``binaryFile`` reader (read-only).
 
-Saving writes each row's original bytes back as ``<folder>/<label>/<file name>`` (no re-encoding), then a
-``_SUCCESS`` marker: a folder without the marker is a write that did not finish and is refused on load.
+The pipeline never copies images: samples are manifests of paths into this tree.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
 import fsspec
 from kedro.io.core import DatasetError
 from kedro_datasets.spark import SparkDataset
-from pyspark.sql import DataFrame, Row
+from pyspark.sql import DataFrame
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 # Hadoop glob for the extensions above in any letter case, e.g. *.{[jJ][pP][gG],...}
 IMAGE_GLOB = "*.{" + ",".join("".join(f"[{c.lower()}{c.upper()}]" for c in ext[1:]) for ext in IMAGE_EXTENSIONS) + "}"
-SUCCESS_MARKER = "_SUCCESS"
 
 
 def _absolute_url(filepath: str) -> str:
@@ -49,15 +46,6 @@ def _empty_images(url: str) -> list[tuple[str, datetime, int, bytes]]:
     ]
 
 
-def _write_images(rows: Iterable[Row], root: str) -> None:
-    """Write one partition's images; runs on executors, so it opens its own filesystem handle."""
-    fs, root_path = fsspec.core.url_to_fs(root)
-    for row in rows:
-        folder = posixpath.join(root_path, row.label)
-        fs.makedirs(folder, exist_ok=True)
-        fs.pipe_file(posixpath.join(folder, posixpath.basename(row.path)), row.content)
-
-
 class ImageFolderDataset(SparkDataset):
     """Image tree as a Spark DataFrame (``path``, ``modificationTime``, ``length``, ``content``).
 
@@ -65,12 +53,11 @@ class ImageFolderDataset(SparkDataset):
     the executors alike.
     """
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         *,
         filepath: str,
         path_glob_filter: str = IMAGE_GLOB,  # the default accepts .jpg/.jpeg/.png in any letter case
-        require_success_marker: bool = False,
         load_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -82,30 +69,20 @@ class ImageFolderDataset(SparkDataset):
             metadata=metadata,
         )
         self._url = _absolute_url(filepath)
-        self._require_success_marker = require_success_marker
 
     def load(self) -> DataFrame:
         fs, root = fsspec.core.url_to_fs(self._url)
         if not fs.exists(root):
             raise DatasetError(f"Image folder '{self._url}' does not exist.")
-        if self._require_success_marker and not fs.exists(posixpath.join(root, SUCCESS_MARKER)):
-            raise DatasetError(
-                f"Image folder '{self._url}' is incomplete (no {SUCCESS_MARKER} marker): the run that wrote it "
-                "failed; run the pipeline that produces it again."
-            )
         files = super().load()
         empty = _empty_images(self._url)
         return files.unionByName(files.sparkSession.createDataFrame(empty, files.schema)) if empty else files
 
     def save(self, data: DataFrame) -> None:
-        fs, root = fsspec.core.url_to_fs(self._url)
-        if fs.exists(root):
-            fs.rm(root, recursive=True)
-        url = self._url
-        data.select("path", "label", "content").foreachPartition(lambda rows: _write_images(rows, url))
-        fs.pipe_file(posixpath.join(root, SUCCESS_MARKER), b"")
+        raise DatasetError(
+            f"ImageFolderDataset is read-only: '{self._url}' holds source images. Save samples as manifests."
+        )
 
     def _exists(self) -> bool:
         fs, root = fsspec.core.url_to_fs(self._url)
-        marker = posixpath.join(root, SUCCESS_MARKER)
-        return fs.exists(marker) if self._require_success_marker else fs.exists(root)
+        return fs.exists(root)

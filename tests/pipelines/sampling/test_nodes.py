@@ -63,12 +63,11 @@ def test_total_sample_on_real_tree_counts_and_is_deterministic(spark, mini_tree)
     assert first != sample_paths(spark, mini_tree, strategy="total", size=55, seed=7)
 
 
-def test_same_file_name_twice_in_a_class_is_refused(spark, mini_tree):
-    nested = mini_tree / "Training" / "Kiwi"
-    nested.mkdir(parents=True)
-    (nested / "3_100.jpg").write_bytes((mini_tree / "Kiwi" / "3_100.jpg").read_bytes())
-    with pytest.raises(ValueError, match=r"Classes \['Kiwi'\] hold the same file name"):
-        sample_paths(spark, mini_tree, strategy="all")
+def test_sample_is_a_manifest_of_raw_paths_without_image_bytes(spark, mini_tree):
+    raw = ImageFolderDataset(filepath=str(mini_tree)).load()
+    sample = stratified_sample(raw, {"seed": 42, "strategy": "all"})
+    assert sample.columns == ["path", "label"]
+    assert {row.path for row in sample.collect()} == {row.path for row in raw.select("path").collect()}
 
 
 def test_per_class_sample_keeps_labels_with_spaces(spark, mini_tree):

@@ -36,18 +36,24 @@ def partition_count(image_count: int, cores: int, tasks_per_core: int, max_image
     return max(1, min(image_count, math.ceil(needed / cores) * cores))
 
 
-def load_images(files: DataFrame, settings: dict[str, int]) -> tuple[DataFrame, int]:
-    """Labelled images spread over equal partitions, and their count (checked against results + rejects).
+def load_images(raw_images: DataFrame, image_sample: DataFrame, settings: dict[str, int]) -> tuple[DataFrame, int]:
+    """The sampled images with their bytes, spread over equal partitions, and their count (checked at the end).
 
-    Hash partitioning on the path, not round-robin: round-robin sorts every row (image bytes included) first.
+    A sampled image that is no longer in the raw tree is an error, not a silent loss. Hash partitioning on the
+    path, not round-robin: round-robin sorts every row (image bytes included) first.
     """
-    labelled = with_labels(files)
-    image_count = labelled.count()
+    sampled = with_labels(raw_images).join(image_sample.select("path"), "path", "left_semi")
+    image_count, sample_count = sampled.count(), image_sample.count()
+    if image_count != sample_count:
+        raise ValueError(
+            f"{sample_count - image_count} of the {sample_count} sampled images are no longer in raw_images "
+            "(moved or deleted since sampling): run the sampling pipeline again."
+        )
     partitions = partition_count(
         image_count,
-        files.sparkSession.sparkContext.defaultParallelism,
+        raw_images.sparkSession.sparkContext.defaultParallelism,
         settings["tasks_per_core"],
         settings["max_images_per_partition"],
     )
     logger.info("Loaded %d images into %d partitions", image_count, partitions)
-    return labelled.repartition(partitions, "path"), image_count
+    return sampled.repartition(partitions, "path"), image_count

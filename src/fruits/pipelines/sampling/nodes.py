@@ -1,4 +1,4 @@
-"""Sampling: a reproducible stratified sample of the raw image tree, on the original bytes."""
+"""Sampling: a reproducible stratified sample of the raw image tree, as a manifest of paths (no image bytes)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from fruits.pipelines.image_loading.nodes import file_name, with_labels
+from fruits.pipelines.image_loading.nodes import file_name, parent_folder_name
 
 logger = logging.getLogger(__name__)
 
@@ -55,37 +55,30 @@ def class_quotas(class_sizes: dict[str, int], settings: dict[str, Any]) -> dict[
 
 
 def stratified_sample(raw_images: DataFrame, settings: dict[str, Any]) -> DataFrame:
-    """Keep each class's quota of images, chosen by a seeded hash of (class, file name).
+    """The sample as a manifest (``path``, ``label``): each class's quota, chosen by a seeded hash of (class, file name).
 
-    The hash does not depend on where the tree lives or how Spark partitions it, so the same seed picks the same
-    files locally and on S3. Only the per-class counts reach the driver.
+    Only paths are read and ranked here: the image bytes are read once, by image loading, and never copied. The
+    hash does not depend on where the tree lives or how Spark partitions it, so the same seed picks the same files
+    locally and on S3. Only the per-class counts reach the driver.
     """
-    labelled = with_labels(raw_images).withColumn("name", file_name(F.col("path")))
-    per_class = labelled.groupBy("label").agg(F.count("*").alias("images"), F.countDistinct("name").alias("names"))
-    sizes, clashes = {}, []
-    for row in per_class.collect():
-        sizes[row["label"]] = row["images"]
-        if row["names"] != row["images"]:
-            clashes.append(row["label"])
+    labelled = raw_images.select("path", parent_folder_name(F.col("path")).alias("label"))
+    sizes = {row["label"]: row["count"] for row in labelled.groupBy("label").count().collect()}
     if not sizes:
         raise ValueError("The raw image folder holds no .jpg/.jpeg/.png images.")
-    if clashes:
-        raise ValueError(
-            f"Classes {sorted(clashes)[:5]} hold the same file name in several folders (nested splits such as "
-            "Training/ and Test/?): the sample would overwrite one with the other. Point raw_images at one split."
-        )
     quotas = class_quotas(sizes, settings)
     logger.info(
         "Sampling %d of %d images over %d classes (strategy %s)",
         sum(quotas.values()), sum(sizes.values()), len(sizes), settings["strategy"],
     )
     if settings["strategy"] == "all":
-        return labelled.select("path", "label", "content")  # no ranking, so no shuffle of the image bytes
+        return labelled
     quota_table = raw_images.sparkSession.createDataFrame(list(quotas.items()), "label string, quota int")
-    order = Window.partitionBy("label").orderBy(F.xxhash64("label", "name", F.lit(settings["seed"])), "name")
+    order = Window.partitionBy("label").orderBy(
+        F.xxhash64("label", file_name(F.col("path")), F.lit(settings["seed"])), "path"
+    )
     return (
         labelled.join(F.broadcast(quota_table), "label")
         .withColumn("rank", F.row_number().over(order))
         .where(F.col("rank") <= F.col("quota"))
-        .select("path", "label", "content")
+        .select("path", "label")
     )

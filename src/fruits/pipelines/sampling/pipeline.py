@@ -1,4 +1,4 @@
-"""Sampling pipeline: raw image tree -> stratified sample written as an image tree (original bytes)."""
+"""Sampling pipeline: raw image tree -> stratified sample, a Parquet manifest of paths and labels."""
 
 from kedro.pipeline import Pipeline, node
 
