@@ -35,7 +35,10 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def decode_image(content: bytes | None, size: int) -> np.ndarray:
-    """Decode image bytes into a ``size``×``size``×3 float32 array scaled to [-1, 1] (MobileNetV2's input range).
+    """Decode image bytes into ``size``×``size``×3 RGB pixels (uint8).
+
+    Pixels stay 8-bit here: the model's scaling runs once per batch, straight into the engine's input buffer
+    (see ``engines.to_model_input``), instead of three float copies per image.
 
     Raises ImageRejected with a readable reason for empty, truncated or non-image content.
     """
@@ -50,4 +53,4 @@ def decode_image(content: bytes | None, size: int) -> np.ndarray:
     # Malformed files make Pillow raise any of these (its fuzzers list them); each is one reject, not a failed job.
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error, Image.DecompressionBombError) as error:
         raise ImageRejected(f"corrupt image: {error}") from error
-    return np.asarray(rgb, dtype=np.float32) / 127.5 - 1.0
+    return np.asarray(rgb, dtype=np.uint8)

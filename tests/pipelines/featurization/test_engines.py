@@ -5,7 +5,7 @@ import pytest
 
 from fruits.datasets import MobileNetV2Dataset
 from fruits.images import decode_image
-from fruits.pipelines.featurization.engines import build_predictor, cached_predictor, export_model
+from fruits.pipelines.featurization.engines import build_predictor, cached_predictor, export_model, to_model_input
 from tests.conftest import MINI_SET
 
 
@@ -26,6 +26,25 @@ def test_tflite_features_match_keras_on_real_images(real_weights, real_batch):
     assert keras_features.shape == tflite_features.shape == (10, 1280)
     assert np.abs(keras_features - tflite_features).max() < 1e-3
     assert cosine.min() > 0.99999
+
+
+def test_short_batches_reuse_the_input_buffer_without_mixing_images(small_model, real_batch):
+    payload = export_model(small_model, "tflite")
+    small = real_batch[:, 64:160, 64:160].copy()  # the small model takes 96 px: the centre crop
+    reference = build_predictor(payload, threads=1, batch_size=10)(small)
+    predict = build_predictor(payload, threads=1, batch_size=4)
+    first, short = predict(small[:4]), predict(small[4:7])
+    assert short.shape == (3, 1280)
+    assert np.abs(np.concatenate([first, short]) - reference[:7]).max() < 1e-4
+
+
+def test_pixels_are_scaled_to_minus_one_one_in_place():
+    pixels = np.array([[0, 255, 127]], dtype=np.uint8)
+    buffer = np.full((2, 3), 7.0, dtype=np.float32)
+    scaled = to_model_input(pixels, out=buffer[:1])
+    assert np.allclose(buffer[0], [-1.0, 1.0, 127 / 127.5 - 1], atol=1e-6)
+    assert np.shares_memory(scaled, buffer)
+    assert to_model_input(pixels).dtype == np.float32
 
 
 def test_unknown_engine_is_refused(small_model):

@@ -31,7 +31,7 @@ def test_udf_featurizes_every_image_or_rejects_it(spark, mini_tree, small_model)
     (mini_tree / "Kiwi" / "empty.jpg").write_bytes(b"")
     (mini_tree / "Kiwi" / "truncated.png").write_bytes((mini_tree / "Kiwi" / "3_100.jpg").read_bytes()[:900])
     images = with_labels(ImageFolderDataset(filepath=str(mini_tree)).load()).repartition(3)
-    table, counters = featurize_images(images, small_model, SETTINGS)
+    table, counters = featurize_images(images, export_model(small_model, "keras"), SETTINGS)
     rows = table.collect()
     accepted = [row for row in rows if row.error is None]
     rejected = {row.path.rsplit("/", 1)[-1]: row.error for row in rows if row.error is not None}

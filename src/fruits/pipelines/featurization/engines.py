@@ -20,8 +20,20 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-Predictor = Callable[[np.ndarray], np.ndarray]
+Predictor = Callable[[np.ndarray], np.ndarray]  # uint8 RGB pixels (batch, size, size, 3) -> float32 features
 ENGINES = ("keras", "tflite")
+PIXEL_SCALE = np.float32(1 / 127.5)  # MobileNetV2 expects pixels in [-1, 1]
+
+
+def to_model_input(pixels: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """MobileNetV2's preprocessing (uint8 [0, 255] -> float32 [-1, 1]), written into ``out`` when given.
+
+    Writing into the interpreter's own input buffer saves the per-image float copies, the stack and the padding.
+    """
+    out = np.empty(pixels.shape, dtype=np.float32) if out is None else out
+    np.multiply(pixels, PIXEL_SCALE, out=out, casting="unsafe")
+    out -= 1.0
+    return out
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ def _keras_predictor(payload: ModelPayload, threads: int) -> Predictor:
         logger.debug("TensorFlow already initialised in this worker; keeping its thread settings")
     model = build_mobilenet_v2(payload.image_size, weights=None)
     model.set_weights(payload.blob)
-    return lambda batch: np.asarray(model.predict_on_batch(batch), dtype=np.float32)
+    return lambda pixels: np.asarray(model.predict_on_batch(to_model_input(pixels)), dtype=np.float32)
 
 
 def _tflite_predictor(payload: ModelPayload, threads: int, batch_size: int) -> Predictor:
@@ -84,12 +96,16 @@ def _tflite_predictor(payload: ModelPayload, threads: int, batch_size: int) -> P
     interpreter.resize_tensor_input(input_index, [batch_size, payload.image_size, payload.image_size, 3])
     interpreter.allocate_tensors()
 
-    def predict(batch: np.ndarray) -> np.ndarray:
-        """Pad the last, shorter batch to the allocated size: re-allocating tensors costs more than padding."""
-        rows = len(batch)
-        padded = np.zeros((batch_size, *batch.shape[1:]), dtype=np.float32)
-        padded[:rows] = batch
-        interpreter.set_tensor(input_index, padded)
+    def predict(pixels: np.ndarray) -> np.ndarray:
+        """Scale the pixels into the interpreter's input buffer and run it.
+
+        A last, shorter batch runs at the allocated size (re-allocating tensors costs more) and only its own rows
+        are returned; the view of the buffer is dropped before ``invoke``, as LiteRT requires.
+        """
+        rows = len(pixels)
+        buffer = interpreter.tensor(input_index)()
+        to_model_input(pixels, out=buffer[:rows])
+        del buffer
         interpreter.invoke()
         return interpreter.get_tensor(output_index)[:rows].copy()
 

@@ -15,7 +15,7 @@ from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import ArrayType, FloatType, StringType, StructField, StructType
 
 from fruits.images import ImageRejected, decode_image
-from fruits.pipelines.featurization.engines import Predictor, cached_predictor, export_model
+from fruits.pipelines.featurization.engines import ModelPayload, Predictor, cached_predictor, export_model
 
 logger = logging.getLogger(__name__)
 
@@ -27,21 +27,22 @@ FEATURE_RESULT = StructType(
 def featurize_batch(contents: pd.Series, predict: Predictor, image_size: int, batch_size: int) -> pd.DataFrame:
     """Features for the decodable images of one Arrow batch, a reason for the others (row order kept).
 
-    Images are decoded ``batch_size`` at a time, so a worker holds one inference batch of pixels, not a whole
-    Arrow batch (256 images at 224² are 150 MB as float32).
+    Images are decoded ``batch_size`` at a time into one reused uint8 buffer, so a worker holds one inference
+    batch of pixels, not a whole Arrow batch (256 images at 224² are 150 MB as float32).
     """
     features: list[np.ndarray | None] = [None] * len(contents)
     errors: list[str | None] = [None] * len(contents)
+    pixels = np.empty((batch_size, image_size, image_size, 3), dtype=np.uint8)
     for start in range(0, len(contents), batch_size):
-        arrays, rows = [], []
+        rows: list[int] = []
         for row in range(start, min(start + batch_size, len(contents))):
             try:
-                arrays.append(decode_image(contents.iloc[row], image_size))
+                pixels[len(rows)] = decode_image(contents.iloc[row], image_size)
                 rows.append(row)
             except ImageRejected as rejected:
                 errors[row] = str(rejected)
-        if arrays:
-            for row, vector in zip(rows, predict(np.stack(arrays)), strict=True):
+        if rows:
+            for row, vector in zip(rows, predict(pixels[: len(rows)]), strict=True):
                 features[row] = vector
     return pd.DataFrame({"features": features, "error": errors})
 
@@ -64,21 +65,25 @@ def _featurizer_column(content: Column, payload_broadcast: Any, fingerprint: str
     return featurize(content)
 
 
-def featurize_images(images: DataFrame, model: Any, settings: dict[str, Any]) -> tuple[DataFrame, dict]:
-    """Apply MobileNetV2 to every image; the model is exported once here and broadcast to the executors.
+def export_inference_model(model: Any, settings: dict[str, Any]) -> ModelPayload:
+    """Convert the pretrained model once, on the driver, into what the executors run (its own stage: the TFLite
+    conversion takes seconds, independent of the number of images)."""
+    payload = export_model(model, settings["engine"])
+    logger.info("Exported MobileNetV2 for %s (%s, %d px)", payload.engine, payload.fingerprint, payload.image_size)
+    return payload
+
+
+def featurize_images(images: DataFrame, inference_model: ModelPayload, settings: dict[str, Any]) -> tuple[DataFrame, dict]:
+    """Apply the exported MobileNetV2 to every image; it is broadcast once to the executors.
 
     Returns the lazily computed table (``path``, ``label``, ``features`` or ``error``) and counters that the
     report reads after the run: images through the network, models built by Python workers.
     """
-    spark = images.sparkSession
-    payload = export_model(model, settings["engine"])
-    logger.info("Broadcasting the %s MobileNetV2 model (%s, %d px)", payload.engine, payload.fingerprint,
-                payload.image_size)
-    context = spark.sparkContext
+    context = images.sparkSession.sparkContext
     counters = {"images_inferred": context.accumulator(0), "models_built": context.accumulator(0)}
     result = _featurizer_column(
-        F.col("content"), context.broadcast(payload), payload.fingerprint, payload.image_size, settings,
-        counters["images_inferred"], counters["models_built"],
+        F.col("content"), context.broadcast(inference_model), inference_model.fingerprint, inference_model.image_size,
+        settings, counters["images_inferred"], counters["models_built"],
     )
     table = images.select("path", "label", result.alias("result")).select(
         "path", "label", F.col("result.features").alias("features"), F.col("result.error").alias("error")
