@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fruits.pipelines.pca.nodes import choose_k, fit_pca
+from fruits.pipelines.pca.nodes import choose_k, fit_pca, fit_rows
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,18 @@ def test_fixed_k_wins_over_the_variance_target(low_rank_features):
     model, curve = fit_pca(low_rank_features, {"variance_target": 0.5, "max_components": 10, "n_components": 5})
     assert len(curve) == 5
     assert len(model.stages[-1].getIndices()) == 5
+
+
+def test_fit_sample_is_capped_seeded_and_all_rows_below_the_cap(spark):
+    rows = spark.range(5000).withColumnRenamed("id", "row")
+    sample = fit_rows(rows, 500, seed=1)
+    assert 400 < sample.count() < 600
+    assert sorted(r.row for r in sample.collect()) == sorted(r.row for r in fit_rows(rows, 500, seed=1).collect())
+    assert fit_rows(rows, 5000, seed=1).count() == 5000
+    assert fit_rows(rows, None, seed=1).count() == 5000
+
+
+def test_pca_on_a_capped_sample_still_finds_the_subspace(low_rank_features):
+    settings = {"variance_target": 0.999, "max_components": 10, "n_components": None, "max_fit_rows": 30, "seed": 3}
+    model, _ = fit_pca(low_rank_features, settings)
+    assert model.stages[-1].getIndices() == [0, 1, 2]

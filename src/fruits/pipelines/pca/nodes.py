@@ -54,6 +54,21 @@ def variance_table(explained_variance: np.ndarray) -> pd.DataFrame:
     )
 
 
+def fit_rows(features: DataFrame, max_rows: int | None, seed: int) -> DataFrame:
+    """A seeded sample of at most ~``max_rows`` rows to fit on (all rows when ``max_rows`` is None).
+
+    Spark adds each row to the 1280² covariance as a rank-1 update (memory-bound, ~1 ms per row here), so a fit on
+    every row would grow linearly with the image count while a few thousand rows already pin the components down.
+    """
+    if max_rows is None:
+        return features
+    total = features.count()
+    if total <= max_rows:
+        return features
+    logger.info("PCA fitted on a seeded sample of ~%d of %d rows (pca.max_fit_rows)", max_rows, total)
+    return features.sample(fraction=max_rows / total, seed=seed)
+
+
 def fit_pca(image_features: DataFrame, settings: dict[str, Any]) -> tuple[PipelineModel, pd.DataFrame]:
     """Fit PCA once with the largest k allowed and keep the first k components.
 
@@ -69,7 +84,8 @@ def fit_pca(image_features: DataFrame, settings: dict[str, Any]) -> tuple[Pipeli
     if fixed_k is not None and not 1 <= int(fixed_k) <= dimension:
         raise ValueError(f"pca.n_components must be between 1 and {dimension}, got {fixed_k}.")
     fit_k = min(dimension, int(fixed_k or settings["max_components"]))
-    fitted = PCA(k=fit_k, inputCol=FEATURE_VECTOR, outputCol=ALL_COMPONENTS).fit(features)
+    sample = fit_rows(features, settings.get("max_fit_rows"), int(settings.get("seed", 42)))
+    fitted = PCA(k=fit_k, inputCol=FEATURE_VECTOR, outputCol=ALL_COMPONENTS).fit(sample)
     explained = np.asarray(fitted.explainedVariance.toArray())
     k = choose_k(explained, float(settings["variance_target"]), fixed_k)
     logger.info("PCA keeps k=%d of %d components (%.1f%% of the variance)", k, dimension,
