@@ -4,11 +4,12 @@
 
 1. Raw ceiling: the engine in-process on pre-decoded tensors, same image size and batch size, in the two ways
    the cores can be used (one process with all threads; one 1-thread process per core, as Spark runs it).
-   Measured again right before each pipeline run: this VM's speed drifts by 2x within minutes, so each run's
-   ratio is taken against the ceiling measured next to it.
+   Measured right before and right after each pipeline run: this VM's speed drifts by 2x within minutes, so
+   each run's ratio is taken against the mean of the two ceilings measured next to it.
 2. The real pipeline (`kedro run` in a throw-away copy of the project) on N real images of the full
    Fruits-360 Test set, for each N: stage times from the project's own hook, images/s, ratio to the ceiling,
-   peak memory of the driver (Python + JVM) and of the Spark Python workers.
+   peak memory of the driver (Python + JVM) and of the Spark Python workers, CPU seconds of the JVM, the
+   Python workers and the driver's Python (where the cores went), and the CPU share stolen by the hypervisor.
 Prints a table and writes bench/results/<engine>-<time>.json. Timings come from here, never from tests.
 """
 
@@ -33,6 +34,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 FULL_SET = ROOT.parent / "shared" / "data" / "fruits-360" / "Test"
 CEILING_SECONDS = 10.0
+FULL_SET_SIZE = 20_622
 console = Console(width=170)
 
 
@@ -66,35 +68,54 @@ def measure_ceiling(weights: str, engine: str, batch_size: int, cores: int) -> d
             "ceiling": max(threaded, round(sum(per_process), 1))}
 
 
-class PeakMemory:
-    """Samples the RSS of this process tree twice a second: driver (this Python + the Spark JVMs) vs workers."""
+class ResourceMonitor:
+    """Samples this process tree twice a second: peak RSS of the driver (this Python + the Spark JVM) and of the
+    Python workers, CPU seconds of each (where the cores went), and the share of CPU time the hypervisor stole."""
 
     def __init__(self) -> None:
         self.peak = {"driver_gib": 0.0, "workers_gib": 0.0}
+        self._cpu: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._machine_start = psutil.cpu_times()
+        self.steal_share = 0.0
 
-    def __enter__(self) -> PeakMemory:
+    def __enter__(self) -> ResourceMonitor:
+        self._machine_start = psutil.cpu_times()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        end = psutil.cpu_times()
+        total = sum(end) - sum(self._machine_start)
+        self.steal_share = round((end.steal - self._machine_start.steal) / total, 3) if total else 0.0
+
+    def cpu_seconds(self) -> dict[str, float]:
+        groups = {"spark_jvm": 0.0, "python_workers": 0.0, "driver_python": 0.0}
+        for group, seconds in self._cpu.values():
+            groups[group] += seconds
+        return {group: round(seconds, 1) for group, seconds in groups.items()}
+
+    def _sample(self, process: psutil.Process, group: str, cpu_before: float = 0.0) -> int:
+        times, rss = process.cpu_times(), process.memory_info().rss
+        self._cpu[process.pid] = (group, times.user + times.system - cpu_before)
+        return rss
 
     def _run(self) -> None:
         me = psutil.Process()
+        before = sum(me.cpu_times()[:2])
         while not self._stop.wait(0.5):
-            driver, workers = me.memory_info().rss, 0
+            driver, workers = self._sample(me, "driver_python", before), 0
             for child in me.children(recursive=True):
                 try:
-                    rss, command = child.memory_info().rss, " ".join(child.cmdline())
+                    if child.name() == "java":
+                        driver += self._sample(child, "spark_jvm")
+                    elif "pyspark" in " ".join(child.cmdline()):
+                        workers += self._sample(child, "python_workers")
                 except psutil.Error:
                     continue
-                if "pyspark.daemon" in command or "pyspark/worker" in command:
-                    workers += rss
-                else:
-                    driver += rss
             self.peak["driver_gib"] = max(self.peak["driver_gib"], round(driver / 2**30, 2))
             self.peak["workers_gib"] = max(self.peak["workers_gib"], round(workers / 2**30, 2))
 
@@ -114,21 +135,23 @@ def run_pipeline(project: Path, size: int, weights: str, engine: str) -> dict:
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(project)
+    sampling = {"strategy": "all"} if size >= FULL_SET_SIZE else {"strategy": "total", "size": size, "seed": 42}
     params = {"raw_images": str(FULL_SET), "weights": weights, "featurization": {"engine": engine},
-              "sampling": {"strategy": "total", "size": size, "seed": 42}}
+              "sampling": sampling}
     started = time.perf_counter()
-    with PeakMemory() as memory, KedroSession.create(project_path=project, runtime_params=params) as session:
+    with ResourceMonitor() as monitor, KedroSession.create(project_path=project, runtime_params=params) as session:
         session.run()
     wall = time.perf_counter() - started
     summary = json.loads((project / "data" / "08_reporting" / "run_summary.json").read_text())
-    return {**summary, "wall_seconds": round(wall, 1), "peak_memory": memory.peak}
+    return {**summary, "wall_seconds": round(wall, 1), "peak_memory": monitor.peak,
+            "cpu_seconds": monitor.cpu_seconds(), "steal_share": monitor.steal_share}
 
 
 def shares(stages: dict[str, float]) -> dict[str, float]:
     """Time share of the big phases in the whole pipeline."""
     phases = {
         "loading": ["stratified_sample", "load_images"],
-        "featurization": ["featurize_images"],
+        "featurization": ["export_inference_model", "featurize_images"],
         "pca": ["fit_pca"],
         "writing": ["project_features", "collect_rejects"],
         "reporting": ["count_images_per_class", "list_rejects", "count_reject_reasons", "evaluate_classifier", "plot_explained_variance",
@@ -148,17 +171,21 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    sizes = [*args.sizes, 20_622] if args.full else args.sizes
+    sizes = [*args.sizes, FULL_SET_SIZE] if args.full else args.sizes
     cores = os.cpu_count() or 1
 
     project = project_copy()
     runs = []
     for size in sizes:
-        ceiling = measure_ceiling(args.weights, args.engine, args.batch_size, cores)
-        console.print(f"[bold]Raw ceiling[/] ({args.engine}, batch {args.batch_size}, {cores} cores, pre-decoded): "
-                      f"{ceiling}")
+        before = measure_ceiling(args.weights, args.engine, args.batch_size, cores)
+        console.print(f"[bold]Raw ceiling before[/] ({args.engine}, batch {args.batch_size}, {cores} cores, "
+                      f"pre-decoded): {before}")
         console.print(f"[bold]kedro run[/] on {size} images...")
         summary = run_pipeline(project, size, args.weights, args.engine)
+        after = measure_ceiling(args.weights, args.engine, args.batch_size, cores)
+        console.print(f"[bold]Raw ceiling after[/]: {after}")
+        ceiling = {"before": before, "after": after,
+                   "ceiling": round((before["ceiling"] + after["ceiling"]) / 2, 1)}
         stages = summary["stage_seconds"]
         total = sum(stages.values())
         featurize = stages["featurize_images"]
@@ -172,6 +199,9 @@ def main() -> None:
             "pca_plus_writing_share": round((stages["fit_pca"] + stages["project_features"]
                                              + stages["collect_rejects"]) / total, 3),
             "time_share": shares(stages),
+            "export_seconds": stages["export_inference_model"],
+            "cpu_seconds": summary["cpu_seconds"],
+            "steal_share": summary["steal_share"],
             "images_inferred": summary["images_inferred"],
             "models_built": summary["models_built"],
             "accuracy": summary["classifier"]["accuracy"],
@@ -183,7 +213,8 @@ def main() -> None:
 
     table = Table(title=f"Featurization benchmark, {args.engine}")
     for column in ("images", "pipeline s", "end-to-end img/s", "featurize img/s", "ceiling img/s", "ratio",
-                   "PCA+write share", "load/feat/pca/write/report", "peak driver GiB", "peak workers GiB"):
+                   "PCA+write share", "load/feat/pca/write/report", "peak driver GiB", "peak workers GiB",
+                   "CPU s JVM/workers/driver", "steal"):
         table.add_column(column, justify="right")
     for run in runs:
         share = run["time_share"]
@@ -193,7 +224,9 @@ def main() -> None:
                       f"{run['pca_plus_writing_share']:.1%}",
                       " / ".join(f"{share[p]:.0%}" for p in ("loading", "featurization", "pca", "writing",
                                                                "reporting")),
-                      str(run["peak_memory_gib"]["driver_gib"]), str(run["peak_memory_gib"]["workers_gib"]))
+                      str(run["peak_memory_gib"]["driver_gib"]), str(run["peak_memory_gib"]["workers_gib"]),
+                      " / ".join(str(seconds) for seconds in run["cpu_seconds"].values()),
+                      f"{run['steal_share']:.0%}")
     console.print(table)
     for smaller, larger in zip(runs, runs[1:]):
         extra = larger["stage_seconds"]["featurize_images"] - smaller["stage_seconds"]["featurize_images"]
