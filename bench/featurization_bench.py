@@ -78,12 +78,19 @@ class ResourceMonitor:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._machine_start = psutil.cpu_times()
+        self._baseline: dict[int, float] = {}
         self.steal_share = 0.0
 
     def __enter__(self) -> ResourceMonitor:
         self._machine_start = psutil.cpu_times()
+        self._baseline = {process.pid: sum(process.cpu_times()[:2]) for process in self._tree()}
         self._thread.start()
         return self
+
+    @staticmethod
+    def _tree() -> list[psutil.Process]:
+        me = psutil.Process()
+        return [me, *me.children(recursive=True)]
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
@@ -98,16 +105,16 @@ class ResourceMonitor:
             groups[group] += seconds
         return {group: round(seconds, 1) for group, seconds in groups.items()}
 
-    def _sample(self, process: psutil.Process, group: str, cpu_before: float = 0.0) -> int:
+    def _sample(self, process: psutil.Process, group: str) -> int:
+        """CPU since the monitor started (the JVM outlives one Kedro session), and the RSS now."""
         times, rss = process.cpu_times(), process.memory_info().rss
-        self._cpu[process.pid] = (group, times.user + times.system - cpu_before)
+        self._cpu[process.pid] = (group, times.user + times.system - self._baseline.get(process.pid, 0.0))
         return rss
 
     def _run(self) -> None:
         me = psutil.Process()
-        before = sum(me.cpu_times()[:2])
         while not self._stop.wait(0.5):
-            driver, workers = self._sample(me, "driver_python", before), 0
+            driver, workers = self._sample(me, "driver_python"), 0
             for child in me.children(recursive=True):
                 try:
                     if child.name() == "java":
