@@ -1,8 +1,9 @@
 import numpy as np
 import pyarrow.parquet as pq
+from pyspark.ml.functions import vector_to_array
 
 from fruits.pipelines.output.nodes import collect_rejects, project_features
-from fruits.pipelines.pca.nodes import fit_pca
+from fruits.pipelines.pca.nodes import PCA_VECTOR, accepted_features, fit_pca
 
 
 def test_results_and_rejects_partition_the_input(spark, tmp_path):
@@ -24,3 +25,17 @@ def test_results_and_rejects_partition_the_input(spark, tmp_path):
     assert {len(v) for v in table["pca_features"]} == {4}
     assert table["pca_features"].iloc[0].dtype == np.float32
     assert [tuple(r) for r in rejects.collect()] == [("file:/t/Kiwi/broken.jpg", "Kiwi", "corrupt image: truncated")]
+
+
+def test_projection_equals_the_saved_spark_ml_model(spark):
+    rng = np.random.default_rng(2)
+    rows = [(f"file:/t/a/{i}.jpg", "a", [float(x) for x in rng.normal(size=16) * np.geomspace(10, 0.1, 16) + 1], None) for i in range(300)]
+    features = spark.createDataFrame(rows, "path string, label string, features array<float>, error string")
+    model, _ = fit_pca(features, {"variance_target": 0.8, "max_components": 12, "n_components": None})
+    ours = {r.path: np.array(r.pca_features) for r in project_features(features.repartition(3), model).collect()}
+    spark_ml = model.transform(accepted_features(features)).select("path", vector_to_array(PCA_VECTOR).alias("p"))
+    expected = {r.path: np.array(r.p) for r in spark_ml.collect()}
+    assert ours.keys() == expected.keys() and len(ours) == 300
+    assert 1 < len(ours["file:/t/a/0.jpg"]) < 12
+    difference = max(np.abs(ours[path] - expected[path]).max() for path in ours)
+    assert difference < 1e-5 * max(np.abs(vector).max() for vector in expected.values())

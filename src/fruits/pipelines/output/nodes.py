@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
 from pyspark.ml import PipelineModel
-from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.functions import pandas_udf
+from pyspark.sql.types import ArrayType, FloatType
 
-from fruits.pipelines.pca.nodes import PCA_VECTOR, accepted_features
+from fruits.pipelines.pca.nodes import projection_matrix
 
 
 def project_features(image_features: DataFrame, pca_model: PipelineModel) -> DataFrame:
-    """Results table: every featurized image with its PCA projection, as plain float arrays for pandas/pyarrow."""
-    projected = pca_model.transform(accepted_features(image_features))
-    return projected.select(
-        "path", "label", "features", vector_to_array(PCA_VECTOR, "float32").alias("pca_features")
-    )
+    """Results table: every featurized image with its PCA projection, as plain float arrays for pandas/pyarrow.
+
+    The projection is the saved model's (``features @ components``), computed as one matrix product per Arrow
+    batch: Spark ML's transform goes row by row through three vector UDFs and took most of this stage (measured
+    ≈ 15 s of 19 s on 20,622 images). Tests check both give the same numbers.
+    """
+    components = image_features.sparkSession.sparkContext.broadcast(projection_matrix(pca_model))
+
+    @pandas_udf(ArrayType(FloatType()))
+    def project(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
+        matrix = components.value
+        for features in batches:
+            projected = (np.stack(features.to_numpy()).astype(np.float64) @ matrix).astype(np.float32)
+            yield pd.Series(list(projected), index=features.index)
+
+    accepted = image_features.where(F.col("error").isNull())
+    return accepted.select("path", "label", "features", project("features").alias("pca_features"))
 
 
 def collect_rejects(image_features: DataFrame) -> DataFrame:

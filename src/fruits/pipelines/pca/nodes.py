@@ -30,6 +30,14 @@ def kept_components(pca_model: PipelineModel) -> int:
     return len(pca_model.stages[-1].getIndices())
 
 
+def projection_matrix(pca_model: PipelineModel) -> np.ndarray:
+    """The kept components as a (dimension, k) matrix: the model projects a vector v on ``v @ matrix``.
+
+    Spark's PCAModel does not centre the data before projecting, so neither does this matrix.
+    """
+    return pca_model.stages[0].pc.toArray()[:, : kept_components(pca_model)]
+
+
 def choose_k(explained_variance: np.ndarray, target: float, fixed_k: int | None = None) -> int:
     """Smallest k whose cumulative explained variance reaches ``target``, or ``fixed_k`` when set.
 
