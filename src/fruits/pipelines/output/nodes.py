@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import ArrayType, FloatType
 
-from fruits.pipelines.pca.nodes import projection_matrix
+from fruits.pipelines.pca.nodes import featurized_rows, projection_matrix
 
 
 def project_features(image_features: DataFrame, pca_model: PipelineModel) -> DataFrame:
@@ -31,8 +31,8 @@ def project_features(image_features: DataFrame, pca_model: PipelineModel) -> Dat
             projected = (np.stack(features.to_numpy()).astype(np.float64) @ matrix).astype(np.float32)
             yield pd.Series(list(projected), index=features.index)
 
-    accepted = image_features.where(F.col("error").isNull())
-    return accepted.select("path", "label", "features", project("features").alias("pca_features"))
+    projected = project("features").alias("pca_features")
+    return featurized_rows(image_features).select("path", "label", "features", projected)
 
 
 def collect_rejects(image_features: DataFrame) -> DataFrame:

@@ -20,9 +20,14 @@ ALL_COMPONENTS = "pca_all"
 PCA_VECTOR = "pca_vector"
 
 
+def featurized_rows(image_features: DataFrame) -> DataFrame:
+    """Rows whose image went through the network (the others are rejects)."""
+    return image_features.where(F.col("error").isNull())
+
+
 def accepted_features(image_features: DataFrame) -> DataFrame:
-    """Rows whose image went through the network (the others are rejects), features as an ML vector."""
-    return image_features.where(F.col("error").isNull()).withColumn(FEATURE_VECTOR, array_to_vector("features"))
+    """The featurized rows with their features as an ML vector, as Spark ML's PCA takes them."""
+    return featurized_rows(image_features).withColumn(FEATURE_VECTOR, array_to_vector("features"))
 
 
 def kept_components(pca_model: PipelineModel) -> int:
