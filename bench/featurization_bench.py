@@ -68,29 +68,29 @@ def measure_ceiling(weights: str, engine: str, batch_size: int, cores: int) -> d
             "ceiling": max(threaded, round(sum(per_process), 1))}
 
 
+def busy_seconds(process: psutil.Process) -> float:
+    """User + system CPU seconds of one process."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 class ResourceMonitor:
     """Samples this process tree twice a second: peak RSS of the driver (this Python + the Spark JVM) and of the
     Python workers, CPU seconds of each (where the cores went), and the share of CPU time the hypervisor stole."""
 
     def __init__(self) -> None:
         self.peak = {"driver_gib": 0.0, "workers_gib": 0.0}
+        self.steal_share = 0.0
         self._cpu: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self._machine_start = psutil.cpu_times()
-        self._baseline: dict[int, float] = {}
-        self.steal_share = 0.0
 
     def __enter__(self) -> ResourceMonitor:
+        me = psutil.Process()
         self._machine_start = psutil.cpu_times()
-        self._baseline = {process.pid: sum(process.cpu_times()[:2]) for process in self._tree()}
+        self._baseline = {process.pid: busy_seconds(process) for process in [me, *me.children(recursive=True)]}
         self._thread.start()
         return self
-
-    @staticmethod
-    def _tree() -> list[psutil.Process]:
-        me = psutil.Process()
-        return [me, *me.children(recursive=True)]
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
@@ -107,9 +107,8 @@ class ResourceMonitor:
 
     def _sample(self, process: psutil.Process, group: str) -> int:
         """CPU since the monitor started (the JVM outlives one Kedro session), and the RSS now."""
-        times, rss = process.cpu_times(), process.memory_info().rss
-        self._cpu[process.pid] = (group, times.user + times.system - self._baseline.get(process.pid, 0.0))
-        return rss
+        self._cpu[process.pid] = (group, busy_seconds(process) - self._baseline.get(process.pid, 0.0))
+        return process.memory_info().rss
 
     def _run(self) -> None:
         me = psutil.Process()
@@ -154,18 +153,17 @@ def run_pipeline(project: Path, size: int, weights: str, engine: str) -> dict:
             "cpu_seconds": monitor.cpu_seconds(), "steal_share": monitor.steal_share}
 
 
-def shares(stages: dict[str, float]) -> dict[str, float]:
-    """Time share of the big phases in the whole pipeline."""
+def phase_seconds(stages: dict[str, float]) -> dict[str, float]:
+    """Seconds of the big phases of the pipeline, from its stage timings."""
     phases = {
         "loading": ["stratified_sample", "load_images"],
         "featurization": ["export_inference_model", "featurize_images"],
         "pca": ["fit_pca"],
         "writing": ["project_features", "collect_rejects"],
-        "reporting": ["count_images_per_class", "list_rejects", "count_reject_reasons", "evaluate_classifier", "plot_explained_variance",
-                      "plot_pca_map", "summarize_run", "render_report"],
     }
-    total = sum(stages.values())
-    return {phase: round(sum(stages.get(n, 0.0) for n in names) / total, 3) for phase, names in phases.items()}
+    seconds = {phase: sum(stages.get(name, 0.0) for name in names) for phase, names in phases.items()}
+    seconds["reporting"] = sum(stages.values()) - sum(seconds.values())  # every other node belongs to the report
+    return seconds
 
 
 def main() -> None:
@@ -196,6 +194,7 @@ def main() -> None:
         stages = summary["stage_seconds"]
         total = sum(stages.values())
         featurize = stages["featurize_images"]
+        phases = phase_seconds(stages)
         runs.append({
             "images": summary["input_images"],
             "pipeline_seconds": round(total, 1),
@@ -203,9 +202,8 @@ def main() -> None:
             "featurization_images_per_s": round(summary["input_images"] / featurize, 1),
             "ceiling": ceiling,
             "ratio_to_ceiling": round(summary["input_images"] / featurize / ceiling["ceiling"], 3),
-            "pca_plus_writing_share": round((stages["fit_pca"] + stages["project_features"]
-                                             + stages["collect_rejects"]) / total, 3),
-            "time_share": shares(stages),
+            "pca_plus_writing_share": round((phases["pca"] + phases["writing"]) / total, 3),
+            "time_share": {phase: round(seconds / total, 3) for phase, seconds in phases.items()},
             "export_seconds": stages["export_inference_model"],
             "cpu_seconds": summary["cpu_seconds"],
             "steal_share": summary["steal_share"],
@@ -236,11 +234,12 @@ def main() -> None:
                       f"{run['steal_share']:.0%}")
     console.print(table)
     for smaller, larger in zip(runs, runs[1:]):
-        extra = larger["stage_seconds"]["featurize_images"] - smaller["stage_seconds"]["featurize_images"]
+        added = larger["images"] - smaller["images"]
+        featurize = larger["stage_seconds"]["featurize_images"] - smaller["stage_seconds"]["featurize_images"]
+        pipeline = larger["pipeline_seconds"] - smaller["pipeline_seconds"]
         console.print(f"Scaling {smaller['images']} -> {larger['images']}: featurization marginal "
-                      f"{(larger['images'] - smaller['images']) / extra:.1f} img/s, pipeline marginal "
-                      f"{(larger['images'] - smaller['images']) / (larger['pipeline_seconds'] - smaller['pipeline_seconds']):.1f}"
-                      " img/s (constant = linear in N; the rest is a fixed cost per run)")
+                      f"{added / featurize:.1f} img/s, pipeline marginal {added / pipeline:.1f} img/s "
+                      "(constant = linear in N; the rest is a fixed cost per run)")
     out = ROOT / "bench" / "results" / f"{args.engine}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30)},
