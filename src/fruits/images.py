@@ -51,6 +51,8 @@ def decode_image(content: bytes | None, size: int) -> np.ndarray:
     except UnidentifiedImageError as error:
         raise ImageRejected("not a decodable image") from error
     # Malformed files make Pillow raise any of these (its fuzzers list them); each is one reject, not a failed job.
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error, Image.DecompressionBombError) as error:
+    except (
+        OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error, Image.DecompressionBombError
+    ) as error:
         raise ImageRejected(f"corrupt image: {error}") from error
     return np.asarray(rgb, dtype=np.uint8)

@@ -73,7 +73,9 @@ def export_inference_model(model: Any, settings: dict[str, Any]) -> ModelPayload
     return payload
 
 
-def featurize_images(images: DataFrame, inference_model: ModelPayload, settings: dict[str, Any]) -> tuple[DataFrame, dict]:
+def featurize_images(
+    images: DataFrame, inference_model: ModelPayload, settings: dict[str, Any]
+) -> tuple[DataFrame, dict]:
     """Apply the exported MobileNetV2 to every image; it is broadcast once to the executors.
 
     Returns the lazily computed table (``path``, ``label``, ``features`` or ``error``) and counters that the

@@ -8,7 +8,11 @@ from fruits.pipelines.image_loading.nodes import load_images
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            node(load_images, inputs=["raw_images", "image_sample", "params:image_loading"], outputs=["images", "loaded_images"],
-                 name="load_images")
+            node(
+                load_images,
+                inputs=["raw_images", "image_sample", "params:image_loading"],
+                outputs=["images", "loaded_images"],
+                name="load_images",
+            )
         ]
     )

@@ -28,8 +28,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                  "pca_map_plot", name="plot_pca_map"),
             node(
                 summarize_run,
-                ["loaded_images", "class_counts", "explained_variance", "pca_model", "classifier_metrics", "inference_counters",
-                 "run_metrics"],
+                ["loaded_images", "class_counts", "explained_variance", "pca_model", "classifier_metrics",
+                 "inference_counters", "run_metrics"],
                 "run_summary",
                 name="summarize_run",
             ),

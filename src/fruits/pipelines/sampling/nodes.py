@@ -55,11 +55,11 @@ def class_quotas(class_sizes: dict[str, int], settings: dict[str, Any]) -> dict[
 
 
 def stratified_sample(raw_images: DataFrame, settings: dict[str, Any]) -> DataFrame:
-    """The sample as a manifest (``path``, ``label``): each class's quota, chosen by a seeded hash of (class, file name).
+    """The sample as a manifest (``path``, ``label``): each class's quota, chosen by a seeded hash.
 
     Only paths are read and ranked here: the image bytes are read once, by image loading, and never copied. The
-    hash does not depend on where the tree lives or how Spark partitions it, so the same seed picks the same files
-    locally and on S3. Only the per-class counts reach the driver.
+    hash of (class, file name, seed) does not depend on where the tree lives or how Spark partitions it, so the
+    same seed picks the same files locally and on S3. Only the per-class counts reach the driver.
     """
     labelled = raw_images.select("path", parent_folder_name(F.col("path")).alias("label"))
     sizes = {row["label"]: row["count"] for row in labelled.groupBy("label").count().collect()}
