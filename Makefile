@@ -10,7 +10,7 @@ export KEDRO_DISABLE_TELEMETRY := true
 SHARED_WEIGHTS := ../shared/data/weights/mobilenet_v2_1.0_224_no_top_tfslim.h5
 WEIGHTS ?= $(if $(wildcard $(SHARED_WEIGHTS)),$(SHARED_WEIGHTS),imagenet)
 
-.PHONY: setup run test test-fast viz bench clean
+.PHONY: setup run test test-fast lint s3a-jars viz bench clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	scripts/setup_system.sh
@@ -21,24 +21,27 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 
 setup: $(BIN)/.installed
 
-S3A_JARS := .jars/hadoop-aws-3.3.1.jar .jars/aws-java-sdk-bundle-1.11.901.jar
-$(S3A_JARS) &:
+# Idempotent: the script names the jars and does nothing when they are there.
+s3a-jars: setup
 	PYTHON=$(BIN)/python scripts/fetch_s3a_jars.sh
 
 run: setup
 	$(BIN)/kedro run --params "weights=$(WEIGHTS)"
 
-test: setup $(S3A_JARS)
+test: lint s3a-jars
 	$(BIN)/pytest -m "slow or not slow"
 
 test-fast: setup
 	$(BIN)/pytest
 
+lint: setup
+	$(BIN)/ruff check .
+
 viz: setup
 	$(BIN)/kedro viz run
 
 bench: setup
-	$(BIN)/python bench/featurization_bench.py --weights "$(WEIGHTS)" $(ARGS)
+	$(BIN)/python -m bench.featurization_bench --weights "$(WEIGHTS)" $(ARGS)
 
 clean:
 	rm -rf data/0[2-8]_*/* build dist .jars

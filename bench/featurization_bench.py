@@ -1,6 +1,6 @@
 """Featurization benchmark: the engine's raw ceiling vs. the real Kedro pipeline, in one run on the same images.
 
-    python bench/featurization_bench.py --weights PATH [--sizes 1000 2000 4000] [--full] [--engine tflite]
+    python -m bench.featurization_bench --weights PATH [--sizes 1000 2000 4000] [--full] [--engine tflite]
 
 1. Raw ceiling: the engine in-process on pre-decoded tensors, same image size and batch size, in the two ways
    the cores can be used (one process with all threads; one 1-thread process per core, as Spark runs it).
@@ -16,6 +16,7 @@ Prints a table and writes bench/results/<engine>-<time>.json. Timings come from 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import os
@@ -28,11 +29,17 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
 from rich.console import Console
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
-FULL_SET = ROOT.parent / "shared" / "data" / "fruits-360" / "Test"
+from fruits.datasets import MobileNetV2Dataset
+from fruits.engines import build_predictor, export_model
+from fruits.images import decode_image
+from tests.support.paths import FULL_SET, PROJECT_ROOT
+from tests.support.project import copy_project
+
 CEILING_SECONDS = 10.0
 FULL_SET_SIZE = 20_622
 console = Console(width=170)
@@ -41,10 +48,6 @@ console = Console(width=170)
 def ceiling_worker(args: tuple[str, str, int, int, float]) -> int:
     """Images/s of one process: build the predictor like a Spark worker does, then run it for a fixed time."""
     weights, engine, threads, batch_size, seconds = args
-    from fruits.datasets import MobileNetV2Dataset
-    from fruits.images import decode_image
-    from fruits.pipelines.featurization.engines import build_predictor, export_model
-
     payload = export_model(MobileNetV2Dataset(weights=weights).load(), engine)
     predict = build_predictor(payload, threads=threads, batch_size=batch_size)
     files = sorted(FULL_SET.rglob("*.jpg"))[:batch_size]
@@ -126,20 +129,8 @@ class ResourceMonitor:
             self.peak["workers_gib"] = max(self.peak["workers_gib"], round(workers / 2**30, 2))
 
 
-def project_copy() -> Path:
-    """Runs write their data into a temporary copy of the project, never into the repository's data/."""
-    target = Path(tempfile.mkdtemp(prefix="fruits-bench-"))
-    for name in ("pyproject.toml", "conf", "src"):
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
-    return target
-
-
 def run_pipeline(project: Path, size: int, weights: str, engine: str) -> dict:
     """One `kedro run` in this process (the project's hook starts and stops Spark); returns the run summary."""
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
     bootstrap_project(project)
     sampling = {"strategy": "all"} if size >= FULL_SET_SIZE else {"strategy": "total", "size": size, "seed": 42}
     params = {"raw_images": str(FULL_SET), "weights": weights, "featurization": {"engine": engine},
@@ -166,57 +157,44 @@ def phase_seconds(stages: dict[str, float]) -> dict[str, float]:
     return seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--weights", required=True, help="MobileNetV2 no-top weights file, or 'imagenet'")
-    parser.add_argument("--engine", default="tflite", choices=["tflite", "keras"])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000])
-    parser.add_argument("--full", action="store_true", help="also run all 20,622 images")
-    parser.add_argument("--batch-size", type=int, default=16)
-    args = parser.parse_args()
-    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    sizes = [*args.sizes, FULL_SET_SIZE] if args.full else args.sizes
-    cores = os.cpu_count() or 1
+def measure_run(project: Path, size: int, args: argparse.Namespace, cores: int) -> dict:
+    """One pipeline run on ``size`` images between two ceiling measurements, as one row of the results."""
+    before = measure_ceiling(args.weights, args.engine, args.batch_size, cores)
+    console.print(f"[bold]Raw ceiling before[/] ({args.engine}, batch {args.batch_size}, {cores} cores, "
+                  f"pre-decoded): {before}")
+    console.print(f"[bold]kedro run[/] on {size} images...")
+    summary = run_pipeline(project, size, args.weights, args.engine)
+    after = measure_ceiling(args.weights, args.engine, args.batch_size, cores)
+    console.print(f"[bold]Raw ceiling after[/]: {after}")
+    ceiling = {"before": before, "after": after, "ceiling": round((before["ceiling"] + after["ceiling"]) / 2, 1)}
+    stages = summary["stage_seconds"]
+    total = sum(stages.values())
+    featurize = stages["featurize_images"]
+    phases = phase_seconds(stages)
+    return {
+        "images": summary["input_images"],
+        "pipeline_seconds": round(total, 1),
+        "end_to_end_images_per_s": round(summary["input_images"] / total, 1),
+        "featurization_images_per_s": round(summary["input_images"] / featurize, 1),
+        "ceiling": ceiling,
+        "ratio_to_ceiling": round(summary["input_images"] / featurize / ceiling["ceiling"], 3),
+        "pca_plus_writing_share": round((phases["pca"] + phases["writing"]) / total, 3),
+        "time_share": {phase: round(seconds / total, 3) for phase, seconds in phases.items()},
+        "export_seconds": stages["export_inference_model"],
+        "cpu_seconds": summary["cpu_seconds"],
+        "steal_share": summary["steal_share"],
+        "images_inferred": summary["images_inferred"],
+        "models_built": summary["models_built"],
+        "accuracy": summary["classifier"]["accuracy"],
+        "pca_k": summary["pca_k"],
+        "peak_memory_gib": summary["peak_memory"],
+        "stage_seconds": stages,
+    }
 
-    project = project_copy()
-    runs = []
-    for size in sizes:
-        before = measure_ceiling(args.weights, args.engine, args.batch_size, cores)
-        console.print(f"[bold]Raw ceiling before[/] ({args.engine}, batch {args.batch_size}, {cores} cores, "
-                      f"pre-decoded): {before}")
-        console.print(f"[bold]kedro run[/] on {size} images...")
-        summary = run_pipeline(project, size, args.weights, args.engine)
-        after = measure_ceiling(args.weights, args.engine, args.batch_size, cores)
-        console.print(f"[bold]Raw ceiling after[/]: {after}")
-        ceiling = {"before": before, "after": after,
-                   "ceiling": round((before["ceiling"] + after["ceiling"]) / 2, 1)}
-        stages = summary["stage_seconds"]
-        total = sum(stages.values())
-        featurize = stages["featurize_images"]
-        phases = phase_seconds(stages)
-        runs.append({
-            "images": summary["input_images"],
-            "pipeline_seconds": round(total, 1),
-            "end_to_end_images_per_s": round(summary["input_images"] / total, 1),
-            "featurization_images_per_s": round(summary["input_images"] / featurize, 1),
-            "ceiling": ceiling,
-            "ratio_to_ceiling": round(summary["input_images"] / featurize / ceiling["ceiling"], 3),
-            "pca_plus_writing_share": round((phases["pca"] + phases["writing"]) / total, 3),
-            "time_share": {phase: round(seconds / total, 3) for phase, seconds in phases.items()},
-            "export_seconds": stages["export_inference_model"],
-            "cpu_seconds": summary["cpu_seconds"],
-            "steal_share": summary["steal_share"],
-            "images_inferred": summary["images_inferred"],
-            "models_built": summary["models_built"],
-            "accuracy": summary["classifier"]["accuracy"],
-            "pca_k": summary["pca_k"],
-            "peak_memory_gib": summary["peak_memory"],
-            "stage_seconds": stages,
-        })
-    shutil.rmtree(project, ignore_errors=True)
 
-    table = Table(title=f"Featurization benchmark, {args.engine}")
+def results_table(runs: list[dict], engine: str) -> Table:
+    """One row per run: throughput, ratio to the ceiling, time shares, memory and CPU."""
+    table = Table(title=f"Featurization benchmark, {engine}")
     for column in ("images", "pipeline s", "end-to-end img/s", "featurize img/s", "ceiling img/s", "ratio",
                    "PCA+write share", "load/feat/pca/write/report", "peak driver GiB", "peak workers GiB",
                    "CPU s JVM/workers/driver", "steal"):
@@ -232,18 +210,42 @@ def main() -> None:
                       str(run["peak_memory_gib"]["driver_gib"]), str(run["peak_memory_gib"]["workers_gib"]),
                       " / ".join(str(seconds) for seconds in run["cpu_seconds"].values()),
                       f"{run['steal_share']:.0%}")
-    console.print(table)
-    for smaller, larger in zip(runs, runs[1:]):
+    return table
+
+
+def print_scaling(runs: list[dict]) -> None:
+    """Marginal throughput between sizes: constant means linear in N, the rest is a fixed cost per run."""
+    for smaller, larger in itertools.pairwise(runs):
         added = larger["images"] - smaller["images"]
         featurize = larger["stage_seconds"]["featurize_images"] - smaller["stage_seconds"]["featurize_images"]
         pipeline = larger["pipeline_seconds"] - smaller["pipeline_seconds"]
         console.print(f"Scaling {smaller['images']} -> {larger['images']}: featurization marginal "
                       f"{added / featurize:.1f} img/s, pipeline marginal {added / pipeline:.1f} img/s "
                       "(constant = linear in N; the rest is a fixed cost per run)")
-    out = ROOT / "bench" / "results" / f"{args.engine}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", required=True, help="MobileNetV2 no-top weights file, or 'imagenet'")
+    parser.add_argument("--engine", default="tflite", choices=["tflite", "keras"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000])
+    parser.add_argument("--full", action="store_true", help="also run all 20,622 images")
+    parser.add_argument("--batch-size", type=int, default=16)
+    args = parser.parse_args()
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    sizes = [*args.sizes, FULL_SET_SIZE] if args.full else args.sizes
+    cores = os.cpu_count() or 1
+
+    project = copy_project(Path(tempfile.mkdtemp(prefix="fruits-bench-")), images=False)
+    runs = [measure_run(project, size, args, cores) for size in sizes]
+    shutil.rmtree(project, ignore_errors=True)
+    console.print(results_table(runs, args.engine))
+    print_scaling(runs)
+    out = PROJECT_ROOT / "bench" / "results" / f"{args.engine}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30)},
-                               "engine": args.engine, "runs": runs}, indent=2))
+    machine = {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30)}
+    out.write_text(json.dumps({"machine": machine, "engine": args.engine, "runs": runs}, indent=2))
     console.print(f"JSON: {out}")
 
 

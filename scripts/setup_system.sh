@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # System prerequisites that pip cannot install. Idempotent; called by `make setup`.
 #  - Java 17 (Spark 3.5 runs on 8/11/17): required.
-#  - A native BLAS/LAPACK (OpenBLAS): optional, but Spark ML's PCA (1280x1280 covariance + SVD) is ~4x faster
-#    with it than with the pure-Java fallback (measured in bench/, see README "Performance").
+#  - A native BLAS/LAPACK (OpenBLAS): optional, but Spark ML's PCA (1280x1280 covariance + SVD) is much faster
+#    with it than with the pure-Java fallback (see README "Performance").
 set -euo pipefail
 
 if ! command -v java >/dev/null 2>&1; then

@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from pyspark.sql import SparkSession
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-MINI_SET = PROJECT_ROOT / "data" / "01_raw" / "fruits-360-mini" / "Test"
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
-FULL_SET = SHARED_DATA / "fruits-360" / "Test"
-WEIGHTS = SHARED_DATA / "weights" / "mobilenet_v2_1.0_224_no_top_tfslim.h5"
+from fruits.engines import build_mobilenet_v2
+from tests.support.paths import MINI_SET, require_weights
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -22,9 +20,7 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 @pytest.fixture(scope="session")
 def spark():
-    """A small local Spark session shared by the fast tests (≈ 10 s to start once)."""
-    from pyspark.sql import SparkSession
-
+    """A small local Spark session shared by the fast tests (started once: the JVM takes seconds)."""
     session = (
         SparkSession.builder.master("local[2]")
         .config("spark.sql.shuffle.partitions", "4")
@@ -40,9 +36,7 @@ def spark():
 @pytest.fixture(scope="session")
 def real_weights() -> Path:
     """The real ImageNet MobileNetV2 no-top weights shipped in ../shared (see its SOURCE.md)."""
-    if not WEIGHTS.is_file():
-        pytest.fail(f"Real MobileNetV2 weights expected at {WEIGHTS} (see ../shared/data/weights/SOURCE.md).")
-    return WEIGHTS
+    return require_weights()
 
 
 @pytest.fixture
@@ -56,6 +50,4 @@ def mini_tree(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def small_model():
     """A small model from Keras' MobileNetV2 architecture (random weights): for tests that only need shapes."""
-    from fruits.datasets.mobilenet import build_mobilenet_v2
-
     return build_mobilenet_v2(image_size=96, weights=None)

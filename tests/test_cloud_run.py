@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -31,19 +30,22 @@ import pandas as pd
 import pytest
 import s3fs
 
+from tests.support.aws import (
+    ACCESS_KEY,
+    AMBIENT_VARIABLES,
+    REGION,
+    SECRET_KEY,
+    isolated_environment,
+    moto_server,
+)
+from tests.support.paths import AWS_YML, MINI_SET, PROJECT_ROOT, require_s3a_jars, require_weights
+
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-MINI_SET = REPO_ROOT / "data" / "01_raw" / "fruits-360-mini" / "Test"
-WEIGHTS = (REPO_ROOT / ".." / "shared" / "data" / "weights" / "mobilenet_v2_1.0_224_no_top_tfslim.h5").resolve()
-JARS = [REPO_ROOT / ".jars" / name for name in ("hadoop-aws-3.3.1.jar", "aws-java-sdk-bundle-1.11.901.jar")]
-
-REGION = "eu-west-3"
 BUCKET = "fruits-e2e-cloud-run"
 PREFIX = "fruits-e2e"
 RAW_DEST = "01_raw/fruits-360-mini/Test"  # `fruits-cloud upload --dest`: a folder under s3://BUCKET/PREFIX/data/
 DATA = f"{BUCKET}/{PREFIX}/data"  # catalog root: s3a://$FRUITS_BUCKET/$FRUITS_PREFIX/data (conf/cloud/globals.yml)
-ACCESS_KEY, SECRET_KEY = "testing", "testing"  # fake: moto accepts anything
 
 # Two executor JVMs like a small cluster. EMR's executor sizing lives in the cluster's spark-defaults (aws.yml), not in
 # conf/cloud/spark.yml, so nothing in the cloud environment stops this local master from fitting.
@@ -53,12 +55,6 @@ RUN_TIMEOUT_SECONDS = 1500
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EXPECTED_IMAGES = 80
 BROKEN_KEY = f"{PREFIX}/data/{RAW_DEST}/Kiwi/broken.jpg"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _console_script(name: str, fallback: list[str]) -> list[str]:
@@ -72,45 +68,18 @@ def _tail(text: str, lines: int = 80) -> str:
 
 
 @pytest.fixture(scope="module")
-def prerequisites() -> None:
-    """No skips: a missing jar or weights file fails with the fix."""
-    missing = [str(jar) for jar in JARS if not jar.is_file()]
-    if missing:
-        pytest.fail(
-            f"S3A connector jars missing: {', '.join(missing)}. Run `bash scripts/fetch_s3a_jars.sh` first "
-            "(it extracts them from the sagemaker-pyspark sdist on PyPI)."
-        )
-    if not WEIGHTS.is_file():
-        pytest.fail(f"MobileNetV2 weights expected at {WEIGHTS} (see ../shared/data/weights/SOURCE.md).")
-
-
-@pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    """A real S3 endpoint on 127.0.0.1 (moto server in a thread of this process), for the whole module."""
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    """A real S3 endpoint on 127.0.0.1 for the whole module."""
+    with moto_server() as url:
+        yield url
 
 
-@pytest.fixture(scope="module")
-def aws_env(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The environment of every process here (this one, `fruits-cloud`, `kedro run`): only moto is reachable."""
-    # Empty AWS config and credentials files: no profile of this machine can be picked up (boto3 and the Java
-    # SDK in Spark alike; the Java SDK logs a stack trace for a missing file, so they exist but are empty).
-    aws_home = tmp_path_factory.mktemp("aws-home")
-    for name in ("config", "credentials"):
-        (aws_home / name).write_text("")
-    endpoint_host = moto_endpoint.removeprefix("http://")
-    submit_args = [
+def spark_submit_args(endpoint: str) -> list[str]:
+    """Spark's own S3 client (S3A) pointed at moto, on a local cluster of two executor JVMs."""
+    return [
         "--master", MASTER,
-        "--jars", ",".join(str(jar) for jar in JARS),
-        "--conf", f"spark.hadoop.fs.s3a.endpoint=http://{endpoint_host}",
+        "--jars", ",".join(str(jar) for jar in require_s3a_jars()),
+        "--conf", f"spark.hadoop.fs.s3a.endpoint={endpoint}",
         "--conf", "spark.hadoop.fs.s3a.path.style.access=true",
         "--conf", "spark.hadoop.fs.s3a.connection.ssl.enabled=false",
         "--conf", f"spark.hadoop.fs.s3a.access.key={ACCESS_KEY}",
@@ -119,32 +88,24 @@ def aws_env(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "--conf", "spark.hadoop.fs.s3a.impl=org.apache.hadoop.fs.s3a.S3AFileSystem",
         "pyspark-shell",
     ]
+
+
+@pytest.fixture(scope="module")
+def aws_env(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The environment of every process here (this one, `fruits-cloud`, `kedro run`): only moto is reachable."""
     env = {
-        "KEDRO_DISABLE_TELEMETRY": "true",
+        **isolated_environment(moto_endpoint, tmp_path_factory.mktemp("aws-home")),
         "FRUITS_BUCKET": BUCKET,
         "FRUITS_PREFIX": PREFIX,
         "FRUITS_REGION": REGION,
-        "FRUITS_CLOUD_CONFIG": str(REPO_ROOT / "conf" / "cloud" / "aws.yml"),
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-        "AWS_DEFAULT_REGION": REGION,
-        # boto3, and s3fs through aiobotocore (>= 2.x reads it too: checked with aiobotocore 3.10 / s3fs 2026.9).
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        # Nothing may reach a real account: no profile files, no instance metadata.
-        "AWS_CONFIG_FILE": str(aws_home / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(aws_home / "credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
+        "FRUITS_CLOUD_CONFIG": str(AWS_YML),
         "PYSPARK_PYTHON": sys.executable,
         "SPARK_LOCAL_IP": "127.0.0.1",
-        "PYSPARK_SUBMIT_ARGS": shlex.join(submit_args),
+        "PYSPARK_SUBMIT_ARGS": shlex.join(spark_submit_args(moto_endpoint)),
         "COLUMNS": "160",  # Kedro's rich log lines unwrapped: a readable tail when the run fails
     }
     with pytest.MonkeyPatch.context() as patch:
-        for name in (
-            "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION", "AWS_ENDPOINT_URL_S3",
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            "AWS_WEB_IDENTITY_TOKEN_FILE", "FRUITS_SOURCE",  # FRUITS_SOURCE would move the raw images elsewhere
-        ):
+        for name in AMBIENT_VARIABLES:
             patch.delenv(name, raising=False)
         for name, value in env.items():
             patch.setenv(name, value)
@@ -156,7 +117,7 @@ def aws_env(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 def _run(command: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         timeout=timeout, check=False,
     )
 
@@ -194,7 +155,7 @@ class CloudRun:
 
 @pytest.fixture(scope="module")
 def cloud_run(
-    prerequisites: None, aws_env: dict[str, str], moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+    aws_env: dict[str, str], moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
 ) -> CloudRun:
     """Bucket + upload with the project's CLI, one corrupt image, then the whole pipeline in the cloud env."""
     _fruits_cloud(aws_env, "bucket")
@@ -204,7 +165,7 @@ def cloud_run(
 
     command = [
         *_console_script("kedro", ["-m", "kedro"]),
-        "run", "--env=cloud", "--params", f"weights={WEIGHTS}",
+        "run", "--env=cloud", "--params", f"weights={require_weights()}",
     ]
     started = time.perf_counter()
     try:

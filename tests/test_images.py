@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from fruits.images import ImageRejected, decode_image
-from tests.conftest import MINI_SET
+from tests.support.paths import MINI_SET
 
 
 def encode(image: Image.Image, fmt: str) -> bytes:

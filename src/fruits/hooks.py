@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 RUN_METRICS = "run_metrics"
 PRETRAINED_MODEL = "mobilenet_v2"
+# Datasets that no catalog file defines: the hooks below put them into the catalog of every run.
+HOOK_DATASETS = (RUN_METRICS,)
 
 
 def start_spark(spark_conf: dict[str, Any]) -> SparkSession:

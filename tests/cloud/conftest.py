@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,66 +15,34 @@ from typing import Any
 import boto3
 import pytest
 import requests
+import s3fs
 import yaml
 from click.testing import CliRunner, Result
 
 from fruits.cloud.cli import cli as fruits_cloud
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-IMAGES = REPO_ROOT / "data" / "01_raw" / "fruits-360-mini" / "Test"
-AWS_YML = REPO_ROOT / "conf" / "cloud" / "aws.yml"
-REGION = "eu-west-3"
-BUCKET = "fruits-test-bucket"
-PREFIX = "fruits"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.aws import AMBIENT_VARIABLES, BUCKET, PREFIX, REGION, isolated_environment, moto_server
+from tests.support.paths import AWS_YML
 
 
 @pytest.fixture(scope="session")
-def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    # Read by moto in this process: its request recorder's file (set before moto is imported, see
-    # `recorded_requests`), and no loading of ~1,300 default AMIs each time EMR recreates EC2 after a reset.
-    os.environ["MOTO_RECORDER_FILEPATH"] = str(tmp_path_factory.mktemp("moto") / "recording.jsonl")
-    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+def moto_url() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
 def aws(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Empty moto + an environment in which boto3 (and s3fs) can only talk to it."""
     requests.post(f"{moto_url}/moto-api/reset", timeout=10).raise_for_status()
-    for name in (
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_REGION",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "FRUITS_REGION",
-    ):
+    for name in AMBIENT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    aws_home = tmp_path / "aws-home"
+    aws_home.mkdir()
+    for name, value in isolated_environment(moto_url, aws_home).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("FRUITS_BUCKET", BUCKET)
     monkeypatch.setenv("FRUITS_PREFIX", PREFIX)
     monkeypatch.setenv("FRUITS_CLOUD_CONFIG", str(AWS_YML))
-    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("COLUMNS", "200")  # rich tables: no truncated ids
     monkeypatch.chdir(tmp_path)
     # Each real CLI call is a new process; here, drop boto3's cached default session (and its credentials).
@@ -97,8 +63,6 @@ def emr() -> Any:
 @pytest.fixture
 def fresh_s3fs() -> None:
     """s3fs caches filesystems and their listings per process, but moto is emptied between tests."""
-    import s3fs
-
     s3fs.S3FileSystem.clear_instance_cache()
 
 

@@ -2,7 +2,7 @@
 
 import boto3
 
-from .conftest import BUCKET, REGION
+from tests.support.aws import BUCKET, REGION
 
 
 def test_bucket_is_created_in_region_private_and_encrypted(cli, s3):

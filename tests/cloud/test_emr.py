@@ -7,7 +7,7 @@ from pathlib import Path
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.emr.models import emr_backends
 
-from .conftest import BUCKET, REGION
+from tests.support.aws import BUCKET, REGION
 
 ARTIFACTS = f"s3://{BUCKET}/fruits/artifacts"
 PYTHON = "/opt/fruits/venv/bin/python"

@@ -11,8 +11,8 @@ import pytest
 from kedro.config import OmegaConfigLoader
 
 from fruits.settings import CONFIG_LOADER_ARGS
-
-from .conftest import BUCKET, REPO_ROOT
+from tests.support.aws import BUCKET
+from tests.support.paths import PROJECT_ROOT
 
 ARTIFACTS_PREFIX = "fruits/artifacts/"
 
@@ -27,10 +27,10 @@ def project(tmp_path, monkeypatch):
     copy = tmp_path / "project"
     copy.mkdir()
     for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO_ROOT / name, copy / name)
+        shutil.copy(PROJECT_ROOT / name, copy / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".*", "*credentials*")
     for name in ("src", "conf"):
-        shutil.copytree(REPO_ROOT / name, copy / name, ignore=ignore)
+        shutil.copytree(PROJECT_ROOT / name, copy / name, ignore=ignore)
     (copy / "conf" / "local" / "credentials.yml").write_text("secret: must-not-ship\n")
     monkeypatch.chdir(copy)
     return copy

@@ -5,8 +5,7 @@ import json
 import pytest
 
 from fruits.cloud.packaging import POLICIES
-
-from .conftest import BUCKET, REGION
+from tests.support.aws import BUCKET, REGION
 
 
 def statements(cli, name):

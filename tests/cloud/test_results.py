@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 import s3fs
 
-from .conftest import BUCKET
+from tests.support.aws import BUCKET
 
 RESULTS = f"{BUCKET}/fruits/data/07_model_output/results.parquet"
 LABELS = ["Apple Granny Smith", "Banana", "Banana", "Kiwi", "Kiwi", "Kiwi"]

@@ -7,7 +7,8 @@ import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
 
-from .conftest import BUCKET, IMAGES
+from tests.support.aws import BUCKET
+from tests.support.paths import MINI_SET
 
 DEST = "01_raw/fruits-360-mini/Test"
 PREFIX = f"fruits/data/{DEST}/"
@@ -16,7 +17,7 @@ PREFIX = f"fruits/data/{DEST}/"
 @pytest.fixture
 def images(tmp_path):
     """A copy of the 80 test JPEGs, free to modify."""
-    return shutil.copytree(IMAGES, tmp_path / "Test")
+    return shutil.copytree(MINI_SET, tmp_path / "Test")
 
 
 def remote_keys(s3):

@@ -6,7 +6,6 @@ The pipeline never copies images: samples are manifests of paths into this tree.
 from __future__ import annotations
 
 import os
-import posixpath
 from datetime import datetime, timezone
 from typing import Any
 

@@ -10,21 +10,14 @@ import fsspec
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 
+from fruits.engines import build_mobilenet_v2
+
 IMAGENET = "imagenet"
 NO_WEIGHTS_HINT = (
     "Could not get MobileNetV2 ImageNet weights from {source!r} ({reason}). Give a local weights file with "
     "`kedro run --params weights=/path/to/mobilenet_v2_1.0_224_no_top.h5` (Keras HDF5 weights, include_top=False), "
     "or run once with internet access so Keras caches its download under $KERAS_HOME/models."
 )
-
-
-def build_mobilenet_v2(image_size: int, weights: str | None) -> Any:
-    """Build the headless MobileNetV2 with average pooling, the 1280-d transfer-learning feature extractor."""
-    from keras.applications import MobileNetV2  # noqa: PLC0415  (TensorFlow is slow to import)
-
-    return MobileNetV2(
-        input_shape=(image_size, image_size, 3), include_top=False, pooling="avg", weights=weights
-    )
 
 
 def _local_copy(source: str, folder: str) -> str:

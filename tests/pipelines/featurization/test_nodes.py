@@ -3,10 +3,10 @@ import pandas as pd
 import pytest
 
 from fruits.datasets import ImageFolderDataset
-from fruits.pipelines.featurization.engines import build_predictor, export_model
+from fruits.engines import build_predictor, export_model
 from fruits.pipelines.featurization.nodes import featurize_batch, featurize_images
 from fruits.pipelines.image_loading.nodes import with_labels
-from tests.conftest import MINI_SET
+from tests.support.paths import MINI_SET
 
 SETTINGS = {"engine": "keras", "batch_size": 4, "threads_per_task": 1}
 

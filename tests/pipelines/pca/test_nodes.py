@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from fruits.pipelines.pca.nodes import choose_k, fit_pca, fit_rows
+from fruits.tables import FEATURE_TABLE_SCHEMA
 
 
 @pytest.mark.parametrize(
@@ -31,7 +32,7 @@ def low_rank_features(spark):
     vectors = rng.normal(size=(60, 3)) * [10.0, 5.0, 2.0] @ basis + rng.normal(scale=1e-3, size=(60, 12))
     rows = [(f"img{i}", "a", [float(x) for x in v], None) for i, v in enumerate(vectors)]
     rows.append(("bad", "a", None, "empty file"))
-    return spark.createDataFrame(rows, "path string, label string, features array<float>, error string")
+    return spark.createDataFrame(rows, FEATURE_TABLE_SCHEMA)
 
 
 def test_pca_finds_the_intrinsic_dimension(low_rank_features):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from fruits.pipelines.pca.nodes import fit_pca
 from fruits.pipelines.output.nodes import project_features
+from fruits.pipelines.pca.nodes import fit_pca
 from fruits.pipelines.reporting.nodes import (
     count_images_per_class,
     count_reject_reasons,
@@ -14,6 +14,7 @@ from fruits.pipelines.reporting.nodes import (
     stratified_split,
     summarize_run,
 )
+from fruits.tables import FEATURE_TABLE_SCHEMA
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def fitted(spark):
     for label, centre in (("Apple Braeburn", 0.0), ("Kiwi", 5.0), ("Lemon", -5.0)):
         rows += [(f"{label}/{i}.jpg", label, [float(x) for x in centre + rng.normal(size=6)], None) for i in range(30)]
     rows.append(("Kiwi/bad.jpg", "Kiwi", None, "empty file"))
-    features = spark.createDataFrame(rows, "path string, label string, features array<float>, error string")
+    features = spark.createDataFrame(rows, FEATURE_TABLE_SCHEMA)
     model, curve = fit_pca(features, {"variance_target": 0.9, "max_components": 6, "n_components": 2})
     rejects = features.where("error is not null").selectExpr("path", "label", "error as reason")
     return project_features(features, model), rejects, model, curve
@@ -60,10 +61,11 @@ def test_counts_plots_summary_and_report(spark, fitted):
 
     reasons = count_reject_reasons(rejects)
     assert reasons.to_dict("records") == [{"reason": "empty file", "images": 1}]
-    summary = summarize_run(91, counts, curve, model, {"model": "lr", "accuracy": 0.97, "train_images": 72,
-                                                   "test_images": 18},
-                            {"images_inferred": spark.sparkContext.accumulator(90), "models_built": spark.sparkContext.accumulator(2)},
-                            {"stage_seconds": {"featurize_images": 12.5}})
+    classifier = {"model": "lr", "accuracy": 0.97, "train_images": 72, "test_images": 18}
+    context = spark.sparkContext
+    counters = {"images_inferred": context.accumulator(90), "models_built": context.accumulator(2)}
+    timings = {"stage_seconds": {"featurize_images": 12.5}}
+    summary = summarize_run(91, counts, curve, model, classifier, counters, timings)
     assert (summary["input_images"], summary["featurized_images"], summary["rejected_images"]) == (91, 90, 1)
     assert summary["pca_k"] == 2
     report = render_report(summary, counts, reasons)

@@ -14,8 +14,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import ArrayType, FloatType, StringType, StructField, StructType
 
+from fruits.engines import ModelPayload, Predictor, cached_predictor, export_model
 from fruits.images import ImageRejected, decode_image
-from fruits.pipelines.featurization.engines import ModelPayload, Predictor, cached_predictor, export_model
 
 logger = logging.getLogger(__name__)
 

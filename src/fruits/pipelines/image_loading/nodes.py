@@ -5,20 +5,12 @@ from __future__ import annotations
 import logging
 import math
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from fruits.tables import parent_folder_name
+
 logger = logging.getLogger(__name__)
-
-
-def parent_folder_name(path: Column) -> Column:
-    """The class label: the parent folder's name exactly as written (binaryFile paths are not URL-encoded)."""
-    return F.element_at(F.split(path, "/"), -2)
-
-
-def file_name(path: Column) -> Column:
-    """The last path segment: with the label it names an image independently of where the tree lives."""
-    return F.element_at(F.split(path, "/"), -1)
 
 
 def with_labels(files: DataFrame) -> DataFrame:

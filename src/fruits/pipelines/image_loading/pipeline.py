@@ -1,6 +1,6 @@
 """Image loading pipeline: the sampled images, read from the raw tree (binaryFile) -> labelled, evenly partitioned."""
 
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Node, Pipeline
 
 from fruits.pipelines.image_loading.nodes import load_images
 
@@ -8,11 +8,11 @@ from fruits.pipelines.image_loading.nodes import load_images
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            node(
-                load_images,
+            Node(
+                func=load_images,
                 inputs=["raw_images", "image_sample", "params:image_loading"],
                 outputs=["images", "loaded_images"],
                 name="load_images",
-            )
+            ),
         ]
     )

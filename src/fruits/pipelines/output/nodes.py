@@ -12,15 +12,16 @@ from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import ArrayType, FloatType
 
-from fruits.pipelines.pca.nodes import featurized_rows, projection_matrix
+from fruits.pca_model import projection_matrix
+from fruits.tables import featurized_rows
 
 
 def project_features(image_features: DataFrame, pca_model: PipelineModel) -> DataFrame:
     """Results table: every featurized image with its PCA projection, as plain float arrays for pandas/pyarrow.
 
     The projection is the saved model's (``features @ components``), computed as one matrix product per Arrow
-    batch: Spark ML's transform goes row by row through three vector UDFs and took most of this stage (measured
-    ≈ 15 s of 19 s on 20,622 images). Tests check both give the same numbers.
+    batch, where Spark ML's transform goes row by row through three vector UDFs. Tests check both give the same
+    numbers.
     """
     components = image_features.sparkSession.sparkContext.broadcast(projection_matrix(pca_model))
 

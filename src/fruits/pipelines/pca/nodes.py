@@ -11,7 +11,8 @@ from pyspark.ml import PipelineModel
 from pyspark.ml.feature import PCA, VectorSlicer
 from pyspark.ml.functions import array_to_vector
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+
+from fruits.tables import featurized_rows
 
 logger = logging.getLogger(__name__)
 
@@ -20,27 +21,9 @@ ALL_COMPONENTS = "pca_all"
 PCA_VECTOR = "pca_vector"
 
 
-def featurized_rows(image_features: DataFrame) -> DataFrame:
-    """Rows whose image went through the network (the others are rejects)."""
-    return image_features.where(F.col("error").isNull())
-
-
 def accepted_features(image_features: DataFrame) -> DataFrame:
     """The featurized rows with their features as an ML vector, as Spark ML's PCA takes them."""
     return featurized_rows(image_features).withColumn(FEATURE_VECTOR, array_to_vector("features"))
-
-
-def kept_components(pca_model: PipelineModel) -> int:
-    """k of a model fitted by ``fit_pca``: the number of components its final slicer keeps."""
-    return len(pca_model.stages[-1].getIndices())
-
-
-def projection_matrix(pca_model: PipelineModel) -> np.ndarray:
-    """The kept components as a (dimension, k) matrix: the model projects a vector v on ``v @ matrix``.
-
-    Spark's PCAModel does not centre the data before projecting, so neither does this matrix.
-    """
-    return pca_model.stages[0].pc.toArray()[:, : kept_components(pca_model)]
 
 
 def choose_k(explained_variance: np.ndarray, target: float, fixed_k: int | None = None) -> int:

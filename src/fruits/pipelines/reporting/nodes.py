@@ -5,23 +5,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import matplotlib
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from pyspark.ml import Pipeline as MLPipeline
+from pyspark.ml import PipelineModel
+from pyspark.ml.classification import LogisticRegression
+from pyspark.ml.evaluation import MulticlassClassificationEvaluator
+from pyspark.ml.feature import StringIndexer
+from pyspark.ml.functions import array_to_vector
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from pyspark.ml import Pipeline as MLPipeline  # noqa: E402
-from pyspark.ml import PipelineModel  # noqa: E402
-from pyspark.ml.classification import LogisticRegression  # noqa: E402
-from pyspark.ml.evaluation import MulticlassClassificationEvaluator  # noqa: E402
-from pyspark.ml.feature import StringIndexer  # noqa: E402
-from pyspark.ml.functions import array_to_vector  # noqa: E402
-from pyspark.sql import DataFrame, Window  # noqa: E402
-from pyspark.sql import functions as F  # noqa: E402
-
-from fruits.pipelines.image_loading.nodes import file_name  # noqa: E402
-from fruits.pipelines.pca.nodes import kept_components  # noqa: E402
+from fruits.pca_model import kept_components
+from fruits.tables import file_name
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +71,7 @@ def evaluate_classifier(results: DataFrame, settings: dict[str, Any]) -> dict[st
     model = MLPipeline(
         stages=[
             # No standardization: PCA components share one scale, and rescaling each to unit variance would
-            # blow the noise of the last components up to the weight of the first (measured: 0.7 vs 1.0).
+            # blow the noise of the last components up to the weight of the first.
             LogisticRegression(featuresCol="x", labelCol="y", maxIter=int(settings["max_iter"]),
                                regParam=float(settings["reg_param"]), standardization=False),
         ]
@@ -90,7 +87,8 @@ def evaluate_classifier(results: DataFrame, settings: dict[str, Any]) -> dict[st
 def plot_explained_variance(explained_variance: pd.DataFrame, pca_model: PipelineModel, target: float) -> Figure:
     """Cumulative explained variance against the number of components, with the target and the chosen k."""
     k = kept_components(pca_model)
-    figure, axis = plt.subplots(figsize=(7, 4))
+    figure = Figure(figsize=(7, 4))
+    axis = figure.subplots()
     axis.plot(explained_variance["component"], explained_variance["cumulative"], label="cumulative")
     axis.axhline(target, color="grey", linestyle="--", label=f"target {target:.0%}")
     axis.axvline(k, color="red", linestyle=":", label=f"k = {k}")
@@ -105,8 +103,9 @@ def plot_pca_map(results: DataFrame, max_points: int, seed: int) -> Figure:
     """First two principal components, one colour per class (a seeded sample when there are many images)."""
     sample = results.select("label", F.col("pca_features")[0].alias("pc1"), F.col("pca_features")[1].alias("pc2"))
     points = sample.orderBy(F.xxhash64("label", "pc1", F.lit(seed))).limit(max_points).toPandas()
-    figure, axis = plt.subplots(figsize=(9, 7))
-    colours = plt.get_cmap("tab20")
+    figure = Figure(figsize=(9, 7))
+    axis = figure.subplots()
+    colours = colormaps["tab20"]
     for index, (label, group) in enumerate(points.groupby("label")):
         axis.scatter(group["pc1"], group["pc2"], s=10, color=colours(index % 20), label=label)
     axis.set(xlabel="PC 1", ylabel="PC 2", title=f"PCA map of {len(points)} images")
@@ -116,7 +115,7 @@ def plot_pca_map(results: DataFrame, max_points: int, seed: int) -> Figure:
     return figure
 
 
-def summarize_run(  # noqa: PLR0913
+def summarize_run(
     loaded_images: int,
     class_counts: pd.DataFrame,
     explained_variance: pd.DataFrame,

@@ -8,7 +8,7 @@ from typing import Any
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from fruits.pipelines.image_loading.nodes import file_name, parent_folder_name
+from fruits.tables import file_name, parent_folder_name
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,18 @@
 """Sampling pipeline: raw image tree -> stratified sample, a Parquet manifest of paths and labels."""
 
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Node, Pipeline
 
 from fruits.pipelines.sampling.nodes import stratified_sample
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
-        [node(stratified_sample, inputs=["raw_images", "params:sampling"], outputs="image_sample",
-              name="stratified_sample")]
+        [
+            Node(
+                func=stratified_sample,
+                inputs=["raw_images", "params:sampling"],
+                outputs="image_sample",
+                name="stratified_sample",
+            ),
+        ]
     )

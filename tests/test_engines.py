@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from fruits.datasets import MobileNetV2Dataset
+from fruits.engines import build_predictor, cached_predictor, export_model, to_model_input
 from fruits.images import decode_image
-from fruits.pipelines.featurization.engines import build_predictor, cached_predictor, export_model, to_model_input
-from tests.conftest import MINI_SET
+from tests.support.paths import MINI_SET
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,32 @@
+"""Where the project, the embedded images, the shared real data and the S3A connector jars are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+AWS_YML = PROJECT_ROOT / "conf" / "cloud" / "aws.yml"
+MINI_SET = PROJECT_ROOT / "data" / "01_raw" / "fruits-360-mini" / "Test"
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+FULL_SET = SHARED_DATA / "fruits-360" / "Test"
+SHARED_WEIGHTS = SHARED_DATA / "weights" / "mobilenet_v2_1.0_224_no_top_tfslim.h5"
+JARS_DIR = PROJECT_ROOT / ".jars"
+# Patterns, not names: scripts/fetch_s3a_jars.sh alone decides which versions are fetched.
+S3A_JAR_PATTERNS = ("hadoop-aws-*.jar", "aws-java-sdk-bundle-*.jar")
+
+
+def require_weights() -> Path:
+    """The real ImageNet MobileNetV2 weights from ../shared; a test that needs them fails (never skips) without."""
+    if not SHARED_WEIGHTS.is_file():
+        pytest.fail(f"Real MobileNetV2 weights expected at {SHARED_WEIGHTS} (see ../shared/data/weights/SOURCE.md).")
+    return SHARED_WEIGHTS
+
+
+def require_s3a_jars() -> list[Path]:
+    """The Hadoop S3A connector jars a local Spark needs for s3a://; fails with the command that fetches them."""
+    jars = [next(iter(sorted(JARS_DIR.glob(pattern))), None) for pattern in S3A_JAR_PATTERNS]
+    if None in jars:
+        pytest.fail(f"S3A connector jars missing in {JARS_DIR}: run `bash scripts/fetch_s3a_jars.sh` first.")
+    return [jar for jar in jars if jar is not None]

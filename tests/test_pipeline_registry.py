@@ -1,0 +1,51 @@
+"""Fast checks of the wiring: every registered pipeline's free inputs exist in every environment's catalog."""
+
+from __future__ import annotations
+
+import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.framework.project import pipelines
+from kedro.framework.startup import bootstrap_project
+from kedro.io import DataCatalog
+
+from fruits import settings
+from fruits.hooks import HOOK_DATASETS
+from tests.support.paths import PROJECT_ROOT
+
+ENVIRONMENTS = ("local", "cloud")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def project() -> None:
+    bootstrap_project(PROJECT_ROOT)
+
+
+def config_loader(env: str) -> OmegaConfigLoader:
+    """The configuration exactly as `kedro run --env ENV` reads it (the project's loader settings)."""
+    return OmegaConfigLoader(conf_source=str(PROJECT_ROOT / "conf"), env=env, **settings.CONFIG_LOADER_ARGS)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_free_input_of_every_pipeline_is_provided(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRUITS_BUCKET", "a-bucket")
+    loader = config_loader(env)
+    catalog = DataCatalog.from_config(loader["catalog"])
+    parameters = loader["parameters"]
+    assert set(pipelines) >= {"__default__", "sampling", "featurization", "pca", "reporting"}
+    for name, pipeline in pipelines.items():
+        for dataset in pipeline.inputs():
+            if dataset.startswith("params:"):
+                head, *rest = dataset.removeprefix("params:").split(".")
+                value = parameters[head]
+                for key in rest:
+                    value = value[key]
+            else:
+                assert dataset in catalog or dataset in HOOK_DATASETS, f"{name}: {dataset} is provided by nothing"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_catalog_entry_is_used_by_the_default_pipeline(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRUITS_BUCKET", "a-bucket")
+    used = pipelines["__default__"].datasets()
+    unused = [name for name in config_loader(env)["catalog"] if not name.startswith("_") and name not in used]
+    assert unused == []
