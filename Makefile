@@ -5,10 +5,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := true
 
-# Keras downloads the ImageNet weights itself (cached in $KERAS_HOME); offline, point WEIGHTS at a local file.
-# Next to this repo, ../shared holds real MobileNetV2 weights: used when present.
-SHARED_WEIGHTS := ../shared/data/weights/mobilenet_v2_1.0_224_no_top_tfslim.h5
-WEIGHTS ?= $(if $(wildcard $(SHARED_WEIGHTS)),$(SHARED_WEIGHTS),imagenet)
 
 .PHONY: setup run test test-fast lint s3a-jars viz bench clean
 
@@ -26,7 +22,8 @@ s3a-jars: setup
 	PYTHON=$(BIN)/python scripts/fetch_s3a_jars.sh
 
 run: setup
-	$(BIN)/kedro run --params "weights=$(WEIGHTS)"
+	scripts/local_weights.sh
+	$(BIN)/kedro run
 
 test: lint s3a-jars
 	$(BIN)/pytest -m "slow or not slow"
@@ -41,7 +38,7 @@ viz: setup
 	$(BIN)/kedro viz run
 
 bench: setup
-	$(BIN)/python -m bench.featurization_bench --weights "$(WEIGHTS)" $(ARGS)
+	$(BIN)/python -m bench.featurization_bench $(ARGS)
 
 clean:
 	rm -rf data/0[2-8]_*/* build dist .jars

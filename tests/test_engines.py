@@ -1,10 +1,12 @@
 """The fast engine must give Keras' features: same network, float32 TFLite conversion, no quantization."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from fruits.datasets import MobileNetV2Dataset
-from fruits.engines import build_predictor, cached_predictor, export_model, to_model_input
+from fruits.datasets.inference_model import InferenceModelDataset
+from fruits.engines import ModelPayload, build_predictor, cached_predictor, convert_to_tflite, to_model_input
 from fruits.images import decode_image
 from tests.support.paths import MINI_SET
 
@@ -15,10 +17,19 @@ def real_batch() -> np.ndarray:
     return np.stack([decode_image(path.read_bytes(), 224) for path in files])
 
 
-def test_tflite_features_match_keras_on_real_images(real_weights, real_batch):
-    model = MobileNetV2Dataset(weights=str(real_weights)).load()
-    keras_features = build_predictor(export_model(model, "keras"), threads=2, batch_size=5)(real_batch)
-    tflite_features = build_predictor(export_model(model, "tflite"), threads=2, batch_size=10)(real_batch)
+@pytest.fixture(scope="module")
+def small_payload(tmp_path_factory: pytest.TempPathFactory, small_model) -> ModelPayload:
+    """A 96 px MobileNetV2 (random weights) converted to TFLite: for tests that only need shapes."""
+    weights = tmp_path_factory.mktemp("small") / "small.weights.h5"
+    small_model.save_weights(weights)
+    return ModelPayload(engine="tflite", image_size=96, blob=convert_to_tflite(str(weights), 96), fingerprint="small")
+
+
+def test_tflite_features_match_keras_on_real_images(real_weights: Path, real_batch: np.ndarray, tmp_path: Path):
+    keras_model = InferenceModelDataset(weights=str(real_weights), engine="keras", cache=str(tmp_path)).load()
+    tflite_model = InferenceModelDataset(weights=str(real_weights), engine="tflite", cache=str(tmp_path)).load()
+    keras_features = build_predictor(keras_model, threads=2, batch_size=5)(real_batch)
+    tflite_features = build_predictor(tflite_model, threads=2, batch_size=10)(real_batch)
     cosine = np.sum(keras_features * tflite_features, axis=1) / (
         np.linalg.norm(keras_features, axis=1) * np.linalg.norm(tflite_features, axis=1)
     )
@@ -26,13 +37,13 @@ def test_tflite_features_match_keras_on_real_images(real_weights, real_batch):
     assert keras_features.shape == tflite_features.shape == (10, 1280)
     assert np.abs(keras_features - tflite_features).max() < 1e-3
     assert cosine.min() > 0.99999
+    assert len(list(tmp_path.glob("*.tflite"))) == 1  # the conversion is cached for the next run
 
 
-def test_short_batches_reuse_the_input_buffer_without_mixing_images(small_model, real_batch):
-    payload = export_model(small_model, "tflite")
+def test_short_batches_reuse_the_input_buffer_without_mixing_images(small_payload, real_batch):
     small = real_batch[:, 64:160, 64:160].copy()  # the small model takes 96 px: the centre crop
-    reference = build_predictor(payload, threads=1, batch_size=10)(small)
-    predict = build_predictor(payload, threads=1, batch_size=4)
+    reference = build_predictor(small_payload, threads=1, batch_size=10)(small)
+    predict = build_predictor(small_payload, threads=1, batch_size=4)
     first, short = predict(small[:4]), predict(small[4:7])
     assert short.shape == (3, 1280)
     assert np.abs(np.concatenate([first, short]) - reference[:7]).max() < 1e-4
@@ -47,15 +58,9 @@ def test_pixels_are_scaled_to_minus_one_one_in_place():
     assert to_model_input(pixels).dtype == np.float32
 
 
-def test_unknown_engine_is_refused(small_model):
-    with pytest.raises(ValueError, match="Unknown inference engine 'onnx'"):
-        export_model(small_model, "onnx")
-
-
-def test_predictor_is_built_once_per_process(small_model):
-    payload = export_model(small_model, "tflite")
+def test_predictor_is_built_once_per_process(small_payload):
     builds = []
-    first = cached_predictor(lambda: payload, payload.fingerprint, 1, 2, on_build=lambda: builds.append(1))
-    second = cached_predictor(lambda: payload, payload.fingerprint, 1, 2, on_build=lambda: builds.append(1))
+    first = cached_predictor(lambda: small_payload, small_payload.fingerprint, 1, 2, on_build=lambda: builds.append(1))
+    second = cached_predictor(lambda: small_payload, small_payload.fingerprint, 1, 2, on_build=lambda: builds.append(1))
     assert first is second
     assert builds == [1]

@@ -63,3 +63,36 @@ def test_unusable_content_is_rejected_with_reason(content, reason):
 def test_truncated_jpeg_is_rejected_as_corrupt(real_jpeg):
     with pytest.raises(ImageRejected, match="corrupt image"):
         decode_image(real_jpeg[: len(real_jpeg) // 2], 32)
+
+
+def with_orientation(image: Image.Image, orientation: int) -> bytes:
+    """How a phone stores a photo: the sensor's pixels plus an EXIF tag saying how to turn them upright."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=95, exif=exif)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("orientation", "stored"), [(6, Image.Transpose.ROTATE_90), (8, Image.Transpose.ROTATE_270),
+                                                     (3, Image.Transpose.ROTATE_180)])
+def test_exif_orientation_is_applied_before_resizing(real_jpeg, orientation, stored):
+    upright = Image.open(io.BytesIO(real_jpeg)).convert("RGB").resize((300, 200))
+    sideways = with_orientation(upright.transpose(stored), orientation)
+    reference = decode_image(encode(upright, "PNG"), 64).astype(int)
+    assert np.abs(decode_image(sideways, 64).astype(int) - reference).mean() < 4
+    unturned = np.asarray(upright.transpose(stored).resize((64, 64)), dtype=int)
+    assert np.abs(unturned - reference).mean() > 20  # the test image is not symmetric
+
+
+def test_a_large_jpeg_is_decoded_at_reduced_scale_to_nearly_the_same_pixels(real_jpeg):
+    large = Image.open(io.BytesIO(real_jpeg)).convert("RGB").resize((4000, 3000), Image.Resampling.BICUBIC)
+    content = encode(large, "JPEG")
+    full = np.asarray(large.resize((224, 224), Image.Resampling.BILINEAR), dtype=int)
+    assert np.abs(decode_image(content, 224).astype(int) - full).mean() < 3
+
+
+def test_a_decompression_bomb_is_rejected_with_its_reason(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(ImageRejected, match="too many pixels"):
+        decode_image(encode(Image.new("RGB", (100, 100)), "PNG"), 32)

@@ -31,7 +31,7 @@ def test_every_free_input_of_every_pipeline_is_provided(env: str, monkeypatch: p
     loader = config_loader(env)
     catalog = DataCatalog.from_config(loader["catalog"])
     parameters = loader["parameters"]
-    assert set(pipelines) >= {"__default__", "sampling", "featurization", "pca", "reporting"}
+    assert set(pipelines) == {"__default__", "ingestion", "featurization", "pca", "output", "reporting"}
     for name, pipeline in pipelines.items():
         for dataset in pipeline.inputs():
             if dataset.startswith("params:"):
@@ -49,3 +49,32 @@ def test_every_catalog_entry_is_used_by_the_default_pipeline(env: str, monkeypat
     used = pipelines["__default__"].datasets()
     unused = [name for name in config_loader(env)["catalog"] if not name.startswith("_") and name not in used]
     assert unused == []
+
+
+def ancestors(pipeline, node) -> set:
+    parents = pipeline.node_dependencies
+    found, todo = set(), [node]
+    while todo:
+        for parent in parents[todo.pop()]:
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return found
+
+
+def test_every_reader_of_a_table_is_ordered_with_its_writers() -> None:
+    """Several catalog entries name one table (the store and its index, the run's additions): a node reading any
+    of them must run entirely before or after each node writing the table, or it would read a half-updated state."""
+    catalog = config_loader("local")["catalog"]
+    tables = {name: entry["table"] for name, entry in catalog.items()
+              if not name.startswith("_") and entry.get("type") == "fruits.datasets.TableDataset"}
+    pipeline = pipelines["__default__"]
+    for table in set(tables.values()):
+        names = {name for name, owner in tables.items() if owner == table}
+        writers = [node for node in pipeline.nodes if names & set(node.outputs)]
+        readers = [node for node in pipeline.nodes if names & set(node.inputs)]
+        assert writers, table
+        for writer in writers:
+            for reader in readers:
+                assert reader in ancestors(pipeline, writer) or writer in ancestors(pipeline, reader), (
+                    f"{reader.name} reads {table} in no fixed order with {writer.name}, which writes it")

@@ -1,91 +1,257 @@
-"""End to end: `kedro run` in a copy of the project, on real images, with two executor JVMs like a real cluster."""
+"""End to end: `kedro run` in copies of the project, on real images and weights, as a user would run it.
+
+One scenario runs the pipeline five times on a tree of odd names (two executor JVMs the first time, like a real
+cluster): the first run, then 5 images added, 3 deleted, nothing changed, and new weights. Another kills a run
+during featurization.
+"""
 
 from __future__ import annotations
 
-import json
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-import pyarrow.parquet as pq
+import h5py
+import numpy as np
+import pandas as pd
 import pytest
+from PIL import Image
 
-from tests.support.project import copy_project, kedro
+from tests.support.paths import MINI_SET
+from tests.support.project import copy_project, kedro, published, published_file, published_json, published_table
 
 pytestmark = pytest.mark.slow
 
+RAW = Path("data/01_raw/fruits-360-mini/Test")
+ODD_NAMES = ["12:30:00.jpg", "_x.jpg", "a%20b #1?.jpg", "été 🍓.jpg", "x" * 196 + ".jpg", ".hidden.jpg"]
+UPRIGHT = "Banana/r_56_100.jpg"
+SUMMARY = "08_reporting/run_summary.json"
+
+
+def sideways(upright: bytes) -> bytes:
+    """The image as a phone stores it: pixels turned a quarter, EXIF orientation 6 to turn them back."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    turned = Image.open(io.BytesIO(upright)).transpose(Image.Transpose.ROTATE_90)
+    turned.save(buffer, "JPEG", quality=100, subsampling=0, exif=exif)  # as little loss as a re-encoding allows
+    return buffer.getvalue()
+
+
+def odd_tree(raw: Path) -> dict[str, str]:
+    """Files added to the mini set, with what must become of each: a label, a reject reason, or ignored."""
+    jpeg = (raw / "Kiwi" / "3_100.jpg").read_bytes()
+    for name in ODD_NAMES:
+        (raw / "Kiwi" / name).write_bytes(jpeg)
+    (raw / "Apple Granny Smith" / "deeper").mkdir()
+    shutil.copy(raw / "Apple Granny Smith" / "3_100.jpg", raw / "Apple Granny Smith" / "deeper" / "nested.jpg")
+    (raw / "Banana" / "rotated.jpg").write_bytes(sideways((raw / UPRIGHT).read_bytes()))
+    (raw / "Kiwi" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (raw / "Kiwi" / "._x.jpg").write_bytes(b"\0\5\26\7AppleDouble")
+    (raw / "root.jpg").write_bytes(jpeg)
+    (raw / "Kiwi" / "truncated.jpg").write_bytes(jpeg[:700])
+    (raw / "Lemon" / "empty.PNG").write_bytes(b"")
+    return {
+        **{f"Kiwi/{name}": "Kiwi" for name in ODD_NAMES},
+        "Apple Granny Smith/deeper/nested.jpg": "Apple Granny Smith",
+        "Banana/rotated.jpg": "Banana",
+        "Kiwi/.DS_Store": "ignored",
+        "Kiwi/._x.jpg": "ignored",
+        "root.jpg": "not in a class folder",
+        "Kiwi/truncated.jpg": "corrupt image",
+        "Lemon/empty.PNG": "empty file",
+    }
+
+
+def other_weights(weights: Path, target: Path) -> Path:
+    """The same weights in a file with other bytes (an attribute added): a new fingerprint, the same network."""
+    shutil.copy(weights, target)
+    with h5py.File(target, "a") as file:
+        file.attrs["fruits_test"] = "another file of the same weights"
+    return target
+
+
+@dataclass
+class Run:
+    files: set[str]  # the raw tree when the run started, relative paths
+    output: str
+    summary: dict
+    results: pd.DataFrame
+    rejects: pd.DataFrame
+
+
+def run(project: Path, weights: Path, *params: str, **env: str) -> Run:
+    files = {path.relative_to(project / RAW).as_posix() for path in (project / RAW).rglob("*") if path.is_file()}
+    result = kedro(project, "run", "--params", ",".join([f"weights={weights}", *params]), **env)
+    assert result.returncode == 0, result.stdout[-6000:]
+    data = project / "data"
+    rejects = pd.read_parquet(published_file(data, "07_model_output/rejects.parquet"))
+    return Run(files, result.stdout, published_json(data, SUMMARY), published_table(data, "results"), rejects)
+
+
+@dataclass
+class Scenario:
+    project: Path
+    expected: dict[str, str]
+    added: list[str]
+    deleted: list[str]
+    runs: list[Run]
+
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory, real_weights):
+def scenario(tmp_path_factory: pytest.TempPathFactory, real_weights: Path) -> Scenario:
     project = copy_project(tmp_path_factory.mktemp("project"))
-    raw = project / "data" / "01_raw" / "fruits-360-mini" / "Test"
-    (raw / "Kiwi" / "truncated.jpg").write_bytes((raw / "Kiwi" / "3_100.jpg").read_bytes()[:700])
-    (raw / "Lemon" / "empty.PNG").write_bytes(b"")
-    run = kedro(project, "run", "--params", f"weights={real_weights}",
-                FRUITS_SPARK_MASTER="local-cluster[2,1,1024]")
-    assert run.returncode == 0, run.stdout[-4000:]
-    return project, run
+    raw = project / RAW
+    expected = odd_tree(raw)
+    runs = [run(project, real_weights, FRUITS_SPARK_MASTER="local-cluster[2,1,1024]")]
+    added = [f"Kiwi/added {index}.jpg" for index in range(5)]
+    for index, name in enumerate(added):
+        shutil.copy(sorted(MINI_SET.glob("*/*.jpg"))[index * 9], raw / name)
+    runs.append(run(project, real_weights))
+    deleted = ["Orange/3_100.jpg", "Lemon/r_36_100.jpg", "Kiwi/added 0.jpg"]
+    for name in deleted:
+        (raw / name).unlink()
+    runs.append(run(project, real_weights))
+    runs.append(run(project, real_weights))
+    runs.append(run(project, other_weights(real_weights, tmp_path_factory.mktemp("weights") / "same.h5")))
+    return Scenario(project, expected, added, deleted, runs)
 
 
-def test_results_parquet_has_the_documented_schema(finished_run):
-    project, _ = finished_run
-    summary = json.loads((project / "data/08_reporting/run_summary.json").read_text())
-    results = pq.read_table(project / "data/07_model_output/results.parquet").to_pandas()
-    assert list(results.columns) == ["path", "label", "features", "pca_features"]
-    assert len(results) == 80
-    assert {len(v) for v in results["features"]} == {1280}
-    assert {len(v) for v in results["pca_features"]} == {summary["pca_k"]}
-    assert 2 <= summary["pca_k"] <= 80
-    assert set(results["label"]) >= {"Apple Granny Smith", "Banana", "Strawberry"}
+def relative(paths: pd.Series, project: Path) -> list[str]:
+    """Result paths (URIs) relative to the raw tree."""
+    return [path.removeprefix(f"file://{project / RAW}/") for path in paths]
 
 
-def test_every_input_is_featurized_or_rejected_once(finished_run):
-    project, _ = finished_run
-    summary = json.loads((project / "data/08_reporting/run_summary.json").read_text())
-    rejects = pq.read_table(project / "data/07_model_output/rejects.parquet").to_pandas()
-    assert sorted(p.rsplit("/", 1)[-1] for p in rejects["path"]) == ["empty.PNG", "truncated.jpg"]
-    assert set(rejects["reason"]) == {"empty file"} | {r for r in rejects["reason"] if r.startswith("corrupt")}
-    assert summary["input_images"] == 82 == summary["featurized_images"] + summary["rejected_images"]
-    # The network ran once per image (an accumulator read after PCA), not again for each PCA pass.
-    assert summary["images_inferred"] == summary["featurized_images"] == 80
-    assert 1 <= summary["models_built"] <= 4  # once per Python worker
+def test_every_file_ends_in_results_rejects_or_the_ignored_counts(scenario: Scenario) -> None:
+    first = scenario.runs[0]
+    results = dict(zip(relative(first.results["path"], scenario.project), first.results["label"], strict=True))
+    rejects = dict(zip(relative(first.rejects["path"], scenario.project), first.rejects["reason"], strict=True))
+    listed = first.files
+    counts = first.summary["counts"]
+    assert len(listed) == counts["listed"] == 80 + len(scenario.expected)
+    assert counts["ignored_by_kind"] == {"os metadata (.DS_Store)": 1, "os metadata (AppleDouble ._ file)": 1}
+    assert set(results) | set(rejects) == listed - {"Kiwi/.DS_Store", "Kiwi/._x.jpg"}
+    assert not set(results) & set(rejects)
+    for name, fate in scenario.expected.items():
+        if fate == "ignored":
+            assert name not in results and name not in rejects
+        elif name in rejects:
+            assert rejects[name].startswith(fate), (name, rejects[name])
+        else:
+            assert results[name] == fate, name
+    assert counts["listed"] == counts["ignored"] + counts["not_sampled"] + counts["skipped"] + \
+        counts["featurized"] + counts["rejected"]
+    assert first.summary["featurization"]["images_inferred"] == counts["featurized"] == len(results) == 88
 
 
-def test_features_separate_the_ten_classes(finished_run):
-    project, _ = finished_run
-    summary = json.loads((project / "data/08_reporting/run_summary.json").read_text())
-    assert summary["classes"] == 10
-    assert summary["classifier"]["accuracy"] >= 0.9
-    assert summary["classifier"]["test_images"] == 20
+def test_an_exif_rotated_photo_has_the_features_of_the_upright_one(scenario: Scenario) -> None:
+    results = scenario.runs[0].results
+    vectors = dict(zip(relative(results["path"], scenario.project), results["features"], strict=True))
+    rotated, upright = np.asarray(vectors["Banana/rotated.jpg"]), np.asarray(vectors[UPRIGHT])
+    assert np.dot(rotated, upright) / (np.linalg.norm(rotated) * np.linalg.norm(upright)) >= 0.99
 
 
-def test_model_and_report_files_are_written(finished_run):
-    project, run = finished_run
-    reporting = project / "data/08_reporting"
-    assert (project / "data/06_models/pca_model/metadata").is_dir()
-    assert (project / "data/06_models/pca_model/stages").is_dir()
-    for png in ("explained_variance.png", "pca_map.png"):
-        assert (reporting / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    report = (reporting / "report.md").read_text()
-    assert "Held-out accuracy" in report and "![PCA map](pca_map.png)" in report
-    assert "| featurize_images |" in report
-    assert (reporting / "images_per_class.csv").read_text().count("\n") == 11
-    assert "local-cluster[2,1,1024]" in run.stdout
+def test_the_first_run_used_executor_jvms_and_wrote_its_report(scenario: Scenario) -> None:
+    first = scenario.runs[0]
+    assert "local-cluster[2,1,1024]" in first.output
+    data = scenario.project / "data"
+    report = published_file(data, "08_reporting/report.md").read_text()
+    assert "Held-out accuracy" in report and "![nearest neighbours](neighbours.png)" in report
+    for plot in ("explained_variance.png", "pca_map.png", "neighbours.png", "rejects.png"):
+        assert published_file(data, f"08_reporting/{plot}").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert first.summary["probe"]["accuracy"] >= 0.9
+    assert list(first.results.columns) == ["path", "label", "change_key", "features", "pca_features"]
+    assert {len(vector) for vector in first.results["features"]} == {1280}
+    assert {len(vector) for vector in first.results["pca_features"]} == {first.summary["pca"]["k"]}
 
 
-def test_missing_weights_stop_with_one_clear_sentence(tmp_path):
+def test_five_added_images_cost_five_inferences(scenario: Scenario) -> None:
+    second = scenario.runs[1]
+    assert second.summary["featurization"]["images_inferred"] == 5
+    assert second.summary["counts"]["new"] == 5 and second.summary["counts"]["skipped"] == 88 + 2
+    assert set(relative(second.results["path"], scenario.project)) == \
+        set(relative(scenario.runs[0].results["path"], scenario.project)) | set(scenario.added)
+    assert not second.summary["pca"]["refit"]  # 5 of 88: below pca.refit_growth
+
+
+def test_three_deleted_images_leave_the_published_results(scenario: Scenario) -> None:
+    before, after = scenario.runs[1], scenario.runs[2]
+    gone = set(relative(before.results["path"], scenario.project)) - set(relative(after.results["path"],
+                                                                                    scenario.project))
+    assert gone == set(scenario.deleted)
+    assert len(after.results) == len(before.results) - 3
+    assert after.summary["counts"]["deleted"] == 3 and after.summary["featurization"]["images_inferred"] == 0
+
+
+def test_an_unchanged_rerun_infers_nothing(scenario: Scenario) -> None:
+    rerun = scenario.runs[3]
+    assert rerun.summary["featurization"]["images_inferred"] == 0
+    assert rerun.summary["counts"]["unchanged"] == rerun.summary["counts"]["skipped"]
+    pd.testing.assert_frame_equal(rerun.results.sort_values("path", ignore_index=True),
+                                  scenario.runs[2].results.sort_values("path", ignore_index=True))
+
+
+def test_new_weights_refeaturize_everything_and_refit(scenario: Scenario) -> None:
+    last, before = scenario.runs[4], scenario.runs[3]
+    assert last.summary["model"]["fingerprint"] != before.summary["model"]["fingerprint"]
+    assert last.summary["featurization"]["images_inferred"] == len(before.results) == len(last.results)
+    assert last.summary["pca"]["refit"] and "fingerprint changed" in last.summary["pca"]["reason"]
+
+
+def test_old_runs_are_pruned_to_the_last_five(scenario: Scenario) -> None:
+    runs = sorted((scenario.project / "data" / "runs").iterdir())
+    assert len(runs) == 5 and runs[-1].name == published(scenario.project / "data")["run_id"]
+
+
+def test_a_killed_run_leaves_the_published_run_current_and_complete(tmp_path: Path, real_weights: Path) -> None:
     project = copy_project(tmp_path)
-    run = kedro(project, "run", "--params", f"weights={tmp_path / 'nowhere.h5'}")
-    output = " ".join(run.stdout.split())
-    assert run.returncode != 0
+    data = project / "data"
+    first = run(project, real_weights)
+    published_before = published(data)
+    environment = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"}
+    command = [sys.executable, "-m", "kedro", "run", "--params",
+               f"weights={real_weights},featurization.full_refresh=true"]
+    process = subprocess.Popen(command, cwd=project, env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "Featurizing 80 images" in line:
+            time.sleep(2)  # inside the Spark job
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "".join(seen)[-3000:]
+    assert published(data) == published_before
+    assert len(list((data / "runs").iterdir())) == 2  # the killed run's folder exists, but nothing reads it
+    pd.testing.assert_frame_equal(published_table(data, "results"), first.results)
+    third = run(project, real_weights)
+    assert third.summary["featurization"]["images_inferred"] == 0 and len(third.results) == 80
+
+
+def test_missing_weights_stop_with_one_clear_sentence(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    result = kedro(project, "run", "--params", f"weights={tmp_path / 'nowhere.h5'}")
+    output = " ".join(result.stdout.split())
+    assert result.returncode != 0
     assert "Error: Could not get MobileNetV2 ImageNet weights" in output
     assert "Give a local weights file with `kedro run --params weights=" in output
     assert "Traceback" not in output
     assert "Spark" not in output  # stopped before starting a JVM
 
 
-def test_viz_build_shows_the_pipeline_with_layers(tmp_path):
+def test_viz_build_shows_the_pipeline_with_layers(tmp_path: Path) -> None:
     project = copy_project(tmp_path)
     build = kedro(project, "viz", "build")
     assert build.returncode == 0, build.stdout[-3000:]
-    graph = json.loads((project / "build" / "api" / "main").read_text())
-    assert graph["layers"] == ["raw", "intermediate", "primary", "feature", "models", "model_output", "reporting"]
-    names = {node["name"] for node in graph["nodes"]}
-    assert {"stratified_sample", "featurize_images", "fit_pca", "project_features", "render_report"} <= names
+    graph = (project / "build" / "api" / "main").read_text()
+    for layer in ('"raw"', '"intermediate"', '"feature"', '"models"', '"model_output"', '"reporting"'):
+        assert layer in graph
+    for node in ("list_images", "featurize_images", "fit_pca", "update_results", "render_report"):
+        assert f'"{node}"' in graph

@@ -1,19 +1,25 @@
-"""Inference engines for the executors.
+"""The network and its inference engines, shared by the driver (export), the executors (predict) and the benchmark.
 
-The driver exports the Keras model once (``export_model``) into a payload that is broadcast; each Python worker
-turns the payload back into a predict function once (``cached_predictor``) and reuses it for every batch and task.
+The driver turns the pretrained weights into a payload once (bytes, cached on disk by the ``inference_model``
+dataset); it is broadcast; each Python worker turns it back into a predict function once (``cached_predictor``)
+and reuses it for every batch and task.
 
-- ``keras``: the reference; payload = the weight arrays, rebuilt with ``weights=None`` + ``set_weights``.
-- ``tflite``: the fast path; payload = a TFLite flatbuffer converted from the same Keras model, run by LiteRT
-  with XNNPACK: several times faster than Keras per core, and only the small LiteRT runtime on the workers.
+- ``tflite`` (default): a float32 TFLite flatbuffer converted from the Keras model, run by LiteRT with XNNPACK:
+  several times faster than Keras per core, and only the small LiteRT runtime on the workers.
+- ``keras``: the reference; the payload is the weights file itself, loaded into Keras' MobileNetV2 on the workers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -21,7 +27,8 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # uint8 RGB pixels (batch, size, size, 3) -> float32 features
-ENGINES = ("keras", "tflite")
+ENGINES = ("tflite", "keras")
+FEATURE_DIMENSION = 1280
 PIXEL_SCALE = np.float32(1 / 127.5)  # MobileNetV2 expects pixels in [-1, 1]
 
 
@@ -42,34 +49,44 @@ class ModelPayload:
 
     engine: str
     image_size: int
-    blob: Any
+    blob: bytes
     fingerprint: str
 
 
-def export_model(model: Any, engine: str) -> ModelPayload:
-    """Turn the driver's Keras model into a broadcastable payload for ``engine``."""
-    if engine not in ENGINES:
-        raise ValueError(f"Unknown inference engine {engine!r}: choose one of {', '.join(ENGINES)}.")
-    image_size = int(model.input_shape[1])
-    blob = model.get_weights() if engine == "keras" else _to_tflite(model)
-    digest = hashlib.sha256(engine.encode())
-    for part in blob if engine == "keras" else [blob]:
-        digest.update(np.ascontiguousarray(part).tobytes() if engine == "keras" else part)
-    return ModelPayload(engine=engine, image_size=image_size, blob=blob, fingerprint=digest.hexdigest()[:16])
+def model_fingerprint(weights_sha256: str, engine: str, image_size: int) -> str:
+    """Identifies the features a model produces: the same weights, engine and input size give the same vectors.
+
+    Part of every feature-store key: a new fingerprint re-featurizes everything by itself.
+    """
+    return hashlib.sha256(f"{weights_sha256}|{engine}|{image_size}".encode()).hexdigest()[:16]
+
+
+def converter_version() -> str:
+    """The TensorFlow release that converts to TFLite (part of the conversion cache key), without importing it."""
+    for distribution in ("tensorflow-cpu", "tensorflow"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            return f"tf{metadata.version(distribution)}"
+    return "tf-unknown"
 
 
 def build_mobilenet_v2(image_size: int, weights: str | None) -> Any:
-    """Build the headless MobileNetV2 with average pooling, the 1280-d transfer-learning feature extractor."""
+    """The headless MobileNetV2 with average pooling: the 1280-d transfer-learning feature extractor."""
     from keras.applications import MobileNetV2
 
     return MobileNetV2(input_shape=(image_size, image_size, 3), include_top=False, pooling="avg", weights=weights)
 
 
-def _to_tflite(model: Any) -> bytes:
-    """Convert with full float32 precision (no quantization), so features stay comparable with Keras'."""
+def convert_to_tflite(weights_file: str, image_size: int) -> bytes:
+    """Keras model -> float32 TFLite flatbuffer (no quantization: features stay Keras' within float rounding).
+
+    The converter prints a line per tensor spec; that noise is kept out of the run's log.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
-    return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    model = build_mobilenet_v2(image_size, weights_file)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 
 def build_predictor(payload: ModelPayload, threads: int, batch_size: int) -> Predictor:
@@ -80,6 +97,7 @@ def build_predictor(payload: ModelPayload, threads: int, batch_size: int) -> Pre
 
 
 def _keras_predictor(payload: ModelPayload, threads: int) -> Predictor:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
     try:
@@ -87,8 +105,11 @@ def _keras_predictor(payload: ModelPayload, threads: int) -> Predictor:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:
         logger.debug("TensorFlow already initialised in this worker; keeping its thread settings")
-    model = build_mobilenet_v2(payload.image_size, weights=None)
-    model.set_weights(payload.blob)
+    with tempfile.TemporaryDirectory() as folder:
+        weights = os.path.join(folder, "weights.h5")
+        with open(weights, "wb") as file:
+            file.write(payload.blob)
+        model = build_mobilenet_v2(payload.image_size, weights)
     return lambda pixels: np.asarray(model.predict_on_batch(to_model_input(pixels)), dtype=np.float32)
 
 

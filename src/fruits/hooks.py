@@ -1,50 +1,38 @@
-"""Project hooks: a lazily started Spark session, and per-stage timings for the report."""
+"""Project hooks: checks before any slow work, the run's folder and its publication, a lazily started Spark
+session, progress of long Spark work, and per-stage timings for the report."""
 
 from __future__ import annotations
 
 import logging
-import os
-import sys
+import re
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.io.core import DatasetError
+from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
-from pyspark import SparkConf
-from pyspark.sql import SparkSession
+from omegaconf.errors import InterpolationResolutionError
+
+import fruits
+from fruits.params import parameter_problems
+from fruits.progress import ProgressMonitor
+from fruits.publishing import ACTIVE, DataRoot, prune, start_run
+from fruits.spark import start_spark, stop_spark
 
 logger = logging.getLogger(__name__)
 
 RUN_METRICS = "run_metrics"
-PRETRAINED_MODEL = "mobilenet_v2"
+RUN_INFO = "run_info"
+INFERENCE_MODEL = "inference_model"
+RAW_IMAGES = "raw_images"
 # Datasets that no catalog file defines: the hooks below put them into the catalog of every run.
-HOOK_DATASETS = (RUN_METRICS,)
-
-
-def start_spark(spark_conf: dict[str, Any]) -> SparkSession:
-    """Start (or reuse) the Spark session from the environment's ``spark.yml``.
-
-    Python workers run ``$PYSPARK_PYTHON`` (else the ``python3`` on PATH, often without our packages),
-    so it defaults to this interpreter; local masters stay on the loopback interface.
-    """
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    if str(spark_conf.get("spark.master", "")).startswith("local"):
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    conf = SparkConf().setAll([(key, str(value)) for key, value in spark_conf.items()])
-    started = time.perf_counter()
-    spark = SparkSession.builder.config(conf=conf).getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    logger.info(
-        "Spark %s started (master %s, %d cores) in %.1f s",
-        spark.version,
-        spark.sparkContext.master,
-        spark.sparkContext.defaultParallelism,
-        time.perf_counter() - started,
-    )
-    return spark
+HOOK_DATASETS = (RUN_METRICS, RUN_INFO)
+RESUMING = ("from_nodes", "from_inputs")
 
 
 class SparkHooks:
@@ -58,36 +46,160 @@ class SparkHooks:
         self._spark_conf = dict(context.config_loader["spark"])
 
     @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: DataCatalog) -> None:
+    def before_pipeline_run(self) -> None:
         start_spark(self._spark_conf)
 
     @hook_impl
     def after_pipeline_run(self) -> None:
-        self._stop_spark()
+        stop_spark()
 
     @hook_impl
     def on_pipeline_error(self) -> None:
-        self._stop_spark()
-
-    @staticmethod
-    def _stop_spark() -> None:
-        """Release executors cleanly: a cluster would otherwise log the app as failed after a good run."""
-        session = SparkSession.getActiveSession()
-        if session is not None:
-            session.stop()
+        stop_spark()
 
 
-class PretrainedModelHooks:
-    """Loads the pretrained model before any work starts: missing weights stop the run in one sentence."""
+def missing_variable(error: Exception) -> str | None:
+    """The environment variable an unresolved ``${oc.env:NAME}`` names, if that is what failed."""
+    match = re.search(r"Environment variable '([^']+)' not found", str(error))
+    return match.group(1) if match else None
+
+
+def code_version(project_path: Path) -> str:
+    """The package version, and the git commit when run from a checkout (clusters run the wheel)."""
+    try:
+        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=project_path, capture_output=True,
+                                text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"fruits {fruits.__version__}" + (f" ({commit})" if commit else "")
+
+
+class PreflightHooks:
+    """Everything that can be checked in a second is checked before any slow work, and reported in one sentence
+    (``Error: ...``, no traceback): parameters, environment variables, the input folder, the weights."""
 
     @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: DataCatalog) -> None:
-        if PRETRAINED_MODEL not in pipeline.inputs():
-            return
+    def after_context_created(self, context: Any) -> None:
         try:
-            catalog.load(PRETRAINED_MODEL)  # the dataset keeps the model for the featurization node
-        except DatasetError as error:
-            raise click.ClickException(str(error.__cause__ or error)) from None
+            context.config_loader["globals"]
+        except InterpolationResolutionError as error:
+            name = missing_variable(error)
+            if name is None:
+                raise
+            raise click.ClickException(
+                f"Environment variable {name} is not set, and the {context.env} environment needs it: "
+                f"export {name}=... (see conf/{context.env}/globals.yml)."
+            ) from None
+        problems = parameter_problems(context.config_loader["parameters"])
+        if problems:
+            raise click.ClickException(
+                f"Invalid parameters: {'; '.join(problems)}. Fix conf/*/parameters.yml or the --params value."
+            )
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        if RAW_IMAGES in pipeline.inputs():
+            self._check_raw_images(catalog)
+        if INFERENCE_MODEL in pipeline.inputs():
+            try:
+                catalog.load(INFERENCE_MODEL)  # the dataset keeps the model for the featurization node
+            except DatasetError as error:
+                raise click.ClickException(str(error.__cause__ or error)) from None
+
+    @staticmethod
+    def _check_raw_images(catalog: DataCatalog) -> None:
+        """The input folder exists and has class folders (one listing of its top level)."""
+        tree = catalog.load(RAW_IMAGES)
+        if not tree.fs.isdir(tree._root_path):
+            raise click.ClickException(
+                f"Image folder {tree.root} does not exist: give the folder of class folders with "
+                "`kedro run --params raw_images=/path/to/images` (or set raw_images in conf/*/globals.yml)."
+            )
+        if not any(entry["type"] == "directory" for entry in tree.fs.ls(tree._root_path, detail=True)):
+            raise click.ClickException(
+                f"Image folder {tree.root} has no class folders: put each class's images in a folder of its own, "
+                f"e.g. {tree.root}/Apple/1.jpg (the folder name is the label)."
+            )
+
+
+class RunHooks:
+    """Each run writes into its own folder under the data root; when the whole pipeline succeeded, one pointer
+    object is written last and names it (publication), then runs beyond ``publishing.keep_runs`` are pruned."""
+
+    def __init__(self) -> None:
+        self._context: Any = None
+        self._info: dict[str, Any] = {}
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self._context = context
+
+    @hook_impl
+    def after_catalog_created(self, catalog: DataCatalog) -> None:
+        self._info.clear()
+        catalog[RUN_INFO] = MemoryDataset(data=self._info, copy_mode="assign")
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: DataCatalog) -> None:
+        globals_ = self._context.config_loader["globals"]
+        params = self._context.config_loader["parameters"]
+        resume = any(run_params.get(name) for name in RESUMING)
+        ACTIVE.run = run = start_run(DataRoot(globals_["root"]), resume)
+        self._info.update(
+            run_id=run.id,
+            started_at=run.ledger.started_at,
+            env=run_params["env"] or "local",
+            code_version=code_version(Path(run_params["project_path"])),
+            data_root=run.root.uri,
+            raw_images=catalog.load(RAW_IMAGES).root,
+            sampling=dict(params.get("sampling", {})),
+            weights=str(params.get("weights") or globals_.get("weights")),
+            resumed=run.resumed,
+        )
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        run = ACTIVE.run
+        if run is None:
+            return
+        run.publish()
+        keep = int(self._context.config_loader["parameters"].get("publishing", {}).get("keep_runs", 5))
+        prune(run.root, keep)
+        ACTIVE.run = None
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        run = ACTIVE.run
+        if run is not None:
+            logger.error("Run %s failed: nothing was published, %s still names run %s. `kedro run` starts afresh; "
+                         "Kedro's suggested --from-nodes resumes this run.", run.id, run.root.join("current.json"),
+                         run.base.run_id)
+        ACTIVE.run = None
+
+
+class ProgressHooks:
+    """Logs the progress of each node's Spark work while it runs (its saves included: Spark is lazy)."""
+
+    def __init__(self) -> None:
+        self._monitor: ProgressMonitor | None = None
+
+    def _stop(self) -> None:
+        if self._monitor is not None:
+            self._monitor.stop()
+            self._monitor = None
+
+    @hook_impl
+    def before_node_run(self, node: Node) -> None:
+        self._stop()
+        self._monitor = ProgressMonitor(node.name).start()
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._stop()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._stop()
 
 
 class RunMetricsHooks:
@@ -114,7 +226,7 @@ class RunMetricsHooks:
         self._record(node)
 
     @hook_impl
-    def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
+    def after_dataset_saved(self, node: Node) -> None:
         self._record(node)
 
     @hook_impl

@@ -1,16 +1,22 @@
 """Project settings: hooks, and the config patterns that make ``spark*.yml`` loadable per environment."""
 
+import os
+import sys
 import warnings
 
 from omegaconf.resolvers import oc
 
-from fruits.hooks import PretrainedModelHooks, RunMetricsHooks, SparkHooks
+from fruits.hooks import PreflightHooks, ProgressHooks, RunHooks, RunMetricsHooks, SparkHooks
 
 # Kedro 1.7 itself calls the resolver API that omegaconf 2.4 deprecated: not actionable here.
 warnings.filterwarnings("ignore", message="register_new_resolver\\(\\) is deprecated")
 
-# Last in, first out: the weights are checked before Spark starts.
-HOOKS = (SparkHooks(), RunMetricsHooks(), PretrainedModelHooks())
+# Off a terminal (CI, EMR step logs) rich lays logs out on 80 columns and splits long paths and commands mid-word.
+if not sys.stdout.isatty():
+    os.environ.setdefault("COLUMNS", "240")
+
+# Last in, first out: the checks run first, then the run's folder is opened, then Spark starts.
+HOOKS = (SparkHooks(), ProgressHooks(), RunMetricsHooks(), RunHooks(), PreflightHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

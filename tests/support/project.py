@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pandas as pd
 
 from tests.support.paths import MINI_SET, PROJECT_ROOT
 
@@ -38,3 +41,22 @@ def kedro(project: Path, *args: str, timeout: float = 900, **env: str) -> subpro
         [sys.executable, "-m", "kedro", *args], cwd=project, env=environment, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False,
     )
+
+
+def published(root: Path) -> dict:
+    """The pointer's content (current.json) under a data root."""
+    return json.loads((root / "current.json").read_text())
+
+
+def published_table(root: Path, table: str) -> pd.DataFrame:
+    """A published table, read the way the README tells users: pandas over the files the pointer lists."""
+    return pd.read_parquet([root / path for path in published(root)["tables"][table]])
+
+
+def published_file(root: Path, path: str) -> Path:
+    """Where the published version of a run output (e.g. ``08_reporting/run_summary.json``) is."""
+    return root / published(root)["datasets"][path]
+
+
+def published_json(root: Path, path: str) -> dict:
+    return json.loads(published_file(root, path).read_text())

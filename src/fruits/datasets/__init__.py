@@ -1,7 +1,9 @@
-"""Custom Kedro datasets: image folders read with Spark's binaryFile reader, MobileNetV2 weights, Spark ML models."""
+"""Custom Kedro datasets: the image tree, the inference model, run-scoped outputs, tables, Spark ML models."""
 
-from fruits.datasets.image_folder import ImageFolderDataset
-from fruits.datasets.mobilenet import MobileNetV2Dataset
+from fruits.datasets.image_tree import ImageTreeDataset
+from fruits.datasets.inference_model import InferenceModelDataset
+from fruits.datasets.run import RunDataset
 from fruits.datasets.spark_ml import SparkMLModelDataset
+from fruits.datasets.table import TableDataset
 
-__all__ = ["ImageFolderDataset", "MobileNetV2Dataset", "SparkMLModelDataset"]
+__all__ = ["ImageTreeDataset", "InferenceModelDataset", "RunDataset", "SparkMLModelDataset", "TableDataset"]

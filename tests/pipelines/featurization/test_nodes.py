@@ -1,45 +1,106 @@
+"""Featurization: only what the store lacks is featurized; executors read the bytes themselves."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from fruits.datasets import ImageFolderDataset
-from fruits.engines import build_predictor, export_model
-from fruits.pipelines.featurization.nodes import featurize_batch, featurize_images
-from fruits.pipelines.image_loading.nodes import with_labels
+from fruits.engines import ModelPayload, build_predictor, convert_to_tflite
+from fruits.params import FeaturizationParams
+from fruits.pipelines.featurization.nodes import (
+    compare_samples,
+    featurize_batch,
+    featurize_images,
+    file_reader,
+    partition_count,
+    plan_featurization,
+    record_featurization,
+)
 from tests.support.paths import MINI_SET
 
-SETTINGS = {"engine": "keras", "batch_size": 4, "threads_per_task": 1}
+SETTINGS = FeaturizationParams(batch_size=4)
+
+
+def sample(*rows: tuple[str, str]) -> pd.DataFrame:
+    return pd.DataFrame([(f"file:///t/Kiwi/{name}", f"Kiwi/{name}", "Kiwi", key) for name, key in rows],
+                        columns=["path", "relative_path", "label", "change_key"])
+
+
+def store_index(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame([(f"file:///t/Kiwi/{name}", key, fingerprint, None, pd.Timestamp("2026-11-29", tz="UTC"))
+                         for name, key, fingerprint in rows],
+                        columns=["path", "change_key", "fingerprint", "reason", "featurized_at"])
 
 
 @pytest.fixture(scope="module")
-def small_predictor(small_model):
-    return build_predictor(export_model(small_model, "keras"), threads=1, batch_size=4)
+def small_payload(tmp_path_factory: pytest.TempPathFactory, small_model) -> ModelPayload:
+    weights = tmp_path_factory.mktemp("small") / "small.weights.h5"
+    small_model.save_weights(weights)
+    return ModelPayload(engine="tflite", image_size=96, blob=convert_to_tflite(str(weights), 96), fingerprint="fp1")
 
 
-def test_batch_keeps_row_order_and_records_reasons(small_predictor):
+def test_samples_are_compared_by_uri_and_change_key() -> None:
+    now = sample(("same.jpg", "k1"), ("edited.jpg", "k2"), ("added.jpg", "k1"))
+    before = sample(("same.jpg", "k1"), ("edited.jpg", "k1"), ("removed.jpg", "k1"))
+    assert compare_samples(now, before) == {"new": 1, "changed": 1, "deleted": 1, "unchanged": 1}
+    assert compare_samples(now, None) == {"new": 3, "changed": 0, "deleted": 0, "unchanged": 0}
+
+
+def test_the_plan_keeps_only_keys_the_store_lacks_for_this_model(small_payload: ModelPayload) -> None:
+    now = sample(("same.jpg", "k1"), ("edited.jpg", "k2"), ("added.jpg", "k1"), ("other model.jpg", "k1"))
+    index = store_index(("same.jpg", "k1", "fp1"), ("edited.jpg", "k1", "fp1"), ("other model.jpg", "k1", "fp0"))
+    todo, plan = plan_featurization(now, None, index, small_payload, FeaturizationParams())
+    assert sorted(todo["relative_path"]) == ["Kiwi/added.jpg", "Kiwi/edited.jpg", "Kiwi/other model.jpg"]
+    assert (plan["to_featurize"], plan["skipped"], plan["fingerprint"]) == (3, 1, "fp1")
+    todo, plan = plan_featurization(now, None, index, small_payload, FeaturizationParams(full_refresh=True))
+    assert len(todo) == 4 and plan["full_refresh"]
+
+
+@pytest.mark.parametrize(("images", "cores", "expected"), [(80, 2, 4), (20_622, 2, 22), (3, 8, 3), (0, 2, 1)])
+def test_partitions_keep_cores_busy_and_bound_task_size(images: int, cores: int, expected: int) -> None:
+    assert partition_count(images, cores, FeaturizationParams(tasks_per_core=2, max_images_per_task=1000)) == expected
+
+
+def test_a_batch_keeps_row_order_and_records_reasons(small_payload: ModelPayload, tmp_path: Path) -> None:
     good = (MINI_SET / "Orange" / "3_100.jpg").read_bytes()
-    contents = pd.Series([good, b"", good, b"garbage", good, good, good])
-    result = featurize_batch(contents, small_predictor, image_size=96, batch_size=4)
-    assert list(result["error"].isna()) == [True, False, True, False, True, True, True]
-    assert list(result["error"].dropna()) == ["empty file", "not a decodable image"]
+    files = {"good.jpg": good, "empty.jpg": b"", "garbage.jpg": b"not an image", "12:30:00.jpg": good}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    uris = pd.Series([f"file://{tmp_path}/{name}" for name in [*files, "gone.jpg", "good.jpg"]])
+    predict = build_predictor(small_payload, threads=1, batch_size=4)
+    with ThreadPoolExecutor(1) as prefetch:
+        result = featurize_batch(uris, file_reader(uris[0]), predict, 96, 4, prefetch)
+    assert result["reason"].tolist() == [None, "empty file", "not a decodable image", None,
+                                         "unreadable: gone since the listing", None]
     vectors = result["features"].dropna()
-    assert all(v.shape == (1280,) and v.dtype == np.float32 for v in vectors)
+    assert all(vector.shape == (1280,) and vector.dtype == np.float32 for vector in vectors)
     assert np.allclose(vectors.iloc[0], vectors.iloc[-1], atol=1e-5)  # same image, same features
 
 
-def test_udf_featurizes_every_image_or_rejects_it(spark, mini_tree, small_model):
-    (mini_tree / "Kiwi" / "empty.jpg").write_bytes(b"")
-    (mini_tree / "Kiwi" / "truncated.png").write_bytes((mini_tree / "Kiwi" / "3_100.jpg").read_bytes()[:900])
-    images = with_labels(ImageFolderDataset(filepath=str(mini_tree)).load()).repartition(3)
-    table, counters = featurize_images(images, export_model(small_model, "keras"), SETTINGS)
-    rows = table.collect()
-    accepted = [row for row in rows if row.error is None]
-    rejected = {row.path.rsplit("/", 1)[-1]: row.error for row in rows if row.error is not None}
-    assert table.columns == ["path", "label", "features", "error"]
-    assert len(rows) == 82
-    assert len(accepted) == 80
-    assert rejected["empty.jpg"] == "empty file"
-    assert rejected["truncated.png"].startswith(("corrupt image", "not a decodable image"))
-    assert {len(row.features) for row in accepted} == {1280}
-    assert counters["images_inferred"].value == 80
-    assert 1 <= counters["models_built"].value <= 3  # once per Python worker, not once per batch
+def test_the_udf_reads_odd_names_in_the_executors_and_counts_inferences(spark, small_payload, tmp_path) -> None:
+    jpeg = (MINI_SET / "Kiwi" / "3_100.jpg").read_bytes()
+    names = ["12:30:00.jpg", "_x.jpg", "a%20b #1?.jpg", "été 🍓.jpg", ".hidden.jpg", "x" * 200 + ".jpg", "empty.jpg"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"" if name == "empty.jpg" else jpeg)
+    todo = pd.DataFrame({"path": [f"file://{tmp_path}/{name}" for name in names], "relative_path": names,
+                         "label": "Kiwi", "change_key": "k"})
+    change, counters = featurize_images(todo, small_payload, SETTINGS)
+    rows = change.add.collect()
+    reasons = {row.relative_path: row.reason for row in rows}
+    assert reasons == {**dict.fromkeys(names[:-1]), "empty.jpg": "empty file"}
+    assert {len(row.features) for row in rows if row.reason is None} == {1280}
+    assert {row.fingerprint for row in rows} == {"fp1"}
+    assert counters["images_inferred"].value == 6
+    assert 1 <= counters["models_built"].value <= 2  # once per Python worker, not once per batch
+    report = record_featurization(pd.DataFrame({"reason": [row.reason for row in rows]}),
+                                  {"to_featurize": 7}, counters)
+    assert (report["featurized"], report["rejected"], report["rejected_by_reason"]) == (6, 1, {"empty file": 1})
+
+
+def test_nothing_to_featurize_starts_no_spark_job(spark, small_payload) -> None:
+    change, counters = featurize_images(sample(), small_payload, SETTINGS)
+    assert change.add is None and counters["images_inferred"].value == 0

@@ -1,8 +1,14 @@
+"""PCA: k from the explained variance; refitted only when the published model cannot be reused."""
+
+from __future__ import annotations
+
 import numpy as np
 import pytest
 
-from fruits.pipelines.pca.nodes import choose_k, fit_pca, fit_rows
-from fruits.tables import FEATURE_TABLE_SCHEMA
+from fruits.datasets.run import UNCHANGED
+from fruits.params import PcaParams
+from fruits.pipelines.pca.nodes import FIT_SETTINGS, choose_k, fit_pca, fit_rows, refit_reason
+from tests.support.tables import report, store_of
 
 
 @pytest.mark.parametrize(
@@ -19,55 +25,73 @@ def test_choose_k(variance, target, fixed, expected):
     assert choose_k(np.array(variance), target, fixed) == expected
 
 
-def test_variance_target_outside_unit_interval_is_refused():
-    with pytest.raises(ValueError, match=r"variance_target must be in \(0, 1\]"):
-        choose_k(np.array([1.0]), 1.5)
-
-
 @pytest.fixture(scope="module")
-def low_rank_features(spark):
+def low_rank(spark):
     """60 vectors of dimension 12 living in a 3-d subspace (+ tiny noise), plus one rejected image."""
     rng = np.random.default_rng(0)
     basis = rng.normal(size=(3, 12))
-    vectors = rng.normal(size=(60, 3)) * [10.0, 5.0, 2.0] @ basis + rng.normal(scale=1e-3, size=(60, 12))
-    rows = [(f"img{i}", "a", [float(x) for x in v], None) for i, v in enumerate(vectors)]
-    rows.append(("bad", "a", None, "empty file"))
-    return spark.createDataFrame(rows, FEATURE_TABLE_SCHEMA)
+    return store_of(spark, rng.normal(size=(60, 3)) * [10.0, 5.0, 2.0] @ basis + rng.normal(scale=1e-3, size=(60, 12)))
 
 
-def test_pca_finds_the_intrinsic_dimension(low_rank_features):
-    model, curve = fit_pca(low_rank_features, {"variance_target": 0.999, "max_components": 10, "n_components": None})
+def test_pca_finds_the_intrinsic_dimension_and_records_the_fit(low_rank):
+    model, components, curve, record = fit_pca(*low_rank, report(), None, PcaParams(variance_target=0.999,
+                                                                                       max_components=10))
     assert len(curve) == 10
     assert curve["cumulative"].iloc[2] > 0.999 > curve["cumulative"].iloc[1]
     assert model.stages[-1].getIndices() == [0, 1, 2]
+    assert components.shape == (12, 3)
+    assert record["refit"] and record["reason"] == "no published PCA model yet"
+    assert (record["fitted_on_images"], record["k"], record["fingerprint"]) == (60, 3, "fp")
 
 
-def test_fewer_than_two_featurized_images_is_a_clear_error(low_rank_features):
+def test_the_published_model_is_reused_until_enough_images_changed(low_rank):
+    settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
+    *_, first = fit_pca(*low_rank, report(), None, settings)
+    model, components, curve, record = fit_pca(*low_rank, report(new=10), first, settings)
+    assert (model, components, curve) == (UNCHANGED, UNCHANGED, UNCHANGED)
+    assert not record["refit"] and record["changed_since_fit"] == 10 and record["k"] == 3
+    *_, refitted = fit_pca(*low_rank, report(new=3, changed=3), record, settings)
+    assert refitted["refit"] and "16 images were added or changed since the fit on 60" in refitted["reason"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"report": report(fingerprint="other")}, "the model fingerprint changed (fp -> other)"),
+        ({"settings": PcaParams(variance_target=0.9)}, "PCA settings changed (pca.variance_target)"),
+        ({"settings": PcaParams(refit=True)}, "a refit was asked for (pca.refit)"),
+        ({"report": report(full_refresh=True)}, "a full refresh was asked for"),
+    ],
+)
+def test_refit_reasons(change: dict, reason: str) -> None:
+    settings = PcaParams()
+    previous = {"fingerprint": "fp", "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
+                "changed_since_fit": 0, "fitted_on_images": 100}
+    assert refit_reason(previous, report(), settings) is None
+    found = refit_reason(previous, change.get("report", report()), change.get("settings", settings))
+    assert found is not None and found.startswith(reason)
+
+
+def test_fewer_than_two_featurized_images_is_a_clear_error(spark):
     with pytest.raises(ValueError, match="PCA needs at least 2 featurized images, got 1"):
-        fit_pca(low_rank_features.limit(1), {"variance_target": 0.9, "max_components": 10, "n_components": None})
+        fit_pca(*store_of(spark, np.ones((1, 4))), report(), None, PcaParams())
 
 
-def test_fixed_k_out_of_range_is_refused_before_fitting(low_rank_features):
+def test_fixed_k_out_of_range_is_refused_before_fitting(low_rank):
     with pytest.raises(ValueError, match="pca.n_components must be between 1 and 12, got 13"):
-        fit_pca(low_rank_features, {"variance_target": 0.9, "max_components": 10, "n_components": 13})
-
-
-def test_fixed_k_wins_over_the_variance_target(low_rank_features):
-    model, curve = fit_pca(low_rank_features, {"variance_target": 0.5, "max_components": 10, "n_components": 5})
-    assert len(curve) == 5
-    assert len(model.stages[-1].getIndices()) == 5
+        fit_pca(*low_rank, report(), None, PcaParams(n_components=13))
 
 
 def test_fit_sample_is_capped_seeded_and_all_rows_below_the_cap(spark):
     rows = spark.range(5000).withColumnRenamed("id", "row")
-    sample = fit_rows(rows, 500, seed=1)
+    sample = fit_rows(rows, 5000, 500, seed=1)
     assert 400 < sample.count() < 600
-    assert sorted(r.row for r in sample.collect()) == sorted(r.row for r in fit_rows(rows, 500, seed=1).collect())
-    assert fit_rows(rows, 5000, seed=1).count() == 5000
-    assert fit_rows(rows, None, seed=1).count() == 5000
+    assert sorted(r.row for r in sample.collect()) == sorted(r.row for r in fit_rows(rows, 5000, 500, 1).collect())
+    assert fit_rows(rows, 5000, 5000, seed=1).count() == 5000
+    assert fit_rows(rows, 5000, None, seed=1).count() == 5000
 
 
-def test_pca_on_a_capped_sample_still_finds_the_subspace(low_rank_features):
-    settings = {"variance_target": 0.999, "max_components": 10, "n_components": None, "max_fit_rows": 30, "seed": 3}
-    model, _ = fit_pca(low_rank_features, settings)
+def test_pca_on_a_capped_sample_still_finds_the_subspace(low_rank):
+    settings = PcaParams(variance_target=0.999, max_components=10, max_fit_rows=30, seed=3)
+    model, *_ = fit_pca(*low_rank, report(), None, settings)
     assert model.stages[-1].getIndices() == [0, 1, 2]

@@ -1,76 +1,125 @@
+"""Reporting: counts that add up, a probe that does not flatter, plots and a report a person can read."""
+
+from __future__ import annotations
+
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from fruits.pipelines.output.nodes import project_features
-from fruits.pipelines.pca.nodes import fit_pca
+from fruits.datasets.image_tree import ImageTree
+from fruits.params import ProbeParams, ReportingParams
 from fruits.pipelines.reporting.nodes import (
+    check_counts,
     count_images_per_class,
     count_reject_reasons,
-    evaluate_classifier,
+    evaluate_probe,
+    frame_groups,
+    group_split,
+    nearest_neighbours,
     plot_explained_variance,
+    plot_neighbours,
     plot_pca_map,
+    plot_rejects,
+    plural,
     render_report,
-    stratified_split,
     summarize_run,
 )
-from fruits.tables import FEATURE_TABLE_SCHEMA
+from fruits.tables import RESULTS, spark_schema
+from tests.support.paths import MINI_SET
+
+LABELS = ("Apple Braeburn", "Kiwi", "Lemon")
 
 
 @pytest.fixture(scope="module")
-def fitted(spark):
-    """Three well separated classes of 30 points in 6-d, plus a reject."""
+def sample() -> pd.DataFrame:
+    """Three well separated classes, 40 video frames each, in a 6-d PCA space."""
     rng = np.random.default_rng(2)
-    rows = []
-    for label, centre in (("Apple Braeburn", 0.0), ("Kiwi", 5.0), ("Lemon", -5.0)):
-        rows += [(f"{label}/{i}.jpg", label, [float(x) for x in centre + rng.normal(size=6)], None) for i in range(30)]
-    rows.append(("Kiwi/bad.jpg", "Kiwi", None, "empty file"))
-    features = spark.createDataFrame(rows, FEATURE_TABLE_SCHEMA)
-    model, curve = fit_pca(features, {"variance_target": 0.9, "max_components": 6, "n_components": 2})
-    rejects = features.where("error is not null").selectExpr("path", "label", "error as reason")
-    return project_features(features, model), rejects, model, curve
+    rows = [(f"file://{MINI_SET}/Kiwi/r_{frame}_100.jpg" if label == "Kiwi" else f"file:///t/{label}/r_{frame}_100.jpg",
+             label, (centre + rng.normal(size=6)).astype(np.float32))
+            for label, centre in zip(LABELS, (0.0, 5.0, -5.0), strict=True) for frame in range(40)]
+    return pd.DataFrame(rows, columns=["path", "label", "pca_features"])
 
 
-def test_stratified_split_holds_out_the_same_share_of_each_class(fitted):
-    train, test = stratified_split(fitted[0], 0.2, seed=1)
-    assert {r.label: r["count"] for r in test.groupBy("label").count().collect()} == {
-        "Apple Braeburn": 6, "Kiwi": 6, "Lemon": 6}
-    assert train.count() == 72
-    assert train.join(test, "path").count() == 0
+def test_frames_of_one_video_are_grouped() -> None:
+    paths = pd.Series(["x/Kiwi/r_1_100.jpg", "x/Kiwi/r_9_100.jpg", "x/Kiwi/r_10_100.jpg", "x/Kiwi/3_100.jpg",
+                       "x/Kiwi/r2_3_100.jpg", "x/Kiwi/IMG.jpg"])
+    groups = frame_groups(paths, pd.Series(["Kiwi"] * 6), frames_per_group=10).tolist()
+    assert groups[0] == groups[1] != groups[2]
+    assert len({groups[3], groups[4], groups[0]}) == 3  # other series
+    assert groups[5] == "Kiwi/IMG.jpg"  # no frame number: its own group
 
 
-def test_a_single_image_class_stays_in_training(spark):
-    rows = [("Kiwi/1.jpg", "Kiwi"), ("Lemon/1.jpg", "Lemon"), ("Lemon/2.jpg", "Lemon"), ("Lemon/3.jpg", "Lemon")]
-    train, test = stratified_split(spark.createDataFrame(rows, "path string, label string"), 0.5, seed=1)
-    assert [r.label for r in train.collect()].count("Kiwi") == 1
-    assert sorted(r.label for r in test.collect()) == ["Lemon", "Lemon"]  # round(3 x 0.5), one left to train
+def test_the_split_holds_out_whole_groups_of_every_class(sample: pd.DataFrame) -> None:
+    held_out = group_split(sample, ProbeParams(test_fraction=0.25, frames_per_group=10))
+    groups = frame_groups(sample["path"], sample["label"], 10)
+    assert not set(groups[held_out]) & set(groups[~held_out])
+    assert sample[held_out]["label"].value_counts().to_dict() == dict.fromkeys(LABELS, 10)
 
 
-def test_classifier_separates_separable_classes(fitted):
-    metrics = evaluate_classifier(fitted[0], {"test_fraction": 0.2, "seed": 1, "max_iter": 50, "reg_param": 0.0})
-    assert metrics["accuracy"] >= 0.9
-    assert (metrics["train_images"], metrics["test_images"]) == (72, 18)
+def test_the_probe_separates_separable_classes_and_skips_one_class(sample: pd.DataFrame) -> None:
+    metrics = evaluate_probe(sample, ProbeParams(test_fraction=0.25))
+    assert metrics["accuracy"] >= 0.9 and metrics["classes"] == 3
+    assert (metrics["train_images"], metrics["test_images"]) == (90, 30)
+    assert evaluate_probe(sample[sample["label"] == "Kiwi"], ProbeParams()) == {
+        "skipped": "needs at least 2 classes, got 1"}
+    assert evaluate_probe(sample, ProbeParams(enabled=False))["skipped"].startswith("disabled")
 
 
-def test_counts_plots_summary_and_report(spark, fitted):
-    results, rejects, model, curve = fitted
+def test_neighbours_come_from_other_videos(sample: pd.DataFrame) -> None:
+    rows = nearest_neighbours(sample, ReportingParams(gallery_queries=2, gallery_neighbours=3), ProbeParams())
+    assert len(rows) == 2 and all(len(row) == 4 for row in rows)
+    for query, *neighbours in rows:
+        assert query[2] == 0.0 and all(distance > 0 for _, _, distance in neighbours)
+        assert all(label == query[1] for _, label, _ in neighbours)  # separable classes: same-class neighbours
+
+
+def test_counts_add_up_or_nothing_is_published() -> None:
+    manifest = pd.DataFrame({"status": ["image"] * 5 + ["ignored", "rejected"],
+                             "detail": [""] * 5 + ["os metadata (.DS_Store)", "not in a class folder"]})
+    plan = {"sampled": 4, "skipped": 1, "featurized": 2, "rejected": 1}
+    counts = check_counts(manifest, plan)
+    assert (counts["listed"], counts["ignored"], counts["not_sampled"], counts["rejected"]) == (7, 1, 1, 2)
+    assert counts["ignored_by_kind"] == {"os metadata (.DS_Store)": 1}
+    with pytest.raises(ValueError, match="7 files were listed but 6 are accounted for .* nothing is published"):
+        check_counts(manifest, {**plan, "featurized": 1})
+
+
+def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None:
+    results = spark.createDataFrame([(row.path, row.label, "k", [0.0], [float(x) for x in row.pca_features])
+                                     for row in sample.itertuples()], spark_schema(RESULTS))
+    rejects = pd.DataFrame({"path": [f"file://{tmp_path}/Kiwi/bad.jpg"], "label": ["Kiwi"],
+                            "reason": ["corrupt image: truncated"]})
     counts = count_images_per_class(results, rejects)
-    assert counts.to_dict("records")[1] == {"label": "Kiwi", "featurized": 30, "rejected": 1, "total": 31}
-    assert isinstance(plot_explained_variance(curve, model, 0.9), Figure)
-    assert isinstance(plot_pca_map(results, max_points=50, seed=1), Figure)
-
+    assert counts.to_dict("records")[1] == {"label": "Kiwi", "featurized": 40, "rejected": 1, "total": 41}
     reasons = count_reject_reasons(rejects)
-    assert reasons.to_dict("records") == [{"reason": "empty file", "images": 1}]
-    classifier = {"model": "lr", "accuracy": 0.97, "train_images": 72, "test_images": 18}
-    context = spark.sparkContext
-    counters = {"images_inferred": context.accumulator(90), "models_built": context.accumulator(2)}
-    timings = {"stage_seconds": {"featurize_images": 12.5}}
-    summary = summarize_run(91, counts, curve, model, classifier, counters, timings)
-    assert (summary["input_images"], summary["featurized_images"], summary["rejected_images"]) == (91, 90, 1)
-    assert summary["pca_k"] == 2
-    report = render_report(summary, counts, reasons)
-    assert "**97.0%**" in report
-    assert "| empty file | 1 |" in report
-    assert "| featurize_images | 12.5 |" in report
-    with pytest.raises(ValueError, match="92 images were loaded but 90 featurized \\+ 1 rejected"):
-        summarize_run(92, counts, curve, model, {}, {"images_inferred": spark.sparkContext.accumulator(90)}, {})
+    assert reasons.to_dict("records") == [{"reason": "corrupt image", "images": 1}]
+    curve = pd.DataFrame({"component": range(1, 401), "cumulative": np.linspace(0.3, 1, 400)})
+    fit = {"k": 40, "explained_variance": 0.95, "refit": False, "reason": "reused: 3 images added",
+           "fitted_on_images": 120}
+    figure = plot_explained_variance(curve, fit, 0.95)
+    assert figure.axes[0].get_xlim()[1] == 80  # zoomed on k, not the 400 fitted components
+    title = plot_pca_map(sample, counts, 5000).axes[0].get_title()
+    assert "a per-class sample of 120 of 120 images, 3 classes" in title
+    tree = ImageTree(str(MINI_SET))
+    assert isinstance(plot_neighbours(sample, tree, ReportingParams(), ProbeParams()), Figure)
+    assert isinstance(plot_rejects(rejects, tree), Figure)
+    manifest = pd.DataFrame({"status": ["image"] * 120 + ["rejected"], "detail": [""] * 121})
+    report = {"sampled": 120, "skipped": 0, "featurized": 120, "rejected": 0, "new": 120, "changed": 0,
+              "deleted": 0, "unchanged": 0, "engine": "tflite", "fingerprint": "abc", "image_size": 224,
+              "to_featurize": 120, "images_inferred": 120, "models_built": 2, "full_refresh": False}
+    info = {"run_id": "r1", "started_at": "2026-11-29T10:00:00+00:00", "env": "local", "code_version": "fruits 0.1",
+            "raw_images": "/data", "sampling": {"strategy": "all"}, "weights": "imagenet"}
+    probe = evaluate_probe(sample, ProbeParams())
+    summary = summarize_run(manifest, report, fit, probe, counts, reasons, info, {"stage_seconds": {"b": 2, "a": 1}})
+    assert summary["counts"]["listed"] == 121 and summary["results"] == {"images": 120, "classes": 3, "rejects": 1}
+    text = render_report(summary, counts, reasons)
+    for expected in ("Run `r1`", "fingerprint `abc`", "**120 featurized**", "reused: 3 images added",
+                     "3 classes", "| corrupt image | 1 |", "| b | 2.0 |\n| a | 1.0 |\n| all stages | 3.0 |",
+                     "groups of consecutive video frames"):
+        assert expected in text
+
+
+def test_plural() -> None:
+    assert [plural(1, "class"), plural(2, "class"), plural(1, "image"), plural(3, "time")] == [
+        "1 class", "2 classes", "1 image", "3 times"]

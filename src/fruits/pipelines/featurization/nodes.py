@@ -1,93 +1,219 @@
-"""Featurization: MobileNetV2 transfer-learning features for every image, undecodable images as rejects."""
+"""Featurization: MobileNetV2 features for the sampled images the feature store does not hold yet.
+
+The store is keyed by image URI, change key and model fingerprint, so a run featurizes only new or changed images,
+and a new model re-featurizes everything by itself. The executors read the images' bytes themselves (concurrently
+within a partition), so only the images to featurize are read, and no file name is ever parsed as a Hadoop path.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import math
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import fsspec
 import numpy as np
 import pandas as pd
 from pyspark import Accumulator
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
-from pyspark.sql.types import ArrayType, FloatType, StringType, StructField, StructType
 
-from fruits.engines import ModelPayload, Predictor, cached_predictor, export_model
+from fruits import progress
+from fruits.datasets.table import TableChange
+from fruits.engines import ModelPayload, Predictor, cached_predictor
 from fruits.images import ImageRejected, decode_image
+from fruits.params import FeaturizationParams
+from fruits.spark import active_spark
+from fruits.tables import FEATURE_RESULT_SCHEMA, IMAGE_KEY
 
 logger = logging.getLogger(__name__)
 
-FEATURE_RESULT = StructType(
-    [StructField("features", ArrayType(FloatType())), StructField("error", StringType())]
-)
+TODO_COLUMNS = ["path", "relative_path", "label", "change_key"]
+TODO_SCHEMA = "path string, relative_path string, label string, change_key string"
+Reader = Callable[[list[str]], list["bytes | Exception"]]
 
 
-def featurize_batch(contents: pd.Series, predict: Predictor, image_size: int, batch_size: int) -> pd.DataFrame:
-    """Features for the decodable images of one Arrow batch, a reason for the others (row order kept).
+def compare_samples(sample: pd.DataFrame, previous: pd.DataFrame | None) -> dict[str, int]:
+    """How this run's sample differs from the published one: new, changed, deleted and unchanged images."""
+    previous = previous if previous is not None else pd.DataFrame(columns=IMAGE_KEY)
+    both = sample[IMAGE_KEY].merge(previous[IMAGE_KEY], on="path", how="outer", suffixes=("", "_before"),
+                                   indicator=True)
+    kept = both["_merge"] == "both"
+    return {
+        "new": int((both["_merge"] == "left_only").sum()),
+        "changed": int((kept & (both["change_key"] != both["change_key_before"])).sum()),
+        "deleted": int((both["_merge"] == "right_only").sum()),
+        "unchanged": int((kept & (both["change_key"] == both["change_key_before"])).sum()),
+    }
 
-    Images are decoded ``batch_size`` at a time into one reused uint8 buffer, so a worker holds one inference
-    batch of pixels, not a whole Arrow batch (256 images at 224² are 150 MB as float32).
+
+def plan_featurization(
+    image_sample: pd.DataFrame,
+    previous_image_sample: pd.DataFrame | None,
+    feature_store_index: pd.DataFrame,
+    inference_model: ModelPayload,
+    settings: FeaturizationParams,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The images to featurize (those whose key the store lacks, or all with ``full_refresh``), and the plan's
+    counts for the report. Only keys are compared, on the driver: no image is read."""
+    todo = image_sample[TODO_COLUMNS]
+    if not settings.full_refresh:
+        current = feature_store_index["fingerprint"] == inference_model.fingerprint
+        known = feature_store_index.loc[current, IMAGE_KEY].drop_duplicates()
+        marked = todo.merge(known, on=IMAGE_KEY, how="left", indicator=True)
+        todo = marked.loc[marked["_merge"] == "left_only", TODO_COLUMNS].reset_index(drop=True)
+    to_featurize = len(todo)
+    plan = {
+        "fingerprint": inference_model.fingerprint,
+        "engine": inference_model.engine,
+        "image_size": inference_model.image_size,
+        "full_refresh": settings.full_refresh,
+        "sampled": len(image_sample),
+        "to_featurize": to_featurize,
+        "skipped": len(image_sample) - to_featurize,
+        **compare_samples(image_sample, previous_image_sample),
+    }
+    logger.info("%d of %d sampled images to featurize (%d new, %d changed, %d unchanged; %d deleted since the "
+                "last published run)%s", to_featurize, len(image_sample), plan["new"], plan["changed"],
+                plan["unchanged"], plan["deleted"], ": full refresh" if settings.full_refresh else "")
+    return todo, plan
+
+
+def partition_count(images: int, cores: int, settings: FeaturizationParams) -> int:
+    """Equal partitions, a multiple of the core count (no core idles in the last wave), none so large that a retry
+    or a progress update waits long."""
+    cores = max(1, cores)
+    needed = max(cores * settings.tasks_per_core, math.ceil(images / settings.max_images_per_task))
+    return max(1, min(images, math.ceil(needed / cores) * cores))
+
+
+def file_reader(uri: str) -> Reader:
+    """Reads a list of URIs of one filesystem concurrently (s3fs fetches them together); errors are returned."""
+    fs = fsspec.core.url_to_fs(uri)[0]
+
+    def read(uris: list[str]) -> list[bytes | Exception]:
+        paths = [fs._strip_protocol(item) for item in uris]
+        found = fs.cat(paths, on_error="return")
+        return [found.get(path, FileNotFoundError(path)) for path in paths]
+
+    return read
+
+
+def read_failure(error: Exception) -> str:
+    """A reject reason for a file that could not be read (e.g. deleted between the listing and now)."""
+    if isinstance(error, FileNotFoundError):
+        return "unreadable: gone since the listing"
+    return f"unreadable: {type(error).__name__}: {error}"
+
+
+def featurize_batch(uris: pd.Series, read: Reader, predict: Predictor, image_size: int, batch_size: int,
+                    prefetch: ThreadPoolExecutor) -> pd.DataFrame:
+    """Features of one Arrow batch of URIs (row order kept), or the reason an image has none.
+
+    Images are read ``batch_size`` at a time, the next chunk while this one is decoded and inferred, and decoded
+    into one reused uint8 buffer: a worker holds two chunks of bytes and one of pixels, whatever the batch size.
     """
-    features: list[np.ndarray | None] = [None] * len(contents)
-    errors: list[str | None] = [None] * len(contents)
+    features: list[np.ndarray | None] = [None] * len(uris)
+    reasons: list[str | None] = [None] * len(uris)
     pixels = np.empty((batch_size, image_size, image_size, 3), dtype=np.uint8)
-    for start in range(0, len(contents), batch_size):
+    starts = range(0, len(uris), batch_size)
+    pending = prefetch.submit(read, list(uris.iloc[0:batch_size]))
+    for start in starts:
+        contents = pending.result()
+        if start + batch_size < len(uris):
+            pending = prefetch.submit(read, list(uris.iloc[start + batch_size:start + 2 * batch_size]))
         rows: list[int] = []
-        for row in range(start, min(start + batch_size, len(contents))):
+        for row, content in enumerate(contents, start=start):
             try:
-                pixels[len(rows)] = decode_image(contents.iloc[row], image_size)
+                if isinstance(content, Exception):
+                    raise ImageRejected(read_failure(content))
+                pixels[len(rows)] = decode_image(content, image_size)
                 rows.append(row)
             except ImageRejected as rejected:
-                errors[row] = str(rejected)
+                reasons[row] = str(rejected)
         if rows:
             for row, vector in zip(rows, predict(pixels[: len(rows)]), strict=True):
                 features[row] = vector
-    return pd.DataFrame({"features": features, "error": errors})
+    return pd.DataFrame({"features": features, "reason": reasons})
 
 
-def _featurizer_column(content: Column, payload_broadcast: Any, fingerprint: str, image_size: int,
-                       settings: dict[str, Any], inferred: Accumulator, built: Accumulator) -> Column:
-    """Build the iterator pandas UDF at run time (declared with DataType objects, never at import)."""
-    threads = int(settings["threads_per_task"])
-    batch_size = int(settings["batch_size"])
+def featurizer(payload_broadcast: Any, payload: ModelPayload, settings: FeaturizationParams,
+               counters: dict[str, Accumulator]) -> Callable[[Column], Column]:
+    """The iterator pandas UDF, built at run time (declared with a schema string once a session exists)."""
+    threads, batch_size, image_size = settings.threads_per_task, settings.batch_size, payload.image_size
 
-    @pandas_udf(FEATURE_RESULT)
+    @pandas_udf(FEATURE_RESULT_SCHEMA)
     def featurize(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        predict = cached_predictor(lambda: payload_broadcast.value, fingerprint, threads, batch_size,
-                                   on_build=lambda: built.add(1))
-        for contents in batches:
-            result = featurize_batch(contents, predict, image_size, batch_size)
-            inferred.add(int(result["error"].isna().sum()))
-            yield result
+        predict = cached_predictor(lambda: payload_broadcast.value, payload.fingerprint, threads, batch_size,
+                                   on_build=lambda: counters["models_built"].add(1))
+        read: Reader | None = None
+        with ThreadPoolExecutor(1) as prefetch:
+            for uris in batches:
+                read = read or file_reader(uris.iloc[0])
+                result = featurize_batch(uris, read, predict, image_size, batch_size, prefetch)
+                counters["images_inferred"].add(int(result["reason"].isna().sum()))
+                yield result
 
-    return featurize(content)
-
-
-def export_inference_model(model: Any, settings: dict[str, Any]) -> ModelPayload:
-    """Convert the pretrained model once, on the driver, into what the executors run (its own stage: the TFLite
-    conversion takes seconds, independent of the number of images)."""
-    payload = export_model(model, settings["engine"])
-    logger.info("Exported MobileNetV2 for %s (%s, %d px)", payload.engine, payload.fingerprint, payload.image_size)
-    return payload
+    return featurize
 
 
 def featurize_images(
-    images: DataFrame, inference_model: ModelPayload, settings: dict[str, Any]
-) -> tuple[DataFrame, dict]:
-    """Apply the exported MobileNetV2 to every image; it is broadcast once to the executors.
+    images_to_featurize: pd.DataFrame,
+    inference_model: ModelPayload,
+    settings: FeaturizationParams,
+) -> tuple[TableChange, dict[str, Accumulator]]:
+    """Rows for the feature store: the images to featurize with their features or reject reason.
 
-    Returns the lazily computed table (``path``, ``label``, ``features`` or ``error``) and counters that the
-    report reads after the run: images through the network, models built by Python workers.
+    The model is broadcast once; each Python worker builds it once. Counters (images through the network, models
+    built) are read after the rows are written, to prove each image went through the network once.
     """
-    context = images.sparkSession.sparkContext
+    spark = active_spark()
+    context = spark.sparkContext
     counters = {"images_inferred": context.accumulator(0), "models_built": context.accumulator(0)}
-    result = _featurizer_column(
-        F.col("content"), context.broadcast(inference_model), inference_model.fingerprint, inference_model.image_size,
-        settings, counters["images_inferred"], counters["models_built"],
+    total = len(images_to_featurize)
+    compact = settings.compact_above_files
+    if total == 0:
+        return TableChange(compact_above_files=compact), counters
+    partitions = partition_count(total, context.defaultParallelism, settings)
+    logger.info("Featurizing %d images in %d tasks (%s engine, batches of %d)", total, partitions,
+                inference_model.engine, settings.batch_size)
+    progress.expect(total, counters["images_inferred"], unit="images")
+    featurize = featurizer(context.broadcast(inference_model), inference_model, settings, counters)
+    todo = spark.createDataFrame(images_to_featurize[TODO_COLUMNS], TODO_SCHEMA)
+    featurized = todo.repartition(partitions).select(
+        *TODO_COLUMNS, featurize(F.col("path")).alias("result")
     )
-    table = images.select("path", "label", result.alias("result")).select(
-        "path", "label", F.col("result.features").alias("features"), F.col("result.error").alias("error")
+    rows = featurized.select(
+        *TODO_COLUMNS,
+        F.lit(inference_model.fingerprint).alias("fingerprint"),
+        F.col("result.features").alias("features"),
+        F.col("result.reason").alias("reason"),
+        F.current_timestamp().alias("featurized_at"),
     )
-    return table, counters
+    return TableChange(add=rows, compact_above_files=compact), counters
+
+
+def record_featurization(new_features: pd.DataFrame, featurization_plan: dict[str, Any],
+                         featurization_counters: dict[str, Accumulator]) -> dict[str, Any]:
+    """What the featurization did, read back from the rows it wrote (their ``reason`` column), with the counters
+    of the job that wrote them (final now): the plan plus featurized, rejected by reason, inferences, model builds."""
+    reasons = new_features["reason"]
+    kinds = reasons.dropna().str.split(":").str[0].str.strip().value_counts()
+    featurized = int(reasons.isna().sum())
+    report = {
+        **featurization_plan,
+        "featurized": featurized,
+        "rejected": int(kinds.sum()),
+        "rejected_by_reason": {str(reason): int(count) for reason, count in sorted(kinds.items())},
+        "images_inferred": int(featurization_counters["images_inferred"].value),
+        "models_built": int(featurization_counters["models_built"].value),
+    }
+    if report["images_inferred"] != featurized:
+        logger.warning("The network ran %d times for %d featurized images: some work was recomputed.",
+                       report["images_inferred"], featurized)
+    logger.info("Featurized %d images, rejected %d (%d models built on the workers)", featurized,
+                report["rejected"], report["models_built"])
+    return report

@@ -1,24 +1,36 @@
-"""Featurization pipeline: pretrained model -> exported engine (once) -> features of every image (Parquet)."""
+"""Featurization pipeline: sample + feature store -> images to featurize -> their features, appended to the store."""
 
 from kedro.pipeline import Node, Pipeline
 
-from fruits.pipelines.featurization.nodes import export_inference_model, featurize_images
+from fruits.pipelines.featurization.nodes import featurize_images, plan_featurization, record_featurization
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=export_inference_model,
-                inputs=["mobilenet_v2", "params:featurization"],
-                outputs="inference_model",
-                name="export_inference_model",
+                func=plan_featurization,
+                inputs=[
+                    "image_sample",
+                    "previous_image_sample",
+                    "feature_store_index",
+                    "inference_model",
+                    "params:featurization",
+                ],
+                outputs=["images_to_featurize", "featurization_plan"],
+                name="plan_featurization",
             ),
             Node(
                 func=featurize_images,
-                inputs=["images", "inference_model", "params:featurization"],
-                outputs=["image_features", "inference_counters"],
+                inputs=["images_to_featurize", "inference_model", "params:featurization"],
+                outputs=["new_features", "featurization_counters"],
                 name="featurize_images",
+            ),
+            Node(
+                func=record_featurization,
+                inputs=["new_features", "featurization_plan", "featurization_counters"],
+                outputs="featurization_report",
+                name="record_featurization",
             ),
         ]
     )

@@ -1,41 +1,83 @@
-"""Output: the results table (path, label, features, pca_features) and the rejects table."""
+"""Output: the results table (features and PCA projection of every featurized image of the sample) kept current by
+changes, and the rejects table (every image that gave no features, with the reason)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import ArrayType, FloatType
 
-from fruits.pca_model import projection_matrix
-from fruits.tables import featurized_rows
+from fruits.datasets.table import TableChange
+from fruits.params import OutputParams
+from fruits.tables import IMAGE_KEY, REJECTED, live_features, newest_keys
+
+REJECT_COLUMNS = ["path", "label", "reason"]
 
 
-def project_features(image_features: DataFrame, pca_model: PipelineModel) -> DataFrame:
-    """Results table: every featurized image with its PCA projection, as plain float arrays for pandas/pyarrow.
+def project(features: DataFrame, pca_components: np.ndarray) -> DataFrame:
+    """Results rows: the features with their projection on the PCA model's kept components.
 
-    The projection is the saved model's (``features @ components``), computed as one matrix product per Arrow
-    batch, where Spark ML's transform goes row by row through three vector UDFs. Tests check both give the same
-    numbers.
+    ``features @ components`` is one matrix product per Arrow batch, where Spark ML's transform goes row by row
+    through three vector UDFs; tests check both give the same numbers.
     """
-    components = image_features.sparkSession.sparkContext.broadcast(projection_matrix(pca_model))
+    components = features.sparkSession.sparkContext.broadcast(pca_components)
 
     @pandas_udf(ArrayType(FloatType()))
-    def project(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
+    def projected(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
         matrix = components.value
-        for features in batches:
-            projected = (np.stack(features.to_numpy()).astype(np.float64) @ matrix).astype(np.float32)
-            yield pd.Series(list(projected), index=features.index)
+        for vectors in batches:
+            values = (np.stack(vectors.to_numpy()).astype(np.float64) @ matrix).astype(np.float32)
+            yield pd.Series(list(values), index=vectors.index)
 
-    projected = project("features").alias("pca_features")
-    return featurized_rows(image_features).select("path", "label", "features", projected)
+    return features.select("path", "label", "change_key", "features", projected("features").alias("pca_features"))
 
 
-def collect_rejects(image_features: DataFrame) -> DataFrame:
-    """Images that could not be featurized, with the reason: nothing is dropped silently."""
-    return image_features.where(F.col("error").isNotNull()).select("path", "label", F.col("error").alias("reason"))
+def changed_keys(sample: pd.DataFrame, previous: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keys (path, change key) new to the sample since the published run, and those it no longer has (changed or
+    deleted images)."""
+    previous = previous if previous is not None else pd.DataFrame(columns=IMAGE_KEY)
+    both = sample[IMAGE_KEY].merge(previous[IMAGE_KEY], on=IMAGE_KEY, how="outer", indicator=True)
+    return (both.loc[both["_merge"] == "left_only", IMAGE_KEY], both.loc[both["_merge"] == "right_only", IMAGE_KEY])
+
+
+def update_results(
+    feature_store: DataFrame,
+    feature_store_index: pd.DataFrame,
+    image_sample: pd.DataFrame,
+    previous_image_sample: pd.DataFrame | None,
+    pca_components: np.ndarray,
+    pca_fit: dict[str, Any],
+    featurization_report: dict[str, Any],
+    settings: OutputParams,
+) -> TableChange:
+    """The change to the results: everything re-projected after a refit or a full refresh; otherwise the new and
+    changed images projected with the published model, and the changed and deleted ones removed."""
+    keys = newest_keys(feature_store_index, image_sample, featurization_report["fingerprint"])
+    keys = keys[keys["reason"].isna()]
+    if pca_fit["refit"] or featurization_report["full_refresh"]:
+        return TableChange(add=project(live_features(feature_store, keys), pca_components), replace=True)
+    added, removed = changed_keys(image_sample, previous_image_sample)
+    new_keys = keys.merge(added, on=IMAGE_KEY)
+    return TableChange(
+        add=project(live_features(feature_store, new_keys), pca_components) if len(new_keys) else None,
+        remove=removed["path"] if len(removed) else None,
+        compact_above_files=settings.compact_above_files,
+    )
+
+
+def collect_rejects(
+    image_manifest: pd.DataFrame, feature_store_index: pd.DataFrame, image_sample: pd.DataFrame,
+    featurization_report: dict[str, Any],
+) -> pd.DataFrame:
+    """Every image of the tree that gave no features, with the reason: images outside any class folder, and the
+    sampled images the network could not take (from the store, whichever run tried them)."""
+    listed = image_manifest.loc[image_manifest["status"] == REJECTED, ["path", "label", "detail"]]
+    keys = newest_keys(feature_store_index, image_sample, featurization_report["fingerprint"])
+    failed = keys[keys["reason"].notna()].merge(image_sample[[*IMAGE_KEY, "label"]], on=IMAGE_KEY)
+    rejects = pd.concat([listed.rename(columns={"detail": "reason"}), failed[REJECT_COLUMNS]], ignore_index=True)
+    return rejects.sort_values("path", ignore_index=True)[REJECT_COLUMNS]

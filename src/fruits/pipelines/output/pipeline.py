@@ -1,22 +1,31 @@
-"""Output pipeline: features + PCA model -> results Parquet; failures -> rejects Parquet."""
+"""Output pipeline: store + PCA model -> results table (changed by what this run changed); rejects table."""
 
 from kedro.pipeline import Node, Pipeline
 
-from fruits.pipelines.output.nodes import collect_rejects, project_features
+from fruits.pipelines.output.nodes import collect_rejects, update_results
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=project_features,
-                inputs=["image_features", "pca_model"],
+                func=update_results,
+                inputs=[
+                    "feature_store",
+                    "feature_store_index",
+                    "image_sample",
+                    "previous_image_sample",
+                    "pca_components",
+                    "pca_fit",
+                    "featurization_report",
+                    "params:output",
+                ],
                 outputs="results",
-                name="project_features",
+                name="update_results",
             ),
             Node(
                 func=collect_rejects,
-                inputs="image_features",
+                inputs=["image_manifest", "feature_store_index", "image_sample", "featurization_report"],
                 outputs="rejects",
                 name="collect_rejects",
             ),

@@ -1,4 +1,8 @@
-"""PCA: Spark ML PCA on the 1280-d features, k chosen from the explained variance."""
+"""PCA: Spark ML PCA on the 1280-d features, k chosen from the explained variance, refitted only when needed.
+
+A run reuses the published model unless there is none, the features changed meaning (another model fingerprint),
+the settings changed, a refit is asked for, or enough images were added or changed since the fit.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,22 @@ from pyspark.ml.feature import PCA, VectorSlicer
 from pyspark.ml.functions import array_to_vector
 from pyspark.sql import DataFrame
 
-from fruits.tables import featurized_rows
+from fruits.datasets.run import UNCHANGED, Unchanged
+from fruits.params import PcaParams
+from fruits.pca_model import projection_matrix
+from fruits.tables import featurized_rows, live_features, newest_keys
 
 logger = logging.getLogger(__name__)
 
 FEATURE_VECTOR = "feature_vector"
 ALL_COMPONENTS = "pca_all"
 PCA_VECTOR = "pca_vector"
+FIT_SETTINGS = ("variance_target", "max_components", "n_components", "max_fit_rows", "seed")
 
 
-def accepted_features(image_features: DataFrame) -> DataFrame:
+def accepted_features(features: DataFrame) -> DataFrame:
     """The featurized rows with their features as an ML vector, as Spark ML's PCA takes them."""
-    return featurized_rows(image_features).withColumn(FEATURE_VECTOR, array_to_vector("features"))
+    return featurized_rows(features).withColumn(FEATURE_VECTOR, array_to_vector("features"))
 
 
 def choose_k(explained_variance: np.ndarray, target: float, fixed_k: int | None = None) -> int:
@@ -50,41 +58,105 @@ def variance_table(explained_variance: np.ndarray) -> pd.DataFrame:
     )
 
 
-def fit_rows(features: DataFrame, max_rows: int | None, seed: int) -> DataFrame:
-    """A seeded sample of at most ~``max_rows`` rows to fit on (all rows when ``max_rows`` is None).
+def fit_rows(features: DataFrame, total: int, max_rows: int | None, seed: int) -> DataFrame:
+    """A seeded sample of at most ~``max_rows`` of the ``total`` rows to fit on (all rows when None or fewer).
 
-    Spark adds each row to the 1280² covariance as a rank-1 update (memory-bound, ~1 ms per row here), so a fit on
-    every row would grow linearly with the image count while a few thousand rows already pin the components down.
+    Spark adds each row to the 1280² covariance as a rank-1 update, so a fit on every row would grow linearly with
+    the image count while a few thousand rows already pin the components down.
     """
-    if max_rows is None:
+    if max_rows is None or total <= max_rows:
         return features
-    total = features.count()
-    if total <= max_rows:
-        return features
-    logger.info("PCA fitted on a seeded sample of ~%d of %d rows (pca.max_fit_rows)", max_rows, total)
+    logger.info("PCA fitted on a seeded sample of ~%d of %d images (pca.max_fit_rows)", max_rows, total)
     return features.sample(fraction=max_rows / total, seed=seed)
 
 
-def fit_pca(image_features: DataFrame, settings: dict[str, Any]) -> tuple[PipelineModel, pd.DataFrame]:
-    """Fit PCA once with the largest k allowed and keep the first k components.
+def fit(features: DataFrame, total: int, settings: PcaParams) -> tuple[PipelineModel, pd.DataFrame, int]:
+    """Fit PCA once with the largest k allowed and keep the first k components (Spark builds the full covariance
+    whatever k is; slicing one fit gives the same projection as a second fit with the chosen k).
 
-    Spark's PCA builds the covariance in full whatever k is, so a second fit with the chosen k would only repeat
-    two passes over the data; slicing the first k components of one fit gives the same projection.
+    Returns the model (PCA + slicer to k), the variance curve and the number of rows fitted on.
     """
-    features = accepted_features(image_features)
-    first_rows = features.select("features").limit(2).collect()
+    accepted = accepted_features(features)
+    first_rows = accepted.select("features").limit(2).collect()
     if len(first_rows) < 2:
         raise ValueError(f"PCA needs at least 2 featurized images, got {len(first_rows)}: see the rejects table.")
     dimension = len(first_rows[0]["features"])
-    fixed_k = settings.get("n_components")
-    if fixed_k is not None and not 1 <= int(fixed_k) <= dimension:
+    fixed_k = settings.n_components
+    if fixed_k is not None and fixed_k > dimension:
         raise ValueError(f"pca.n_components must be between 1 and {dimension}, got {fixed_k}.")
-    fit_k = min(dimension, int(fixed_k or settings["max_components"]))
-    sample = fit_rows(features, settings.get("max_fit_rows"), int(settings.get("seed", 42)))
+    fit_k = min(dimension, fixed_k or settings.max_components)
+    sample = fit_rows(accepted, total, settings.max_fit_rows, settings.seed)
     fitted = PCA(k=fit_k, inputCol=FEATURE_VECTOR, outputCol=ALL_COMPONENTS).fit(sample)
     explained = np.asarray(fitted.explainedVariance.toArray())
-    k = choose_k(explained, float(settings["variance_target"]), fixed_k)
+    k = choose_k(explained, settings.variance_target, fixed_k)
     logger.info("PCA keeps k=%d of %d components (%.1f%% of the variance)", k, dimension,
                 100 * float(np.sum(explained[:k])))
     slicer = VectorSlicer(inputCol=ALL_COMPONENTS, outputCol=PCA_VECTOR, indices=list(range(k)))
-    return PipelineModel(stages=[fitted, slicer]), variance_table(explained)
+    return PipelineModel(stages=[fitted, slicer]), variance_table(explained), min(total, settings.max_fit_rows or total)
+
+
+def images_changed_since_fit(previous: dict[str, Any], report: dict[str, Any]) -> int:
+    """Images added or changed since the published model was fitted, this run's included."""
+    return int(previous["changed_since_fit"]) + int(report["new"]) + int(report["changed"])
+
+
+def refit_reason(previous: dict[str, Any] | None, report: dict[str, Any], settings: PcaParams) -> str | None:
+    """Why the published PCA cannot be reused as is (None when it can)."""
+    if previous is None:
+        return "no published PCA model yet"
+    wanted = {name: getattr(settings, name) for name in FIT_SETTINGS}
+    changed_settings = sorted(name for name in FIT_SETTINGS if previous["settings"].get(name) != wanted[name])
+    changed_images = images_changed_since_fit(previous, report)
+    reasons = [
+        (previous["fingerprint"] != report["fingerprint"],
+         f"the model fingerprint changed ({previous['fingerprint']} -> {report['fingerprint']})"),
+        (bool(changed_settings), f"PCA settings changed ({', '.join(f'pca.{name}' for name in changed_settings)})"),
+        (settings.refit, "a refit was asked for (pca.refit)"),
+        (report["full_refresh"], "a full refresh was asked for (featurization.full_refresh)"),
+        (changed_images > settings.refit_growth * previous["fitted_on_images"],
+         f"{changed_images} images were added or changed since the fit on {previous['fitted_on_images']}: "
+         f"more than pca.refit_growth = {settings.refit_growth:.0%}"),
+    ]
+    return next((reason for applies, reason in reasons if applies), None)
+
+
+def fit_pca(
+    feature_store: DataFrame,
+    feature_store_index: pd.DataFrame,
+    image_sample: pd.DataFrame,
+    featurization_report: dict[str, Any],
+    previous_pca_fit: dict[str, Any] | None,
+    settings: PcaParams,
+) -> tuple[PipelineModel | Unchanged, np.ndarray | Unchanged, pd.DataFrame | Unchanged, dict[str, Any]]:
+    """Refit (when :func:`refit_reason` says so) or keep the published model; the record says which and why.
+
+    Besides the Spark ML model (what users load), its kept components are saved as a plain matrix: projecting a
+    few new images then needs no Spark ML model load (several Spark jobs).
+    """
+    reason = refit_reason(previous_pca_fit, featurization_report, settings)
+    if reason is None and previous_pca_fit is not None:
+        changed = images_changed_since_fit(previous_pca_fit, featurization_report)
+        record = {**previous_pca_fit, "refit": False, "changed_since_fit": changed,
+                  "reason": f"reused: {changed} images added or changed since the fit on "
+                            f"{previous_pca_fit['fitted_on_images']} (pca.refit_growth = {settings.refit_growth:.0%})"}
+        logger.info("PCA model %s", record["reason"])
+        return UNCHANGED, UNCHANGED, UNCHANGED, record
+    logger.info("PCA refitted: %s", reason)
+    keys = newest_keys(feature_store_index, image_sample, featurization_report["fingerprint"])
+    keys = keys[keys["reason"].isna()]
+    features = live_features(feature_store, keys)
+    total = len(keys)
+    model, curve, fitted_rows = fit(features, total, settings)
+    k = len(model.stages[-1].getIndices())
+    record = {
+        "refit": True,
+        "reason": reason,
+        "fingerprint": featurization_report["fingerprint"],
+        "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
+        "fitted_on_images": total,
+        "fit_rows": fitted_rows,
+        "changed_since_fit": 0,
+        "k": k,
+        "explained_variance": round(float(curve["cumulative"].iloc[k - 1]), 4),
+    }
+    return model, projection_matrix(model), curve, record

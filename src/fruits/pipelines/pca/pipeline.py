@@ -1,4 +1,4 @@
-"""PCA pipeline: features (read back from Parquet, never recomputed) -> fitted PCA model + variance curve."""
+"""PCA pipeline: features of the current sample (read from the store) -> PCA model, refitted only when needed."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -10,8 +10,15 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=fit_pca,
-                inputs=["image_features", "params:pca"],
-                outputs=["pca_model", "explained_variance"],
+                inputs=[
+                    "feature_store",
+                    "feature_store_index",
+                    "image_sample",
+                    "featurization_report",
+                    "previous_pca_fit",
+                    "params:pca",
+                ],
+                outputs=["pca_model", "pca_components", "explained_variance", "pca_fit"],
                 name="fit_pca",
             ),
         ]

@@ -1,15 +1,18 @@
-"""Reporting pipeline: results -> tables, plots, classifier accuracy, run summary and a Markdown report."""
+"""Reporting pipeline: results, rejects, PCA and run records -> tables, plots, a probe, a summary and a report."""
 
 from kedro.pipeline import Node, Pipeline
 
 from fruits.pipelines.reporting.nodes import (
     count_images_per_class,
     count_reject_reasons,
-    evaluate_classifier,
+    evaluate_probe,
     list_rejects,
     plot_explained_variance,
+    plot_neighbours,
     plot_pca_map,
+    plot_rejects,
     render_report,
+    sample_results,
     summarize_run,
 )
 
@@ -24,44 +27,63 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="count_images_per_class",
             ),
             Node(
-                func=list_rejects,
-                inputs=["rejects", "params:reporting.max_reject_rows"],
-                outputs="rejects_report",
-                name="list_rejects",
-            ),
-            Node(
                 func=count_reject_reasons,
                 inputs="rejects",
                 outputs="reject_reasons",
                 name="count_reject_reasons",
             ),
             Node(
-                func=evaluate_classifier,
-                inputs=["results", "params:reporting.classifier"],
-                outputs="classifier_metrics",
-                name="evaluate_classifier",
+                func=list_rejects,
+                inputs=["rejects", "params:reporting.max_reject_rows"],
+                outputs="rejects_report",
+                name="list_rejects",
+            ),
+            Node(
+                func=sample_results,
+                inputs=["results", "class_counts", "params:reporting", "params:probe"],
+                outputs="results_sample",
+                name="sample_results",
+            ),
+            Node(
+                func=evaluate_probe,
+                inputs=["results_sample", "params:probe"],
+                outputs="probe_metrics",
+                name="evaluate_probe",
             ),
             Node(
                 func=plot_explained_variance,
-                inputs=["explained_variance", "pca_model", "params:pca.variance_target"],
+                inputs=["explained_variance", "pca_fit", "params:pca.variance_target"],
                 outputs="explained_variance_plot",
                 name="plot_explained_variance",
             ),
             Node(
                 func=plot_pca_map,
-                inputs=["results", "params:reporting.map_max_points", "params:reporting.classifier.seed"],
+                inputs=["results_sample", "class_counts", "params:reporting.map_max_points"],
                 outputs="pca_map_plot",
                 name="plot_pca_map",
             ),
             Node(
+                func=plot_neighbours,
+                inputs=["results_sample", "raw_images", "params:reporting", "params:probe"],
+                outputs="neighbours_plot",
+                name="plot_neighbours",
+            ),
+            Node(
+                func=plot_rejects,
+                inputs=["rejects", "raw_images"],
+                outputs="rejects_plot",
+                name="plot_rejects",
+            ),
+            Node(
                 func=summarize_run,
                 inputs=[
-                    "loaded_images",
+                    "image_manifest",
+                    "featurization_report",
+                    "pca_fit",
+                    "probe_metrics",
                     "class_counts",
-                    "explained_variance",
-                    "pca_model",
-                    "classifier_metrics",
-                    "inference_counters",
+                    "reject_reasons",
+                    "run_info",
                     "run_metrics",
                 ],
                 outputs="run_summary",

@@ -1,0 +1,24 @@
+"""Ingestion pipeline: raw image tree -> manifest of every file (what it is) -> stratified sample to featurize."""
+
+from kedro.pipeline import Node, Pipeline
+
+from fruits.pipelines.ingestion.nodes import list_images, sample_images
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=list_images,
+                inputs=["raw_images", "params:ingestion"],
+                outputs="image_manifest",
+                name="list_images",
+            ),
+            Node(
+                func=sample_images,
+                inputs=["image_manifest", "params:sampling"],
+                outputs="image_sample",
+                name="sample_images",
+            ),
+        ]
+    )

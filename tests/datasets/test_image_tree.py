@@ -1,0 +1,61 @@
+"""ImageTreeDataset: one listing of any file names, with change keys; files read concurrently."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from kedro.io.core import DatasetError
+
+from fruits.datasets.image_tree import ImageTreeDataset, change_key
+from tests.support.paths import MINI_SET
+
+ODD_NAMES = ["12:30:00.jpg", "_x.jpg", "a%20b #1?.jpg", "été 🍓.jpg", ".hidden.jpg", "x" * 200 + ".jpg"]
+
+
+@pytest.fixture
+def odd_tree(tmp_path: Path) -> Path:
+    jpeg = (MINI_SET / "Kiwi" / "3_100.jpg").read_bytes()
+    (tmp_path / "Kiwi" / "deeper").mkdir(parents=True)
+    for name in ODD_NAMES:
+        (tmp_path / "Kiwi" / name).write_bytes(jpeg)
+    (tmp_path / "Kiwi" / "deeper" / "x.jpg").write_bytes(jpeg)
+    (tmp_path / "at root.jpg").write_bytes(jpeg)
+    return tmp_path
+
+
+def test_every_file_is_listed_with_its_uri_and_relative_path(odd_tree: Path) -> None:
+    files = ImageTreeDataset(filepath=str(odd_tree)).load().files
+    assert sorted(files["relative_path"]) == sorted(
+        ["at root.jpg", "Kiwi/deeper/x.jpg", *(f"Kiwi/{name}" for name in ODD_NAMES)]
+    )
+    assert set(files["path"]) == {f"file://{odd_tree}/{relative}" for relative in files["relative_path"]}
+    assert (files["size"] == 4965).all()
+
+
+def test_change_key_follows_modification_and_size(odd_tree: Path) -> None:
+    before = ImageTreeDataset(filepath=str(odd_tree)).load().files.set_index("relative_path")["change_key"]
+    os.utime(odd_tree / "Kiwi" / "_x.jpg", (1_000_000_000, 1_000_000_000))
+    after = ImageTreeDataset(filepath=str(odd_tree)).load().files.set_index("relative_path")["change_key"]
+    assert (before != after).tolist().count(True) == 1 and before["Kiwi/_x.jpg"] != after["Kiwi/_x.jpg"]
+    assert change_key({"ETag": '"abc"', "size": 3}) == "etag:abc"
+
+
+def test_files_are_read_by_uri_and_missing_ones_are_errors(odd_tree: Path) -> None:
+    tree = ImageTreeDataset(filepath=str(odd_tree)).load()
+    uris = list(tree.files["path"])
+    found = tree.read([*uris, f"file://{odd_tree}/Kiwi/gone.jpg"])
+    assert all(isinstance(found[uri], bytes) and len(found[uri]) == 4965 for uri in uris)
+    assert isinstance(found[f"file://{odd_tree}/Kiwi/gone.jpg"], FileNotFoundError)
+
+
+def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="does not exist: check raw_images"):
+        _ = ImageTreeDataset(filepath=str(tmp_path / "nowhere")).load().files
+
+
+def test_the_tree_is_read_only(odd_tree: Path) -> None:
+    dataset = ImageTreeDataset(filepath=str(odd_tree))
+    with pytest.raises(DatasetError, match="only reads it"):
+        dataset.save(dataset.load())

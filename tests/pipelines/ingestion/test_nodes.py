@@ -1,0 +1,93 @@
+"""Ingestion: what each listed file is, and the stratified sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fruits.datasets.image_tree import ImageTreeDataset
+from fruits.params import IngestionParams, SamplingParams
+from fruits.pipelines.ingestion.nodes import (
+    allocate_quotas,
+    class_quotas,
+    classify_files,
+    list_images,
+    sample_images,
+)
+
+EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+
+def listing(*relative_paths: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "path": [f"file:///t/{path}" for path in relative_paths],
+        "relative_path": list(relative_paths),
+        "size": 1,
+        "change_key": "k",
+    })
+
+
+def test_each_file_is_an_image_a_reject_or_ignored_by_kind() -> None:
+    manifest = classify_files(listing(
+        "Apple/1.JPG", "Apple/deeper/x.jpeg", "Apple/12:30:00.jpg", "Apple/_x.jpg", "Apple/.hidden.png",
+        "Apple/.DS_Store", "Apple/._1.jpg", "Thumbs.db", "Apple/desktop.ini", "__MACOSX/Apple/1.jpg",
+        "Apple/notes.txt", "Apple/README", "root.jpg",
+    ), EXTENSIONS).set_index("relative_path")
+    images = manifest[manifest["status"] == "image"]
+    assert sorted(images.index) == ["Apple/.hidden.png", "Apple/1.JPG", "Apple/12:30:00.jpg", "Apple/_x.jpg",
+                                    "Apple/deeper/x.jpeg"]
+    assert set(images["label"]) == {"Apple"}  # the first folder, however deep the file is
+    assert manifest.loc["root.jpg", ["status", "detail"]].tolist() == ["rejected", "not in a class folder"]
+    assert pd.isna(manifest.loc["root.jpg", "label"])
+    assert manifest.loc[manifest["status"] == "ignored", "detail"].to_dict() == {
+        "Apple/.DS_Store": "os metadata (.DS_Store)",
+        "Apple/._1.jpg": "os metadata (AppleDouble ._ file)",
+        "Thumbs.db": "os metadata (Thumbs.db)",
+        "Apple/desktop.ini": "os metadata (desktop.ini)",
+        "__MACOSX/Apple/1.jpg": "os metadata (__MACOSX)",
+        "Apple/notes.txt": "other extension (.txt)",
+        "Apple/README": "other extension (none)",
+    }
+
+
+def test_a_tree_without_class_folders_is_refused_naming_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "1.jpg").write_bytes(b"x")
+    with pytest.raises(ValueError, match=f"No images in class folders under {tmp_path} .*Apple/1.jpg"):
+        list_images(ImageTreeDataset(filepath=str(tmp_path)).load(), IngestionParams())
+
+
+def test_total_is_spread_equally_and_short_classes_hand_over_their_quota() -> None:
+    assert allocate_quotas({"a": 10, "b": 10, "c": 10}, 9) == {"a": 3, "b": 3, "c": 3}
+    assert allocate_quotas({"short": 2, "b": 10, "c": 10}, 12) == {"short": 2, "b": 5, "c": 5}
+    assert allocate_quotas({"a": 5, "b": 9, "c": 9}, 10) == {"a": 3, "b": 4, "c": 3}
+    assert allocate_quotas({"a": 1, "b": 4}, 100) == {"a": 1, "b": 4}
+
+
+def test_per_class_and_all_strategies() -> None:
+    sizes = {"a": 3, "b": 8}
+    assert class_quotas(sizes, SamplingParams(strategy="per_class", size=5)) == {"a": 3, "b": 5}
+    assert class_quotas(sizes, SamplingParams(strategy="all")) == sizes
+
+
+def manifest_of(classes: dict[str, int]) -> pd.DataFrame:
+    names = [f"{label}/{index}_100.jpg" for label, count in classes.items() for index in range(count)]
+    return classify_files(listing(*names), EXTENSIONS)
+
+
+def test_the_sample_takes_each_quota_deterministically_wherever_the_tree_lives() -> None:
+    manifest = manifest_of({"Kiwi": 10, "Lemon": 2, "Apple Granny Smith": 8})
+    settings = SamplingParams(strategy="total", size=12, seed=42)
+    sample = sample_images(manifest, settings)
+    assert list(sample.columns) == ["path", "relative_path", "label", "change_key"]
+    assert sample["label"].value_counts().to_dict() == {"Kiwi": 5, "Apple Granny Smith": 5, "Lemon": 2}
+    moved = manifest.assign(path=manifest["path"].str.replace("file:///t/", "s3a://bucket/raw/"))
+    assert sample_images(moved, settings)["relative_path"].tolist() == sample["relative_path"].tolist()
+    other_seed = sample_images(manifest, SamplingParams(strategy="total", size=12, seed=7))
+    assert other_seed["relative_path"].tolist() != sample["relative_path"].tolist()
+
+
+def test_all_keeps_every_image_and_never_rejects_or_ignored_files() -> None:
+    manifest = classify_files(listing("Kiwi/1.jpg", "Kiwi/notes.txt", "root.jpg"), EXTENSIONS)
+    assert sample_images(manifest, SamplingParams())["relative_path"].tolist() == ["Kiwi/1.jpg"]

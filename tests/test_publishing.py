@@ -1,0 +1,124 @@
+"""Runs write into their own folders; one pointer names the published state; old runs are pruned."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fruits.publishing import (
+    POINTER,
+    DataRoot,
+    Publication,
+    active_run,
+    prune,
+    resumable_run,
+    run_scope,
+    start_run,
+)
+
+
+def write_dataset(run, path: str, text: str) -> str:
+    """What a dataset does: write under the run's folder, record it in the ledger."""
+    location = run.location(path)
+    run.root.write_text_atomically(location, text)
+    run.record_dataset(path, location)
+    return location
+
+
+def test_nothing_is_published_before_the_first_run(tmp_path: Path) -> None:
+    assert DataRoot(str(tmp_path)).published() == Publication()
+
+
+def test_a_run_is_invisible_until_published(tmp_path: Path) -> None:
+    root = DataRoot(str(tmp_path))
+    run = start_run(root, resume=False)
+    location = write_dataset(run, "08_reporting/report.md", "new")
+    assert root.published().datasets == {}
+    assert not (tmp_path / POINTER).exists()
+    publication = run.publish()
+    assert json.loads((tmp_path / POINTER).read_text())["run_id"] == run.id == publication.run_id
+    assert root.published().datasets == {"08_reporting/report.md": location}
+    assert (tmp_path / location).read_text() == "new"
+
+
+def test_a_new_run_keeps_what_it_did_not_rewrite(tmp_path: Path) -> None:
+    root = DataRoot(str(tmp_path))
+    first = start_run(root, resume=False)
+    kept = write_dataset(first, "06_models/pca_model", "model")
+    write_dataset(first, "08_reporting/report.md", "old")
+    first.publish()
+    second = start_run(root, resume=False)
+    replaced = write_dataset(second, "08_reporting/report.md", "new")
+    second.record_table("results", ["runs/x/part-0.parquet"], ["runs/x/part-0.parquet"])
+    second.publish()
+    published = root.published()
+    assert published.datasets == {"06_models/pca_model": kept, "08_reporting/report.md": replaced}
+    assert published.tables == {"results": ["runs/x/part-0.parquet"]}
+    assert published.base_run_id == first.id
+
+
+def test_run_ids_sort_by_start_time(tmp_path: Path) -> None:
+    root = DataRoot(str(tmp_path))
+    ids = [start_run(root, resume=False).id for _ in range(3)]
+    assert root.run_ids() == sorted(ids)
+    assert all(len(run_id.split("-")[0]) == len("20261129T171502.123456Z") for run_id in ids)
+
+
+def test_the_pointer_is_replaced_atomically_without_leftovers(tmp_path: Path) -> None:
+    root = DataRoot(str(tmp_path))
+    root.write_text_atomically(POINTER, "{}")
+    root.write_text_atomically(POINTER, '{"run_id": "b"}')
+    assert sorted(path.name for path in tmp_path.iterdir()) == [POINTER]
+
+
+def test_an_interrupted_run_is_resumed_only_when_asked_and_still_based_on_the_published_state(tmp_path: Path):
+    root = DataRoot(str(tmp_path))
+    interrupted = start_run(root, resume=False)
+    write_dataset(interrupted, "02_intermediate/image_sample.parquet", "sample")
+    assert resumable_run(root).run_id == interrupted.id
+    resumed = start_run(root, resume=True)
+    assert resumed.id == interrupted.id and resumed.resumed
+    assert resumed.dataset_location("02_intermediate/image_sample.parquet") is not None
+    assert start_run(root, resume=False).id != interrupted.id
+    other = start_run(root, resume=False)
+    other.publish()
+    assert resumable_run(root) is None  # based on a state that is no longer the published one
+
+
+def test_publishing_over_a_run_published_meanwhile_is_refused(tmp_path: Path) -> None:
+    root = DataRoot(str(tmp_path))
+    slow, fast = start_run(root, resume=False), start_run(root, resume=False)
+    fast.publish()
+    with pytest.raises(RuntimeError, match="was published while run .* ran"):
+        slow.publish()
+    assert root.published().run_id == fast.id
+
+
+def test_prune_keeps_the_last_runs_and_the_files_still_in_use(tmp_path: Path) -> None:
+    root = DataRoot(str(tmp_path))
+    runs = []
+    for number in range(4):
+        run = start_run(root, resume=False)
+        write_dataset(run, "08_reporting/report.md", f"report {number}")
+        write_dataset(run, "02_intermediate/image_sample.parquet", f"sample {number}")
+        if number == 0:  # written once, still current: its run folder keeps it
+            shared = write_dataset(run, "06_models/pca_model/part", "model")
+            run.record_table("feature_store", [shared], [shared])
+        run.publish()
+        runs.append(run)
+    deleted = prune(root, keep_runs=2)
+    assert root.run_ids() == sorted([runs[0].id, runs[2].id, runs[3].id])
+    assert (tmp_path / "runs" / runs[0].id / "06_models/pca_model/part").read_text() == "model"
+    assert not (tmp_path / "runs" / runs[0].id / "02_intermediate").exists()
+    assert f"runs/{runs[1].id}" in deleted
+    assert root.published().run_id == runs[3].id
+
+
+def test_the_active_run_is_found_by_its_data_root(tmp_path: Path) -> None:
+    assert active_run(str(tmp_path)) is None
+    with run_scope(str(tmp_path)) as run:
+        assert active_run(str(tmp_path)) is run
+        assert active_run(str(tmp_path / "elsewhere")) is None
+    assert active_run(str(tmp_path)) is None
