@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -111,18 +112,50 @@ def spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[
 
 
 @pytest.fixture
-def bucket(cli: Callable[..., Result]) -> str:
+def bucket(cli: Callable[..., Result], s3: Any) -> str:
+    """The bucket as `fruits-cloud bucket` makes it, less its TLS-only statement: these tests talk plain HTTP to
+    moto, which S3 itself would then refuse (moto 5.2.5 refuses every object request under that Deny, since it
+    does not evaluate conditions). test_bucket.py and test_doctor.py check the statement."""
     cli("bucket")
+    s3.delete_bucket_policy(Bucket=BUCKET)
     return BUCKET
 
 
+DistMaker = Callable[[Path, list[str]], Path]
+
+
 @pytest.fixture(scope="session")
-def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A dist/ folder with a wheel and conf archive, for tests that upload artifacts without rebuilding."""
-    dist = tmp_path_factory.mktemp("dist")
-    (dist / "fruits-0.1-py3-none-any.whl").write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip
-    (dist / "conf-fruits.tar.gz").write_bytes(b"conf")
-    return dist
+def make_dist() -> DistMaker:
+    """Write a dist/ folder as `fruits-cloud package` leaves it: a small real `fruits` wheel declaring ``requires``,
+    a conf archive and a lock file."""
+
+    def make(dist: Path, requires: list[str]) -> Path:
+        metadata = "Metadata-Version: 2.1\nName: fruits\nVersion: 0.1\n"
+        metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
+        with zipfile.ZipFile(dist / "fruits-0.1-py3-none-any.whl", "w") as wheel:
+            wheel.writestr("fruits/__init__.py", '__version__ = "0.1"\n')
+            wheel.writestr("fruits-0.1.dist-info/METADATA", metadata)
+            wheel.writestr(
+                "fruits-0.1.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            )
+            wheel.writestr("fruits-0.1.dist-info/RECORD", "")
+        (dist / "conf-fruits.tar.gz").write_bytes(b"conf")
+        (dist / "requirements.lock").write_text("kedro==1.7.0\npyspark==3.5.6\npy4j==0.10.9.7\n")
+        return dist
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory, make_dist: DistMaker) -> Path:
+    """What a `kedro package` wheel declares: its pins, PySpark among them, and an extra that must not be installed."""
+    requires = [
+        "kedro==1.7.0",
+        "pyspark==3.5.6",
+        'tomli>=1.1.0; python_version < "3.0"',
+        'pytest==9.2.0; extra == "test"',
+    ]
+    return make_dist(tmp_path_factory.mktemp("dist"), requires)
 
 
 @pytest.fixture
