@@ -1,44 +1,8 @@
 """`fruits-cloud doctor` against moto: all right, then each thing wrong in turn; read-only calls only."""
 
-import json
-
-import boto3
 import pytest
-from moto.servicequotas.models import ServiceQuotasBackend
 
 from tests.support.aws import BUCKET, REGION
-
-ROLES = ("EMR_DefaultRole_V2", "EMR_EC2_DefaultRole")
-TAG = {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"}
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
-MOTO_GET_SERVICE_QUOTA = ServiceQuotasBackend.get_service_quota
-
-
-def ec2_quota(value):
-    """moto 5.2.5 only knows VPC quotas: answer the EC2 vCPU one from its backend (the server runs in this process)."""
-
-    def get_service_quota(self, service_code, quota_code):
-        if (service_code, quota_code) == ("ec2", "L-1216C47A"):
-            return {"ServiceCode": service_code, "QuotaCode": quota_code, "QuotaName": "Standard", "Value": value}
-        return MOTO_GET_SERVICE_QUOTA(self, service_code, quota_code)
-
-    return get_service_quota
-
-
-@pytest.fixture
-def account(cli, packaged, monkeypatch):
-    """Everything `up` needs: bucket with its TLS-only policy, artifacts, roles, tagged network, enough vCPUs."""
-    cli("bucket")  # re-applies the TLS statement the `bucket` fixture left out for the uploads
-    iam = boto3.client("iam", region_name=REGION)
-    for role in ROLES:
-        iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)
-    iam.create_instance_profile(InstanceProfileName="EMR_EC2_DefaultRole")
-    ec2 = boto3.client("ec2", region_name=REGION)
-    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
-    resources = [subnet["SubnetId"] for subnet in subnets] + [subnets[0]["VpcId"]]
-    ec2.create_tags(Resources=resources, Tags=[TAG])
-    monkeypatch.setattr(ServiceQuotasBackend, "get_service_quota", ec2_quota(64.0))
-    return {"iam": iam, "ec2": ec2, "subnets": subnets}
 
 
 def lines(output):
@@ -99,12 +63,12 @@ def problem_line(error_text, output):
             "fix: create it as docs/cloud.md (Prerequisites) says",
         ),
         (
-            lambda a, s3, spec, env: a["ec2"].delete_tags(Resources=[a["subnets"][0]["SubnetId"]], Tags=[TAG]),
+            lambda a, s3, spec, env: a["ec2"].delete_tags(Resources=[a["subnets"][0]["SubnetId"]], Tags=[a["tag"]]),
             "problem {subnet} lack the tag for-use-with-amazon-emr-managed-policies=true: "
             "fix: tag them for-use-with-amazon-emr-managed-policies=true (EC2 console, Tags)",
         ),
         (
-            lambda a, s3, spec, env: env.setattr(ServiceQuotasBackend, "get_service_quota", ec2_quota(8.0)),
+            lambda a, s3, spec, env: a["set_quota"](8.0),
             "problem EC2 On-Demand standard vCPU quota is 8, the cluster needs 12: "
             "fix: request 12 in Service Quotas (L-1216C47A)",
         ),
@@ -117,8 +81,17 @@ def problem_line(error_text, output):
             "problem executor sizing: fix: Instance type m7g.xlarge is not in the sizing table",
         ),
     ],
-    ids=["tls", "public-access", "encryption", "service-role", "instance-profile", "subnet-tag", "quota",
-         "artifact", "sizing"],  # fmt: skip
+    ids=[
+        "tls",
+        "public-access",
+        "encryption",
+        "service-role",
+        "instance-profile",
+        "subnet-tag",
+        "quota",
+        "artifact",
+        "sizing",
+    ],  # fmt: skip
 )
 def test_each_thing_wrong_is_one_problem_line(cli, error, account, s3, spec, monkeypatch, breakage, expected):
     # The bucket policy refuses plain-HTTP object requests: the breakages that need one lift it for a moment.
@@ -154,8 +127,8 @@ def test_missing_bucket_is_said_once_and_skips_its_artifacts(cli, error, account
     assert not any("artifacts" in line for line in lines(output))
 
 
-def test_quota_moto_cannot_answer_is_could_not_check(cli, account, monkeypatch):
-    monkeypatch.setattr(ServiceQuotasBackend, "get_service_quota", MOTO_GET_SERVICE_QUOTA)  # no EC2 quotas
+def test_quota_moto_cannot_answer_is_could_not_check(cli, account):
+    account["set_quota"](None)  # moto's own answer: it has no EC2 quotas
 
     output = cli("doctor").output
 
