@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import base64
 import json
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import requests
 import s3fs
 import yaml
 from click.testing import CliRunner, Result
+from moto.servicequotas.models import ServiceQuotasBackend
 
 from fruits.cloud.cli import cli as fruits_cloud
 from tests.support.aws import AMBIENT_VARIABLES, BUCKET, PREFIX, REGION, isolated_environment, moto_server
@@ -111,18 +116,50 @@ def spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[
 
 
 @pytest.fixture
-def bucket(cli: Callable[..., Result]) -> str:
+def bucket(cli: Callable[..., Result], s3: Any) -> str:
+    """The bucket as `fruits-cloud bucket` makes it, less its TLS-only statement: these tests talk plain HTTP to
+    moto, which S3 itself would then refuse (moto 5.2.5 refuses every object request under that Deny, since it
+    does not evaluate conditions). test_bucket.py and test_doctor.py check the statement."""
     cli("bucket")
+    s3.delete_bucket_policy(Bucket=BUCKET)
     return BUCKET
 
 
+DistMaker = Callable[[Path, list[str]], Path]
+
+
 @pytest.fixture(scope="session")
-def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A dist/ folder with a wheel and conf archive, for tests that upload artifacts without rebuilding."""
-    dist = tmp_path_factory.mktemp("dist")
-    (dist / "fruits-0.1-py3-none-any.whl").write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip
-    (dist / "conf-fruits.tar.gz").write_bytes(b"conf")
-    return dist
+def make_dist() -> DistMaker:
+    """Write a dist/ folder as `fruits-cloud package` leaves it: a small real `fruits` wheel declaring ``requires``,
+    a conf archive and a lock file."""
+
+    def make(dist: Path, requires: list[str]) -> Path:
+        metadata = "Metadata-Version: 2.1\nName: fruits\nVersion: 0.1\n"
+        metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
+        with zipfile.ZipFile(dist / "fruits-0.1-py3-none-any.whl", "w") as wheel:
+            wheel.writestr("fruits/__init__.py", '__version__ = "0.1"\n')
+            wheel.writestr("fruits-0.1.dist-info/METADATA", metadata)
+            wheel.writestr(
+                "fruits-0.1.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            )
+            wheel.writestr("fruits-0.1.dist-info/RECORD", "")
+        (dist / "conf-fruits.tar.gz").write_bytes(b"conf")
+        (dist / "requirements.lock").write_text("kedro==1.7.0\npyspark==3.5.6\npy4j==0.10.9.7\n")
+        return dist
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory, make_dist: DistMaker) -> Path:
+    """What a `kedro package` wheel declares: its pins, PySpark among them, and an extra that must not be installed."""
+    requires = [
+        "kedro==1.7.0",
+        "pyspark==3.5.6",
+        'tomli>=1.1.0; python_version < "3.0"',
+        'pytest==9.2.0; extra == "test"',
+    ]
+    return make_dist(tmp_path_factory.mktemp("dist"), requires)
 
 
 @pytest.fixture
@@ -161,3 +198,73 @@ def recorded_requests(aws: str) -> Iterator[Callable[[str], list[tuple[str, dict
 
     yield received
     requests.post(f"{aws}/moto-api/recorder/stop-recording", timeout=10)
+
+
+RESULT_LABELS = ["Apple Granny Smith", "Banana", "Banana", "Kiwi", "Kiwi", "Kiwi"]
+
+
+@pytest.fixture
+def results(bucket, fresh_s3fs):
+    """What the pipeline writes at data/07_model_output/results.parquet: part files plus _SUCCESS, with
+    list<float> vectors of 1280 and 12 values."""
+    rng = np.random.default_rng(0)
+    vector = pa.list_(pa.float32())
+    schema = pa.schema([("path", pa.string()), ("label", pa.string()), ("features", vector), ("pca_features", vector)])
+    rows = [
+        {
+            "path": f"s3a://{BUCKET}/fruits/data/01_raw/fruits-360-mini/Test/{label}/{index}_100.jpg",
+            "label": label,
+            "features": rng.random(1280, dtype=np.float32).tolist(),
+            "pca_features": rng.random(12, dtype=np.float32).tolist(),
+        }
+        for index, label in enumerate(RESULT_LABELS)
+    ]
+    fs = s3fs.S3FileSystem()
+    for part, chunk in enumerate((rows[:3], rows[3:])):
+        with fs.open(
+            f"{BUCKET}/fruits/data/07_model_output/results.parquet/part-0000{part}-c000.snappy.parquet", "wb"
+        ) as file:
+            pq.write_table(pa.Table.from_pylist(chunk, schema=schema), file)
+    fs.touch(f"{BUCKET}/fruits/data/07_model_output/results.parquet/_SUCCESS")
+    return rows
+
+
+MANAGED_POLICY_TAG = {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"}
+MOTO_GET_SERVICE_QUOTA = ServiceQuotasBackend.get_service_quota
+
+
+def _with_ec2_quota(value: float) -> Callable[..., dict]:
+    """moto 5.2.5 only knows VPC quotas: answer the EC2 vCPU one from its backend (the server runs in this process)."""
+
+    def get_service_quota(self: ServiceQuotasBackend, service_code: str, quota_code: str) -> dict:
+        if (service_code, quota_code) == ("ec2", "L-1216C47A"):
+            return {"ServiceCode": service_code, "QuotaCode": quota_code, "QuotaName": "Standard", "Value": value}
+        return MOTO_GET_SERVICE_QUOTA(self, service_code, quota_code)
+
+    return get_service_quota
+
+
+@pytest.fixture
+def account(cli: Callable[..., Result], packaged: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Everything `up` needs: bucket with its TLS-only policy, artifacts, roles, tagged network, 64 vCPUs.
+
+    ``set_quota(value)`` changes the EC2 vCPU quota; ``set_quota(None)`` leaves it to moto, which has none.
+    """
+    cli("bucket")  # re-applies the TLS statement the `bucket` fixture left out for the uploads
+    iam = boto3.client("iam", region_name=REGION)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    for role in ("EMR_DefaultRole_V2", "EMR_EC2_DefaultRole"):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+    iam.create_instance_profile(InstanceProfileName="EMR_EC2_DefaultRole")
+    ec2 = boto3.client("ec2", region_name=REGION)
+    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    ec2.create_tags(
+        Resources=[subnet["SubnetId"] for subnet in subnets] + [subnets[0]["VpcId"]], Tags=[MANAGED_POLICY_TAG]
+    )
+
+    def set_quota(value: float | None) -> None:
+        quota = MOTO_GET_SERVICE_QUOTA if value is None else _with_ec2_quota(value)
+        monkeypatch.setattr(ServiceQuotasBackend, "get_service_quota", quota)
+
+    set_quota(64.0)
+    return {"iam": iam, "ec2": ec2, "subnets": subnets, "tag": MANAGED_POLICY_TAG, "set_quota": set_quota}

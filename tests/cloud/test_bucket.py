@@ -1,6 +1,10 @@
-"""`fruits-cloud bucket`: private, encrypted, in the deployment region, idempotent."""
+"""`fruits-cloud bucket`: private, encrypted, HTTPS only, in the deployment region, idempotent."""
+
+import json
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
 from tests.support.aws import BUCKET, REGION
 
@@ -60,3 +64,44 @@ def test_missing_config_file_is_one_sentence(error, monkeypatch, tmp_path):
     monkeypatch.setenv("FRUITS_CLOUD_CONFIG", str(tmp_path / "nowhere.yml"))
 
     assert "nowhere.yml not found: run from the project root or pass --config." in error("bucket")
+
+
+def tls_statement(s3):
+    [statement] = [
+        statement
+        for statement in json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
+        if statement.get("Sid") == "DenyInsecureTransport"
+    ]
+    return statement
+
+
+def test_bucket_policy_denies_every_non_tls_request(cli, s3):
+    cli("bucket")
+
+    assert tls_statement(s3) == {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    # These requests are plain HTTP: S3 refuses them now (moto too, though it ignores the condition).
+    with pytest.raises(ClientError, match="403"):
+        s3.put_object(Bucket=BUCKET, Key="fruits/data/x", Body=b"x")
+
+
+def test_policy_is_reapplied_once_and_other_statements_are_kept(cli, s3):
+    cli("bucket")
+    policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    theirs = {"Sid": "TheirAuditor", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+              "Action": "s3:GetBucketLocation", "Resource": f"arn:aws:s3:::{BUCKET}"}  # fmt: skip
+    policy["Statement"].insert(0, theirs)
+    policy["Statement"][1]["Condition"] = {}  # drifted: the TLS condition removed by hand
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+
+    cli("bucket")
+
+    statements = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
+    assert [statement["Sid"] for statement in statements] == ["TheirAuditor", "DenyInsecureTransport"]
+    assert statements[0] == theirs and tls_statement(s3)["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -23,7 +23,16 @@ def configuration(cluster: dict, classification: str) -> dict:
 
 def test_up_refuses_before_package(error, bucket):
     assert error("up") == (
-        f"Error: The bootstrap script or wheel is not in {ARTIFACTS}/ yet: run `fruits-cloud package` first."
+        "Error: the wheel, bootstrap.sh, requirements-emr.txt, requirements.lock, entrypoint.py, conf-fruits.tar.gz "
+        f"not in {ARTIFACTS}/ yet: run `fruits-cloud package` first."
+    )
+
+
+def test_up_refuses_while_one_artifact_is_missing(error, s3, packaged):
+    s3.delete_object(Bucket=BUCKET, Key="fruits/artifacts/requirements.lock")
+
+    assert error("up") == (
+        f"Error: requirements.lock not in {ARTIFACTS}/ yet: run `fruits-cloud package` first."
     )
 
 
@@ -38,13 +47,14 @@ def test_up_creates_the_cluster_of_the_spec(cli, emr, s3, packaged, recorded_req
     assert cluster["ReleaseLabel"] == "emr-7.12.0"
     assert [app["Name"] for app in cluster["Applications"]] == ["Spark"]
     assert cluster["LogUri"] == f"s3://{BUCKET}/fruits/logs/"
-    assert cluster["ServiceRole"] == "EMR_DefaultRole"
+    assert cluster["ServiceRole"] == "EMR_DefaultRole_V2"
     assert cluster["Ec2InstanceAttributes"]["IamInstanceProfile"] == "EMR_EC2_DefaultRole"
     assert cluster["AutoTerminate"] is False  # KeepJobFlowAliveWhenNoSteps
     assert {(tag["Key"], tag["Value"]) for tag in cluster["Tags"]} == {
         ("project", "fruits"),
         ("owner", "data-team"),
         ("cost-center", "fruits-poc"),
+        ("for-use-with-amazon-emr-managed-policies", "true"),  # what EMR_DefaultRole_V2's policy acts on
     }
     assert configuration(cluster, "spark-env")["Configurations"] == [
         {
@@ -54,18 +64,25 @@ def test_up_creates_the_cluster_of_the_spec(cli, emr, s3, packaged, recorded_req
                 "PYSPARK_DRIVER_PYTHON": PYTHON,
                 "FRUITS_BUCKET": BUCKET,
                 "FRUITS_PREFIX": "fruits",
+                "KEDRO_DISABLE_TELEMETRY": "true",
             },
         }
     ]
+    # 2 m5.xlarge core nodes: YARN 12,288 MiB each, less the 896 MiB application master = 11,392 MiB per executor.
     assert configuration(cluster, "spark-defaults")["Properties"] == {
         "spark.pyspark.python": PYTHON,
         "spark.pyspark.driver.python": PYTHON,
-        "spark.yarn.maxAppAttempts": "1",
+        "spark.dynamicAllocation.enabled": "false",
+        "spark.executor.instances": "2",
         "spark.executor.cores": "4",
-        "spark.executor.memory": "6g",
-        "spark.executor.memoryOverhead": "6g",
-        "spark.driver.memory": "4g",
+        "spark.executor.memory": "7563m",
+        "spark.executor.memoryOverhead": "3829m",
+        "spark.driver.memory": "4096m",
+        "spark.yarn.am.memory": "512m",
+        "spark.yarn.am.memoryOverhead": "384m",
+        "spark.yarn.maxAppAttempts": "1",
     }
+    assert "2 executors × 4 cores (8 total cores)" in result.output
     groups = emr.list_instance_groups(ClusterId=cluster_id)["InstanceGroups"]
     assert sorted(
         (g["InstanceGroupType"], g["InstanceType"], g["RequestedInstanceCount"], g["Market"]) for g in groups
@@ -75,13 +92,45 @@ def test_up_creates_the_cluster_of_the_spec(cli, emr, s3, packaged, recorded_req
     ]
     [action] = emr.list_bootstrap_actions(ClusterId=cluster_id)["BootstrapActions"]
     assert action["ScriptPath"] == f"{ARTIFACTS}/bootstrap.sh"
-    assert action["Args"] == [f"{ARTIFACTS}/fruits-0.1-py3-none-any.whl"]
+    assert action["Args"] == [
+        f"{ARTIFACTS}/fruits-0.1-py3-none-any.whl",
+        f"{ARTIFACTS}/requirements-emr.txt",
+        f"{ARTIFACTS}/requirements.lock",
+    ]
     for uri in (action["ScriptPath"], *action["Args"]):  # `up` only starts once these are in the bucket
         s3.head_object(Bucket=BUCKET, Key=uri.removeprefix(f"s3://{BUCKET}/"))
     # moto 5.2.5 neither stores AutoTerminationPolicy nor implements GetAutoTerminationPolicy: check the request.
     [(_, request)] = recorded_requests("ElasticMapReduce.RunJobFlow")
     assert request["AutoTerminationPolicy"] == {"IdleTimeout": 3600}
     assert request["Instances"]["KeepJobFlowAliveWhenNoSteps"] is True
+    assert request["EbsRootVolumeSize"] == 15 + 2 * 2 + 1  # EMR's default + twice the measured 2.0 GiB venv + 1
+
+
+def test_task_nodes_add_executors(cli, packaged, spec, recorded_requests):
+    spec(lambda content: content["cluster"]["instance_groups"][2].update(count=3))
+
+    output = cli("up").output
+
+    assert "5 executors × 4 cores (20 total cores)" in output
+    [(_, request)] = recorded_requests("ElasticMapReduce.RunJobFlow")
+    defaults = next(item for item in request["Configurations"] if item["Classification"] == "spark-defaults")
+    assert defaults["Properties"]["spark.executor.instances"] == "5"
+
+
+def test_core_and_task_groups_of_different_types_are_refused(error, packaged, spec):
+    spec(lambda content: content["cluster"]["instance_groups"][2].update(count=1, type="m5.2xlarge"))
+
+    assert error("up") == (
+        "Error: Core and task groups use m5.2xlarge, m5.xlarge: give them one instance type in aws.yml."
+    )
+
+
+def test_sizing_keys_in_spark_defaults_are_refused(error, packaged, spec):
+    spec(lambda content: content["cluster"]["spark_defaults"].update({"spark.executor.memory": "6g"}))
+
+    assert error("up") == (
+        "Error: spark.executor.memory in aws.yml spark_defaults: remove it, `up` sizes executors itself."
+    )
 
 
 def test_up_with_the_optional_parts_of_the_spec(cli, emr, packaged, spec, recorded_requests):
@@ -104,7 +153,7 @@ def test_up_with_the_optional_parts_of_the_spec(cli, emr, packaged, spec, record
 
 
 def test_run_adds_the_spark_submit_step(cli, emr, cluster_id):
-    result = cli("run", "--", "--pipeline", "features", "--params", "pca_k=8")
+    result = cli("run", "--", "--pipelines", "ingestion", "--params", "sampling.size=100")
 
     step_id = state()["step_id"]
     assert f"Step {step_id} added to {cluster_id}" in result.output
@@ -117,16 +166,16 @@ def test_run_adds_the_spark_submit_step(cli, emr, cluster_id):
         f"{ARTIFACTS}/entrypoint.py",
         "--env", "cloud",
         "--conf-source", f"{ARTIFACTS}/conf-fruits.tar.gz",
-        "--pipeline", "features", "--params", "pca_k=8",
+        "--pipelines", "ingestion", "--params", "sampling.size=100",
     ]  # fmt: skip
     assert step["Status"]["State"] == "RUNNING"
 
 
 def test_run_passes_kedro_options_without_a_separator_too(cli, emr, cluster_id):
-    cli("run", "--cluster-id", cluster_id, "--pipeline", "features")
+    cli("run", "--cluster-id", cluster_id, "--pipelines", "ingestion")
 
     step = emr.describe_step(ClusterId=cluster_id, StepId=state()["step_id"])["Step"]
-    assert step["Config"]["Args"][-2:] == ["--pipeline", "features"]
+    assert step["Config"]["Args"][-2:] == ["--pipelines", "ingestion"]
 
 
 def test_a_new_cluster_forgets_the_step_of_the_previous_one(cli, cluster_id):

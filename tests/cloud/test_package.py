@@ -8,13 +8,19 @@ import tarfile
 import zipfile
 
 import pytest
+import tomllib
 from kedro.config import OmegaConfigLoader
+from packaging.requirements import Requirement
 
 from fruits.settings import CONFIG_LOADER_ARGS
 from tests.support.aws import BUCKET
 from tests.support.paths import PROJECT_ROOT
 
 ARTIFACTS_PREFIX = "fruits/artifacts/"
+
+
+def uploaded(s3, name):
+    return s3.get_object(Bucket=BUCKET, Key=ARTIFACTS_PREFIX + name)["Body"].read().decode()
 
 
 def artifact_keys(s3):
@@ -26,7 +32,7 @@ def project(tmp_path, monkeypatch):
     """A copy of the project (build output and egg-info stay out of the real tree); cwd for the command."""
     copy = tmp_path / "project"
     copy.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "requirements.lock"):
         shutil.copy(PROJECT_ROOT / name, copy / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".*", "*credentials*")
     for name in ("src", "conf"):
@@ -37,14 +43,30 @@ def project(tmp_path, monkeypatch):
 
 
 @pytest.mark.filterwarnings("ignore:register_new_resolver:UserWarning")  # Kedro's own, with omegaconf 2.4
-def test_package_builds_renders_and_uploads_four_artifacts(cli, s3, bucket, project, tmp_path, fresh_s3fs):
+def test_package_builds_renders_and_uploads_six_artifacts(cli, s3, bucket, project, tmp_path, fresh_s3fs):
     result = cli("package")
 
     wheel = next((project / "dist").glob("fruits-*.whl"))
     assert artifact_keys(s3) == {
-        ARTIFACTS_PREFIX + name for name in (wheel.name, "conf-fruits.tar.gz", "entrypoint.py", "bootstrap.sh")
+        ARTIFACTS_PREFIX + name
+        for name in (
+            wheel.name,
+            "conf-fruits.tar.gz",
+            "entrypoint.py",
+            "bootstrap.sh",
+            "requirements-emr.txt",
+            "requirements.lock",
+        )
     }
-    assert "4 uploaded" in result.output
+    assert "6 uploaded" in result.output
+
+    # The cluster installs the wheel's pins but EMR's own PySpark; the lock file constrains every version.
+    requirements = uploaded(s3, "requirements-emr.txt").splitlines()
+    declared = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert sorted(requirements) == sorted(
+        str(Requirement(line)) for line in declared if Requirement(line).name != "pyspark"
+    )
+    assert uploaded(s3, "requirements.lock") == (PROJECT_ROOT / "requirements.lock").read_text()
 
     # The wheel carries the package and the cloud templates/policies (package-data).
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -60,11 +82,10 @@ def test_package_builds_renders_and_uploads_four_artifacts(cli, s3, bucket, proj
     assert "conf/local/credentials.yml" not in members
 
     # What EMR will run is what was rendered locally.
-    bootstrap = s3.get_object(Bucket=BUCKET, Key=ARTIFACTS_PREFIX + "bootstrap.sh")["Body"].read().decode()
+    bootstrap = uploaded(s3, "bootstrap.sh")
     assert bootstrap == (project / "dist" / "bootstrap.sh").read_text()
     assert "@" not in bootstrap.replace("$@", "")
-    assert "dnf install -y python3.11 python3.11-pip" in bootstrap
-    assert 'VENV="/opt/fruits/venv"' in bootstrap
+    assert 'PYTHON="python3.11"' in bootstrap and 'VENV="/opt/fruits/venv"' in bootstrap
     subprocess.run(["bash", "-n", project / "dist" / "bootstrap.sh"], check=True)
 
     # The entrypoint, importing fruits from the built wheel alone, is Kedro's `run` command.
@@ -89,7 +110,13 @@ def test_package_builds_renders_and_uploads_four_artifacts(cli, s3, bucket, proj
 def test_second_package_with_same_artifacts_uploads_nothing(cli, bucket, built_dist):
     cli("package", "--dist", str(built_dist))
 
-    assert "0 uploaded, 4 unchanged" in cli("package", "--dist", str(built_dist)).output
+    assert "0 uploaded, 6 unchanged" in cli("package", "--dist", str(built_dist)).output
+
+
+def test_cluster_requirements_leave_out_pyspark_and_extras(cli, s3, bucket, built_dist):
+    cli("package", "--dist", str(built_dist))
+
+    assert uploaded(s3, "requirements-emr.txt") == "kedro==1.7.0\n"
 
 
 def test_package_without_build_output_says_what_to_do(error, bucket, tmp_path):

@@ -40,7 +40,7 @@ def resources_for(cli, policy: str, action: str) -> set[str]:
 def test_operator_passes_only_the_two_emr_roles(cli):
     passed = resources_for(cli, "operator", "iam:PassRole")
 
-    assert passed == {"arn:aws:iam::*:role/EMR_DefaultRole", "arn:aws:iam::*:role/EMR_EC2_DefaultRole"}
+    assert passed == {"arn:aws:iam::*:role/EMR_DefaultRole_V2", "arn:aws:iam::*:role/EMR_EC2_DefaultRole"}
 
 
 def test_operator_creates_tagged_clusters_in_region_and_touches_only_those(cli):
@@ -49,11 +49,44 @@ def test_operator_creates_tagged_clusters_in_region_and_touches_only_those(cli):
     assert by_sid["CreateOnlyTaggedClustersInRegion"]["Condition"]["StringEquals"] == {
         "aws:RequestedRegion": REGION,
         "elasticmapreduce:RequestTag/project": "fruits",
+        "elasticmapreduce:RequestTag/for-use-with-amazon-emr-managed-policies": "true",
     }
     assert by_sid["OperateOnlyProjectClusters"]["Condition"]["StringEquals"] == {
         "elasticmapreduce:ResourceTag/project": "fruits"
     }
     assert by_sid["CreateProjectBucketInRegionOnly"]["Condition"]["StringEquals"] == {"s3:LocationConstraint": REGION}
+
+
+def test_every_emr_action_but_run_job_flow_needs_the_project_tag(cli):
+    """PutAutoTerminationPolicy included: it was the one cluster action without a tag condition."""
+    for statement in statements(cli, "operator"):
+        actions = as_list(statement["Action"])
+        emr_actions = [action for action in actions if action.startswith("elasticmapreduce:")]
+        if emr_actions and emr_actions != ["elasticmapreduce:RunJobFlow"]:
+            assert statement["Condition"]["StringEquals"] == {"elasticmapreduce:ResourceTag/project": "fruits"}
+    tagged = resources_for(cli, "operator", "elasticmapreduce:PutAutoTerminationPolicy")
+    assert tagged == {f"arn:aws:elasticmapreduce:{REGION}:*:cluster/*"}
+
+
+def test_prefix_condition_only_on_list_bucket(cli):
+    """s3:prefix is a ListBucket key: under it, ListBucketMultipartUploads (which the S3A committer calls at job
+    commit) would never be allowed."""
+    for name in POLICIES:
+        for statement in statements(cli, name):
+            if "s3:prefix" in json.dumps(statement.get("Condition", {})):
+                assert as_list(statement["Action"]) == ["s3:ListBucket"]
+
+
+def test_instance_profile_lists_pending_uploads_of_the_bucket(cli):
+    [statement] = [
+        statement
+        for statement in statements(cli, "instance-profile")
+        if "s3:ListBucketMultipartUploads" in as_list(statement["Action"])
+    ]
+
+    assert statement["Resource"] == f"arn:aws:s3:::{BUCKET}" and "Condition" not in statement
+    aborts = resources_for(cli, "instance-profile", "s3:AbortMultipartUpload")
+    assert aborts == {f"arn:aws:s3:::{BUCKET}/fruits/data/*"}
 
 
 def test_instance_profile_reads_artifacts_but_cannot_change_them(cli):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +10,10 @@ import click
 from rich.console import Console
 
 from fruits.cloud import cost as costs
+from fruits.cloud import doctor as checks
 from fruits.cloud import emr, packaging
 from fruits.cloud import results as outputs
-from fruits.cloud.aws import client, user_errors
+from fruits.cloud.aws import CloudError, client, user_errors
 from fruits.cloud.config import DEFAULT_CONFIG, Settings, load_settings, load_state, remembered, save_state
 from fruits.cloud.s3 import ensure_bucket, local_files, require_bucket, sync
 
@@ -28,6 +30,29 @@ class _CloudGroup(click.Group):
 
 cluster_option = click.option("--cluster-id", help="EMR cluster id (j-...). [default: the one started by `up`]")
 step_option = click.option("--step-id", help="EMR step id (s-...). [default: the one submitted by `run`]")
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Print the exact request, the executors and the cost; send nothing."
+)
+
+
+def echo_request(operation: str, request: dict[str, Any]) -> None:
+    """A request exactly as boto3 would send it, as JSON."""
+    click.echo(f"{operation} request (dry run, nothing sent):\n{json.dumps(request, indent=2)}")
+
+
+def echo_plan(settings: Settings) -> None:
+    """Executors × cores of aws.yml's cluster, its hourly cost and the cost of 10,000 images at the measured rate."""
+    plan = emr.executor_plan(settings)
+    pricing, throughput = settings.spec["pricing"], settings.spec["throughput"]
+    hourly = costs.hourly_cost(emr.spec_groups(settings), pricing)
+    rate = float(throughput["images_per_core_second"])
+    per_10k = costs.cost_per_images(hourly, plan.total_cores, rate)
+    click.echo(plan.summary())
+    click.echo(
+        f"Estimated cost: {hourly:.3f} {pricing['currency']}/h; {per_10k:.3f} {pricing['currency']} per 10,000 images "
+        f"at {rate:g} images/s per core ({throughput['source']}, {throughput['measured']}); "
+        "start-up, bootstrap and idle time not included."
+    )
 
 
 @click.group(cls=_CloudGroup)
@@ -54,7 +79,9 @@ def cli(ctx: click.Context, region: str | None, bucket: str | None, prefix: str 
     \b
     fruits-cloud bucket                                # once
     fruits-cloud upload data/01_raw/fruits-360-mini    # images -> s3://BUCKET/PREFIX/data/01_raw/...
-    fruits-cloud package                               # wheel, conf, entrypoint, bootstrap -> artifacts/
+    fruits-cloud package                               # wheel, conf, lock, entrypoint, bootstrap -> artifacts/
+    fruits-cloud doctor                                # read-only checks, one line each
+    fruits-cloud up --dry-run                          # the request, the executors, the cost; nothing sent
     fruits-cloud up                                    # EMR cluster (auto-terminates when idle)
     fruits-cloud run                                   # kedro run --env cloud as an EMR step
     fruits-cloud status / logs / results / cost
@@ -66,15 +93,16 @@ def cli(ctx: click.Context, region: str | None, bucket: str | None, prefix: str 
 @cli.command()
 @pass_settings
 def bucket(settings: Settings) -> None:
-    """Create the project bucket in the region: all public access blocked, default encryption on.
+    """Create the project bucket in the region: all public access blocked, default encryption on, HTTPS only.
 
-    Safe to re-run: an existing bucket gets the same settings re-applied; a bucket of that name in
-    another region is refused.
+    Safe to re-run: an existing bucket gets the same settings re-applied (other bucket-policy statements are
+    kept); a bucket of that name in another region is refused.
     """
     created = ensure_bucket(client("s3", settings.region), settings)
     click.echo(
         f"Bucket {settings.bucket} {'created' if created else 'already exists'} in {settings.region}: "
-        f"public access blocked, default encryption {settings.spec['encryption']['algorithm']}."
+        f"public access blocked, default encryption {settings.spec['encryption']['algorithm']}, "
+        "non-TLS requests denied."
     )
 
 
@@ -96,11 +124,12 @@ def upload(settings: Settings, local_dir: Path, dest: str) -> None:
 @click.option(
     "--dist",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Upload the wheel and conf archive already in this folder instead of running `kedro package`.",
+    help="Upload the wheel, conf archive and requirements.lock already in this folder instead of building.",
 )
 @pass_settings
 def package(settings: Settings, dist: Path | None) -> None:
-    """Build (`kedro package`) and upload wheel, conf archive, entrypoint.py and bootstrap.sh to PREFIX/artifacts/."""
+    """Build (`kedro package`) and upload wheel, conf archive, lock file, the cluster's requirements,
+    entrypoint.py and bootstrap.sh to PREFIX/artifacts/."""
     s3 = client("s3", settings.region)
     require_bucket(s3, settings)
     if dist is None:
@@ -115,29 +144,58 @@ def package(settings: Settings, dist: Path | None) -> None:
 
 
 @cli.command()
+@dry_run_option
 @pass_settings
-def up(settings: Settings) -> None:
+def up(settings: Settings, dry_run: bool) -> None:
     """Start the EMR cluster of aws.yml and remember its id for the other commands.
 
-    Refused until `fruits-cloud package` has put the bootstrap script and wheel in the bucket.
+    Refused until `fruits-cloud package` has put the bootstrap script, wheel and requirements in the bucket.
     """
-    cluster_id = emr.create_cluster(client("emr", settings.region), client("s3", settings.region), settings)
+    request = emr.planned_cluster(client("s3", settings.region), settings)
+    if dry_run:
+        echo_request("RunJobFlow", request)
+        echo_plan(settings)
+        return
+    cluster_id = client("emr", settings.region).run_job_flow(**request)["JobFlowId"]
     save_state(cluster_id=cluster_id, step_id=None)  # a step id of an older cluster would mislead `status`
     idle = settings.spec["cluster"].get("idle_timeout_seconds")
     click.echo(f"Cluster {cluster_id} starting in {settings.region}.")
+    echo_plan(settings)
     click.echo(f"Auto-terminates after {idle} s idle." if idle else "No auto-termination: run `fruits-cloud down`.")
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @cluster_option
+@dry_run_option
 @click.argument("kedro_args", nargs=-1, type=click.UNPROCESSED)
 @pass_settings
-def run(settings: Settings, cluster_id: str | None, kedro_args: tuple[str, ...]) -> None:
-    """Add the `kedro run --env cloud` step; KEDRO_ARGS are passed on, e.g. `run -- --pipeline features`."""
+def run(settings: Settings, cluster_id: str | None, dry_run: bool, kedro_args: tuple[str, ...]) -> None:
+    """Add the `kedro run --env cloud` step; KEDRO_ARGS are passed on, e.g.
+    `run -- --params sampling.strategy=per_class,sampling.size=100`."""
+    if dry_run:
+        target = cluster_id or load_state().get("cluster_id") or "<cluster id from `fruits-cloud up`>"
+        echo_request("AddJobFlowSteps", emr.steps_request(settings, target, list(kedro_args)))
+        echo_plan(settings)
+        return
     cluster_id = remembered("cluster_id", cluster_id)
     step_id = emr.add_step(client("emr", settings.region), settings, cluster_id, list(kedro_args))
     save_state(cluster_id=cluster_id, step_id=step_id)
     click.echo(f"Step {step_id} added to {cluster_id}. Follow it with `fruits-cloud status` and `fruits-cloud logs`.")
+
+
+@cli.command()
+@pass_settings
+def doctor(settings: Settings) -> None:
+    """Check credentials, region, bucket, artifacts, roles, network tags and quota with read-only calls.
+
+    One line each: `ok ...`, `problem ...: fix: ...` or `could not check ...`; exits 1 when there is a problem.
+    """
+    findings = checks.examine(settings, lambda service: client(service, settings.region))
+    for finding in findings:
+        click.echo(finding.line())
+    problems = sum(finding.status == "problem" for finding in findings)
+    if problems:
+        raise CloudError(f"{problems} problem(s) above: fix them before `fruits-cloud up`.")
 
 
 @cli.command()

@@ -42,6 +42,19 @@ def estimate(groups: list[InstanceGroup], hours: float, pricing: dict[str, Any])
     return [GroupCost(group, hourly_price(pricing, group.instance_type, group.market), billed) for group in groups]
 
 
+def hourly_cost(groups: list[InstanceGroup], pricing: dict[str, Any]) -> float:
+    """What the running cluster costs per hour, every instance (EC2 + EMR)."""
+    return sum(cost.total for cost in estimate(groups, 1.0, pricing))
+
+
+def cost_per_images(hourly: float, total_cores: int, images_per_core_second: float, images: int = 10_000) -> float:
+    """The pipeline time of ``images`` at a measured per-core rate, priced at the cluster's hourly cost.
+
+    Start-up (provisioning and bootstrap, billed once per cluster) and idle time are not included.
+    """
+    return hourly * images / (images_per_core_second * total_cores * 3600)
+
+
 def cluster_hours(cluster: dict[str, Any], now: datetime | None = None) -> float:
     """Hours from the cluster's creation to its end (or now while it runs): billing starts at the request."""
     timeline = cluster["Status"]["Timeline"]

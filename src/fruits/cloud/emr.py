@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,10 +15,20 @@ from rich.table import Table
 
 from fruits.cloud.aws import CloudError, error_code
 from fruits.cloud.config import Settings
-from fruits.cloud.packaging import BOOTSTRAP, CONF_ARCHIVE, ENTRYPOINT, artifact_key, node_python
-from fruits.cloud.s3 import newest_key, object_exists, read_gzip_text, require_bucket
+from fruits.cloud.packaging import (
+    BOOTSTRAP,
+    CONF_ARCHIVE,
+    ENTRYPOINT,
+    LOCK_FILE,
+    REQUIREMENTS,
+    artifact_key,
+    node_python,
+)
+from fruits.cloud.s3 import newest_key, read_gzip_text, remote_objects, require_bucket
+from fruits.cloud.sizing import ExecutorPlan, instance_type, plan_executors
 
 ENDED = ("TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS")
+EMR_DEFAULT_ROOT_GIB = 15
 
 
 @dataclass(frozen=True)
@@ -38,10 +49,26 @@ def spec_groups(settings: Settings) -> list[InstanceGroup]:
     ]
 
 
-def cluster_request(settings: Settings, wheel_uri: str) -> dict[str, Any]:
-    """The RunJobFlow request for aws.yml: everything the console's "Create cluster" page would ask for."""
+def executor_plan(settings: Settings) -> ExecutorPlan:
+    """The executors the cluster of aws.yml gets: sized from the core/task instance type (one type for all of them,
+    since every executor has the same size) and the primary's type for the driver."""
+    groups = spec_groups(settings)
+    primary = next(group for group in groups if group.role == "MASTER")
+    workers = [group for group in groups if group.role != "MASTER"]
+    types = sorted({group.instance_type for group in workers})
+    if len(types) != 1:
+        raise CloudError(f"Core and task groups use {', '.join(types)}: give them one instance type in aws.yml.")
+    return plan_executors(
+        instance_type(types[0]),
+        nodes=sum(group.count for group in workers),
+        primary=instance_type(primary.instance_type),
+        python_mb_per_core=int(settings.spec["cluster"]["python_mib_per_core"]),
+    )
+
+
+def _instances(settings: Settings) -> dict[str, Any]:
+    """Instance groups, keep-alive, and the optional subnet and SSH key."""
     spec = settings.spec["cluster"]
-    python = node_python(settings)
     instances: dict[str, Any] = {
         "InstanceGroups": [
             {
@@ -55,71 +82,104 @@ def cluster_request(settings: Settings, wheel_uri: str) -> dict[str, Any]:
         ],
         "KeepJobFlowAliveWhenNoSteps": bool(spec["keep_alive"]),
     }
-    if spec.get("ec2_subnet_id"):
-        instances["Ec2SubnetId"] = spec["ec2_subnet_id"]
-    if spec.get("ec2_key_name"):
-        instances["Ec2KeyName"] = spec["ec2_key_name"]
+    optional = {"Ec2SubnetId": spec.get("ec2_subnet_id"), "Ec2KeyName": spec.get("ec2_key_name")}
+    return instances | {key: value for key, value in optional.items() if value}
+
+
+def _bootstrap_actions(settings: Settings, wheel_uri: str) -> list[dict[str, Any]]:
+    """The venv install on every node: wheel, its requirements without EMR's own Spark, and the lock file."""
+    args = [wheel_uri, settings.uri("artifacts", REQUIREMENTS), settings.uri("artifacts", LOCK_FILE)]
+    return [
+        {
+            "Name": "install the project wheel",
+            "ScriptBootstrapAction": {"Path": settings.uri("artifacts", BOOTSTRAP), "Args": args},
+        }
+    ]
+
+
+def _spark_env(settings: Settings) -> dict[str, Any]:
+    """spark-env.sh exports, sourced by spark-submit: the driver gets the bucket/prefix that
+    conf/cloud/globals.yml reads, driver and executors run the venv's Python, and Kedro sends no telemetry
+    (GDPR: nothing leaves the region; https://docs.kedro.org/en/stable/about/telemetry/)."""
+    python = node_python(settings)
+    exports = {
+        "PYSPARK_PYTHON": python,
+        "PYSPARK_DRIVER_PYTHON": python,
+        "FRUITS_BUCKET": settings.bucket,
+        "FRUITS_PREFIX": settings.prefix,
+        "KEDRO_DISABLE_TELEMETRY": "true",
+    }
+    return {"Classification": "spark-env", "Configurations": [{"Classification": "export", "Properties": exports}]}
+
+
+def _spark_defaults(settings: Settings, plan: ExecutorPlan) -> dict[str, Any]:
+    """spark-defaults: the venv's Python, the executor plan, and the extra settings of aws.yml (which may not
+    override the plan: its numbers are what `up` prints and what the cost estimate assumes)."""
+    extra = {key: str(value) for key, value in (settings.spec["cluster"].get("spark_defaults") or {}).items()}
+    sized = plan.spark_properties()
+    clash = sorted(set(extra) & set(sized))
+    if clash:
+        raise CloudError(f"{', '.join(clash)} in aws.yml spark_defaults: remove it, `up` sizes executors itself.")
+    python = node_python(settings)
+    properties = {"spark.pyspark.python": python, "spark.pyspark.driver.python": python, **sized, **extra}
+    return {"Classification": "spark-defaults", "Properties": properties}
+
+
+def cluster_tags(settings: Settings) -> list[dict[str, str]]:
+    """Tags of aws.yml; EMR propagates them to the instances and volumes it creates."""
+    return [{"Key": key, "Value": str(value)} for key, value in settings.spec["tags"].items()]
+
+
+def root_volume_gib(settings: Settings) -> int:
+    """EbsRootVolumeSize: EMR's default root volume (15 GiB from emr-6.10.0, sized for its own AMI and
+    applications: https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-custom-ami-root-volume-size.html)
+    plus twice the measured venv (the venv, and pip's downloaded wheels while it installs) and 1 GiB to spare."""
+    return EMR_DEFAULT_ROOT_GIB + math.ceil(2 * float(settings.spec["bootstrap"]["venv_size_gib"])) + 1
+
+
+def cluster_request(settings: Settings, wheel_uri: str) -> dict[str, Any]:
+    """The RunJobFlow request for aws.yml: everything the console's "Create cluster" page would ask for."""
+    spec = settings.spec["cluster"]
     request: dict[str, Any] = {
         "Name": spec["name"],
         "ReleaseLabel": spec["release_label"],
         "LogUri": settings.log_uri,
         "Applications": [{"Name": name} for name in spec["applications"]],
-        "Instances": instances,
-        "BootstrapActions": [
-            {
-                "Name": "install the project wheel",
-                "ScriptBootstrapAction": {"Path": settings.uri("artifacts", BOOTSTRAP), "Args": [wheel_uri]},
-            }
-        ],
-        "Configurations": [
-            {
-                # spark-env.sh is sourced by spark-submit: the driver gets the bucket/prefix that
-                # conf/cloud/globals.yml reads, and driver + executors run the venv's Python.
-                "Classification": "spark-env",
-                "Configurations": [
-                    {
-                        "Classification": "export",
-                        "Properties": {
-                            "PYSPARK_PYTHON": python,
-                            "PYSPARK_DRIVER_PYTHON": python,
-                            "FRUITS_BUCKET": settings.bucket,
-                            "FRUITS_PREFIX": settings.prefix,
-                        },
-                    }
-                ],
-            },
-            {
-                "Classification": "spark-defaults",
-                "Properties": {
-                    "spark.pyspark.python": python,
-                    "spark.pyspark.driver.python": python,
-                    **{key: str(value) for key, value in (spec.get("spark_defaults") or {}).items()},
-                },
-            },
-        ],
+        "Instances": _instances(settings),
+        "BootstrapActions": _bootstrap_actions(settings, wheel_uri),
+        "Configurations": [_spark_env(settings), _spark_defaults(settings, executor_plan(settings))],
+        "EbsRootVolumeSize": root_volume_gib(settings),
         "JobFlowRole": spec["job_flow_role"],
         "ServiceRole": spec["service_role"],
-        "Tags": [{"Key": key, "Value": str(value)} for key, value in settings.spec["tags"].items()],
+        "Tags": cluster_tags(settings),
     }
     if spec.get("idle_timeout_seconds"):
         request["AutoTerminationPolicy"] = {"IdleTimeout": int(spec["idle_timeout_seconds"])}
     return request
 
 
-def create_cluster(emr: Any, s3: Any, settings: Settings) -> str:
-    """Start the cluster, refusing when the bootstrap script or wheel is not in the bucket yet.
+def missing_artifacts(s3: Any, settings: Settings) -> list[str]:
+    """What `up` and `run` need in ``PREFIX/artifacts/`` and is not there: one listing, no request per file."""
+    present = {key.rsplit("/", 1)[-1] for key in remote_objects(s3, settings.bucket, artifact_key(settings, ""))}
+    missing = [] if any(name.endswith(".whl") for name in present) else ["the wheel"]
+    expected = (BOOTSTRAP, REQUIREMENTS, LOCK_FILE, ENTRYPOINT, CONF_ARCHIVE)
+    return missing + [name for name in expected if name not in present]
+
+
+def planned_cluster(s3: Any, settings: Settings) -> dict[str, Any]:
+    """The RunJobFlow request `up` sends, refused while an artifact of the bootstrap is not in the bucket.
 
     EMR only fails a missing bootstrap script after the instances have booted (minutes, billed): checking
-    first costs one request.
+    first costs a few requests.
     """
     require_bucket(s3, settings)
-    wheel = newest_key(s3, settings.bucket, artifact_key(settings, ""), ".whl")
-    if wheel is None or not object_exists(s3, settings.bucket, artifact_key(settings, BOOTSTRAP)):
+    missing = missing_artifacts(s3, settings)
+    if missing:
         raise CloudError(
-            f"The bootstrap script or wheel is not in {settings.uri('artifacts')}/ yet: "
-            "run `fruits-cloud package` first."
+            f"{', '.join(missing)} not in {settings.uri('artifacts')}/ yet: run `fruits-cloud package` first."
         )
-    return emr.run_job_flow(**cluster_request(settings, f"s3://{settings.bucket}/{wheel}"))["JobFlowId"]
+    wheel = newest_key(s3, settings.bucket, artifact_key(settings, ""), ".whl")
+    return cluster_request(settings, f"s3://{settings.bucket}/{wheel}")
 
 
 def step_request(settings: Settings, kedro_args: list[str]) -> dict[str, Any]:
@@ -162,13 +222,17 @@ def describe_cluster(emr: Any, cluster_id: str) -> dict[str, Any]:
         return emr.describe_cluster(ClusterId=cluster_id)["Cluster"]
 
 
+def steps_request(settings: Settings, cluster_id: str, kedro_args: list[str]) -> dict[str, Any]:
+    """The AddJobFlowSteps request of `run`: one `kedro run` step."""
+    return {"JobFlowId": cluster_id, "Steps": [step_request(settings, kedro_args)]}
+
+
 def add_step(emr: Any, settings: Settings, cluster_id: str, kedro_args: list[str]) -> str:
     """Queue the pipeline run on a live cluster; returns the step id."""
     state = describe_cluster(emr, cluster_id)["Status"]["State"]
     if state in ENDED:
         raise CloudError(f"Cluster {cluster_id} is {state}: start a new one with `fruits-cloud up`.")
-    response = emr.add_job_flow_steps(JobFlowId=cluster_id, Steps=[step_request(settings, kedro_args)])
-    return response["StepIds"][0]
+    return emr.add_job_flow_steps(**steps_request(settings, cluster_id, kedro_args))["StepIds"][0]
 
 
 def list_steps(emr: Any, cluster_id: str) -> list[dict[str, Any]]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
+from email.parser import Parser
 from importlib.resources import files
 from pathlib import Path
 
 from kedro.utils import find_kedro_project
+from packaging.requirements import Requirement
 
 from fruits.cloud.aws import CloudError
 from fruits.cloud.config import Settings
@@ -18,7 +23,13 @@ PACKAGE = __name__.split(".")[0]
 BOOTSTRAP = "bootstrap.sh"
 ENTRYPOINT = "entrypoint.py"
 CONF_ARCHIVE = f"conf-{PACKAGE}.tar.gz"
+LOCK_FILE = "requirements.lock"  # the project's pinned set: the bootstrap's pip constraints
+REQUIREMENTS = "requirements-emr.txt"  # the wheel's requirements less what EMR provides
 POLICIES = ("operator", "instance-profile")
+# EMR's Spark brings its own PySpark and Py4J (spark-submit puts them on the Python path of the driver and the
+# executors); PyPI's would shadow the cluster's build (Spark 3.5.6-amzn on emr-7.12.0:
+# https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-release-app-versions-7.x.html).
+EMR_PROVIDED = frozenset({"pyspark", "py4j"})
 
 
 def project_root() -> Path:
@@ -30,13 +41,20 @@ def project_root() -> Path:
 
 
 def build(root: Path) -> None:
-    """Run `kedro package` (wheel + conf archive without conf/local into dist/); show its output only on failure."""
+    """Run `kedro package` (wheel + conf archive without conf/local into dist/) and put the lock file beside them;
+    show the build's output only on failure. Kedro's telemetry is off: nothing leaves the machine (GDPR)."""
     result = subprocess.run(
-        [sys.executable, "-m", "kedro", "package"], cwd=root, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "kedro", "package"],
+        cwd=root,
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-20:])
         raise CloudError(f"`kedro package` failed (exit {result.returncode}):\n{tail}")
+    shutil.copy(root / LOCK_FILE, root / "dist" / LOCK_FILE)
 
 
 def render(resource: str, values: dict[str, str]) -> str:
@@ -50,30 +68,59 @@ def render(resource: str, values: dict[str, str]) -> str:
     return text
 
 
+def cluster_requirements(wheel: Path) -> list[str]:
+    """The wheel's own requirements (``Requires-Dist`` without extras) less what EMR provides."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(name for name in archive.namelist() if name.endswith(".dist-info/METADATA"))
+        requires = Parser().parsestr(archive.read(metadata).decode()).get_all("Requires-Dist") or []
+    kept = []
+    for line in requires:
+        requirement = Requirement(line)
+        if requirement.name.lower() in EMR_PROVIDED or (
+            requirement.marker and not requirement.marker.evaluate({"extra": ""})
+        ):
+            continue
+        requirement.marker = None
+        kept.append(str(requirement))
+    return kept
+
+
 @dataclass(frozen=True)
 class Artifacts:
     wheel: Path
     conf: Path
     entrypoint: Path
     bootstrap: Path
+    requirements: Path
+    lock: Path
 
     def all(self) -> list[Path]:
-        return [self.wheel, self.conf, self.entrypoint, self.bootstrap]
+        return [self.wheel, self.conf, self.entrypoint, self.bootstrap, self.requirements, self.lock]
 
 
 def collect(dist: Path, settings: Settings) -> Artifacts:
-    """Find the newest wheel and the conf archive in ``dist`` and render the two launch files next to them."""
+    """Find the newest wheel, the conf archive and the lock file in ``dist``; write the launch files and the
+    cluster's requirements next to them."""
     wheels = sorted(dist.glob(f"{PACKAGE}-*.whl"), key=lambda path: path.stat().st_mtime)
-    conf = dist / CONF_ARCHIVE
-    if not wheels or not conf.is_file():
+    conf, lock = dist / CONF_ARCHIVE, dist / LOCK_FILE
+    if not wheels or not conf.is_file() or not lock.is_file():
         raise CloudError(
-            f"No {PACKAGE} wheel and {CONF_ARCHIVE} in {dist}: run `fruits-cloud package` without --dist to build them."
+            f"No {PACKAGE} wheel, {CONF_ARCHIVE} and {LOCK_FILE} in {dist}: "
+            "run `fruits-cloud package` without --dist to build them."
         )
     bootstrap = settings.spec["bootstrap"]
     values = {"PACKAGE": PACKAGE, "PYTHON": bootstrap["python"], "VENV": bootstrap["venv"]}
     (dist / ENTRYPOINT).write_text(render(f"templates/{ENTRYPOINT}", values))
     (dist / BOOTSTRAP).write_text(render(f"templates/{BOOTSTRAP}", values))
-    return Artifacts(wheel=wheels[-1], conf=conf, entrypoint=dist / ENTRYPOINT, bootstrap=dist / BOOTSTRAP)
+    (dist / REQUIREMENTS).write_text("\n".join(cluster_requirements(wheels[-1])) + "\n")
+    return Artifacts(
+        wheel=wheels[-1],
+        conf=conf,
+        entrypoint=dist / ENTRYPOINT,
+        bootstrap=dist / BOOTSTRAP,
+        requirements=dist / REQUIREMENTS,
+        lock=lock,
+    )
 
 
 def node_python(settings: Settings) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import json
 import mimetypes
 import os
 from collections.abc import Sequence
@@ -65,7 +66,7 @@ def require_bucket(s3: Any, settings: Settings) -> None:
 
 
 def ensure_bucket(s3: Any, settings: Settings) -> bool:
-    """Create the bucket if needed, then (re)apply the public-access block and default encryption.
+    """Create the bucket if needed, then (re)apply the public-access block, default encryption and TLS-only policy.
 
     Re-applying on every call makes the command idempotent and repairs a bucket whose settings drifted.
     Returns whether the bucket was created.
@@ -82,7 +83,51 @@ def ensure_bucket(s3: Any, settings: Settings) -> bool:
         _refuse_other_region(settings, region)
     s3.put_public_access_block(Bucket=settings.bucket, PublicAccessBlockConfiguration=BLOCK_ALL_PUBLIC_ACCESS)
     s3.put_bucket_encryption(Bucket=settings.bucket, ServerSideEncryptionConfiguration=encryption_rules(settings))
+    s3.put_bucket_policy(
+        Bucket=settings.bucket, Policy=json.dumps(with_tls_only(bucket_policy(s3, settings.bucket), settings.bucket))
+    )
     return region is None
+
+
+TLS_ONLY_SID = "DenyInsecureTransport"
+
+
+def tls_only_statement(bucket: str) -> dict[str, Any]:
+    """Refuse every request to the bucket that does not use HTTPS, whoever sends it.
+
+    AWS's recommendation for data in transit: https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html
+    (``aws:SecureTransport`` is false for plain HTTP). A Deny-only statement is not "public", so it is accepted
+    under BlockPublicPolicy.
+    """
+    return {
+        "Sid": TLS_ONLY_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def bucket_policy(s3: Any, bucket: str) -> dict[str, Any]:
+    """The bucket's policy document, or an empty one when it has none."""
+    try:
+        return json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchBucketPolicy":
+            return {"Version": "2012-10-17", "Statement": []}
+        raise
+
+
+def with_tls_only(policy: dict[str, Any], bucket: str) -> dict[str, Any]:
+    """The policy with our TLS-only statement in place (replaced, not duplicated); other statements are kept."""
+    others = [statement for statement in policy.get("Statement", []) if statement.get("Sid") != TLS_ONLY_SID]
+    return {**policy, "Statement": [*others, tls_only_statement(bucket)]}
+
+
+def has_tls_only(policy: dict[str, Any], bucket: str) -> bool:
+    """Whether the policy holds the TLS-only statement as `bucket` applies it."""
+    return tls_only_statement(bucket) in policy.get("Statement", [])
 
 
 def encryption_rules(settings: Settings) -> dict[str, Any]:
@@ -117,7 +162,7 @@ def local_files(root: Path, key_prefix: str) -> list[tuple[Path, str]]:
     return files
 
 
-def _remote_objects(s3: Any, bucket: str, prefix: str) -> dict[str, tuple[int, str]]:
+def remote_objects(s3: Any, bucket: str, prefix: str) -> dict[str, tuple[int, str]]:
     """Size and ETag of every object under ``prefix``: one listing call per 1,000 keys instead of a HEAD each."""
     objects = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -155,7 +200,7 @@ def sync(s3: Any, bucket: str, files: Sequence[tuple[Path, str]], workers: int =
     if not files:
         return SyncResult(uploaded=0, skipped=0)
     # A character-wise common prefix is exactly what S3 listing takes (keys are strings, not paths).
-    remote = _remote_objects(s3, bucket, os.path.commonprefix([key for _, key in files]))
+    remote = remote_objects(s3, bucket, os.path.commonprefix([key for _, key in files]))
     uploaded = 0
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress, ThreadPoolExecutor(workers) as pool:
@@ -165,16 +210,6 @@ def sync(s3: Any, bucket: str, files: Sequence[tuple[Path, str]], workers: int =
             uploaded += future.result()
             progress.advance(task)
     return SyncResult(uploaded=uploaded, skipped=len(files) - uploaded)
-
-
-def object_exists(s3: Any, bucket: str, key: str) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as exc:
-        if error_code(exc) in ("404", "NoSuchKey"):
-            return False
-        raise
-    return True
 
 
 def newest_key(s3: Any, bucket: str, prefix: str, suffix: str) -> str | None:

@@ -1,0 +1,62 @@
+"""`up --dry-run` and `run --dry-run`: the exact request, the executors, the cost; nothing sent to EMR."""
+
+import json
+
+import pytest
+import yaml
+
+from tests.support.paths import AWS_YML
+
+SPEC = yaml.safe_load(AWS_YML.read_text())
+HOURLY = 3 * (0.224 + 0.048)  # 3 × m5.xlarge, EC2 + EMR, the price table of aws.yml
+RATE = SPEC["throughput"]["images_per_core_second"]
+
+
+def printed_request(output: str, operation: str) -> dict:
+    """The JSON document after the '<operation> request' line (it ends where the plan line starts)."""
+    head, _, rest = output.partition(f"{operation} request (dry run, nothing sent):\n")
+    assert not head
+    return json.loads(rest[: rest.index("\n}\n") + 2])
+
+
+def test_up_dry_run_prints_what_up_sends_and_sends_nothing(cli, packaged, recorded_requests):
+    output = cli("up", "--dry-run").output
+
+    assert not recorded_requests("ElasticMapReduce.")
+    request = printed_request(output, "RunJobFlow")
+    cli("up")
+    [(_, sent)] = recorded_requests("ElasticMapReduce.RunJobFlow")
+    assert request == sent
+    assert "2 executors × 4 cores (8 total cores)" in output
+
+
+def test_dry_run_prices_an_hour_and_10k_images(cli, packaged):
+    output = cli("up", "--dry-run").output
+
+    per_10k = HOURLY * 10_000 / (RATE * 8 * 3600)
+    assert (
+        f"Estimated cost: {HOURLY:.3f} USD/h; {per_10k:.3f} USD per 10,000 images at {RATE:g} images/s per core "
+        f"({SPEC['throughput']['source']}, {SPEC['throughput']['measured']}); "
+        "start-up, bootstrap and idle time not included."
+    ) in output
+    assert per_10k == pytest.approx(0.0075, abs=1e-4)  # 10,000 / (38 × 8) ≈ 33 s of 0.816 USD/h
+
+
+def test_run_dry_run_prints_the_step_and_sends_nothing(cli, cluster_id, recorded_requests):
+    output = cli("run", "--dry-run", "--", "--params", "sampling.strategy=per_class,sampling.size=100").output
+
+    request = printed_request(output, "AddJobFlowSteps")
+    assert request["JobFlowId"] == cluster_id
+    assert request["Steps"][0]["HadoopJarStep"]["Args"][-2:] == [
+        "--params",
+        "sampling.strategy=per_class,sampling.size=100",
+    ]
+    assert not recorded_requests("ElasticMapReduce.AddJobFlowSteps")
+    assert "2 executors × 4 cores (8 total cores)" in output
+
+
+def test_run_dry_run_before_any_cluster(cli, recorded_requests):
+    output = cli("run", "--dry-run").output
+
+    assert printed_request(output, "AddJobFlowSteps")["JobFlowId"] == "<cluster id from `fruits-cloud up`>"
+    assert not recorded_requests("")
