@@ -1,16 +1,16 @@
 """End to end: `kedro run --env=cloud` against a local S3 (moto), with Spark itself reading and writing s3a://.
 
 What runs here is what runs on EMR, minus the cluster: conf/base + conf/cloud unchanged, the bucket created and the
-images uploaded by `fruits-cloud`, then `kedro run --env=cloud` as its own process on a `local-cluster` master (two
-executor JVMs, so the executors' own S3 writes are exercised). Only environment variables point it at moto:
+images uploaded by `fruits-cloud`, then `kedro run --env=cloud` as its own process. Only environment variables point
+it at moto:
 
-* Python (boto3, s3fs, pandas): ``AWS_ENDPOINT_URL`` and fake credentials;
+* Python (boto3, s3fs, pandas, pyarrow, and the executors' image reads): ``AWS_ENDPOINT_URL`` and fake credentials;
 * Spark: ``PYSPARK_SUBMIT_ARGS`` with the S3A connector jars (``scripts/fetch_s3a_jars.sh`` puts them in .jars/;
   EMR has its own connector) and the ``spark.hadoop.fs.s3a.*`` endpoint settings.
 
-The outputs are then read back from the bucket the way a user would, with pandas/pyarrow + s3fs.
-
-Run with ``pytest -m slow tests/test_cloud_run.py`` (a few minutes on 2 cores).
+The scenario: a first run (two executor JVMs, like a small cluster), then 5 images added and 3 deleted, then no
+change, then a run killed during featurization. Outputs are read back through ``data/current.json`` the way a user
+would, with pandas/pyarrow + s3fs and with ``fruits-cloud results``.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
+import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import boto3
 import pandas as pd
@@ -46,25 +46,12 @@ BUCKET = "fruits-e2e-cloud-run"
 PREFIX = "fruits-e2e"
 RAW_DEST = "01_raw/fruits-360-mini/Test"  # `fruits-cloud upload --dest`: a folder under s3://BUCKET/PREFIX/data/
 DATA = f"{BUCKET}/{PREFIX}/data"  # catalog root: s3a://$FRUITS_BUCKET/$FRUITS_PREFIX/data (conf/cloud/globals.yml)
-
-# Two executor JVMs like a small cluster. EMR's executor sizing lives in the cluster's spark-defaults (aws.yml), not in
-# conf/cloud/spark.yml, so nothing in the cloud environment stops this local master from fitting.
-MASTER = "local-cluster[2,1,1024]"
+RAW_URI = f"s3a://{DATA}/{RAW_DEST}/"
+CLUSTER = "local-cluster[2,1,1024]"  # two executor JVMs: the executors' own S3 reads and writes are exercised
 RUN_TIMEOUT_SECONDS = 1500
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-EXPECTED_IMAGES = 80
-BROKEN_KEY = f"{PREFIX}/data/{RAW_DEST}/Kiwi/broken.jpg"
-
-
-def _console_script(name: str, fallback: list[str]) -> list[str]:
-    """The venv's console script next to this interpreter, else the equivalent ``python -m/-c`` call."""
-    script = Path(sys.executable).parent / name
-    return [str(script)] if script.is_file() else [sys.executable, *fallback]
-
-
-def _tail(text: str, lines: int = 80) -> str:
-    return "\n".join(text.splitlines()[-lines:])
+BROKEN = "Kiwi/broken.jpg"
+ADDED = [f"Lemon/added {index}.jpg" for index in range(5)]
+DELETED = ["Orange/3_100.jpg", "Kiwi/r_40_100.jpg", "Lemon/added 4.jpg"]
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +61,10 @@ def moto_endpoint() -> Iterator[str]:
         yield url
 
 
-def spark_submit_args(endpoint: str) -> list[str]:
-    """Spark's own S3 client (S3A) pointed at moto, on a local cluster of two executor JVMs."""
-    return [
-        "--master", MASTER,
+def spark_submit_args(endpoint: str, master: str) -> str:
+    """Spark's own S3 client (S3A) pointed at moto."""
+    return shlex.join([
+        "--master", master,
         "--jars", ",".join(str(jar) for jar in require_s3a_jars()),
         "--conf", f"spark.hadoop.fs.s3a.endpoint={endpoint}",
         "--conf", "spark.hadoop.fs.s3a.path.style.access=true",
@@ -87,7 +74,7 @@ def spark_submit_args(endpoint: str) -> list[str]:
         "--conf", "spark.hadoop.fs.s3a.aws.credentials.provider=org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
         "--conf", "spark.hadoop.fs.s3a.impl=org.apache.hadoop.fs.s3a.S3AFileSystem",
         "pyspark-shell",
-    ]
+    ])
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +88,8 @@ def aws_env(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "FRUITS_CLOUD_CONFIG": str(AWS_YML),
         "PYSPARK_PYTHON": sys.executable,
         "SPARK_LOCAL_IP": "127.0.0.1",
-        "PYSPARK_SUBMIT_ARGS": shlex.join(spark_submit_args(moto_endpoint)),
-        "COLUMNS": "160",  # Kedro's rich log lines unwrapped: a readable tail when the run fails
+        "PYSPARK_SUBMIT_ARGS": spark_submit_args(moto_endpoint, "local[2]"),
+        "COLUMNS": "160",
     }
     with pytest.MonkeyPatch.context() as patch:
         for name in AMBIENT_VARIABLES:
@@ -115,174 +102,140 @@ def aws_env(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     s3fs.S3FileSystem.clear_instance_cache()
 
 
-def _run(command: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=timeout, check=False,
-    )
-
-
-def _fruits_cloud(env: dict[str, str], *args: str) -> str:
-    command = _console_script("fruits-cloud", ["-c", "from fruits.cloud.cli import cli; cli()"])
-    result = _run([*command, *args], env, timeout=300)
-    assert result.returncode == 0, f"fruits-cloud {' '.join(args)} exited {result.returncode}:\n{_tail(result.stdout)}"
+def run(command: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=RUN_TIMEOUT_SECONDS, check=False)
+    assert result.returncode == 0, f"{shlex.join(command)} exited {result.returncode}:\n{result.stdout[-6000:]}"
     return result.stdout
 
 
-@dataclass(frozen=True)
-class CloudRun:
-    upload_output: str
-    output: str
-    seconds: float
-    storage_options: dict
+def fruits_cloud(env: dict[str, str], *args: str) -> str:
+    return run([sys.executable, "-c", "from fruits.cloud.cli import cli; cli()", *args], env)
+
+
+def kedro_cloud(env: dict[str, str], *params: str) -> list[str]:
+    return [sys.executable, "-m", "kedro", "run", "--env=cloud", "--params",
+            ",".join([f"weights={require_weights()}", *params])]
+
+
+@dataclass
+class Published:
+    """One published state, read the way a user reads it: the pointer, then the files it lists."""
+
+    pointer: dict
+    summary: dict
+    results: pd.DataFrame
+    rejects: pd.DataFrame
+
+
+def read_published(fs: s3fs.S3FileSystem) -> Published:
+    fs.invalidate_cache()
+    pointer = json.loads(fs.cat_file(f"{DATA}/current.json"))
+    summary = json.loads(fs.cat_file(f"{DATA}/{pointer['datasets']['08_reporting/run_summary.json']}"))
+    results = pd.read_parquet([f"s3://{DATA}/{path}" for path in pointer["tables"]["results"]], filesystem=fs)
+    rejects = pd.read_parquet(f"s3://{DATA}/{pointer['datasets']['07_model_output/rejects.parquet']}", filesystem=fs)
+    return Published(pointer, summary, results, rejects)
+
+
+@dataclass
+class Scenario:
+    outputs: list[str]
+    states: list[Published]
+    upload_outputs: list[str]
+    killed: str
+    after_kill: Published
+    results_command: str
     fs: s3fs.S3FileSystem
 
-    def url(self, relative: str) -> str:
-        return f"s3://{DATA}/{relative}"
 
-    def read_json(self, relative: str) -> dict:
-        with self.fs.open(f"{DATA}/{relative}") as file:
-            return json.load(file)
-
-    def read_bytes(self, relative: str) -> bytes:
-        return self.fs.cat_file(f"{DATA}/{relative}")
-
-    def keys(self, relative: str) -> list[str]:
-        """Object keys under a data folder, relative to it."""
-        root = f"{DATA}/{relative}"
-        return sorted(path.removeprefix(root + "/") for path in self.fs.find(root))
-
-
-@pytest.fixture(scope="module")
-def cloud_run(
-    aws_env: dict[str, str], moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
-) -> CloudRun:
-    """Bucket + upload with the project's CLI, one corrupt image, then the whole pipeline in the cloud env."""
-    _fruits_cloud(aws_env, "bucket")
-    upload_output = _fruits_cloud(aws_env, "upload", str(MINI_SET), "--dest", RAW_DEST)
-    jpeg = sorted((MINI_SET / "Kiwi").glob("*.jpg"))[0].read_bytes()
-    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=BROKEN_KEY, Body=jpeg[: len(jpeg) // 2])
-
-    command = [
-        *_console_script("kedro", ["-m", "kedro"]),
-        "run", "--env=cloud", "--params", f"weights={require_weights()}",
-    ]
-    started = time.perf_counter()
-    try:
-        result = _run(command, aws_env, timeout=RUN_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired as timeout:
-        output = timeout.stdout.decode(errors="replace") if isinstance(timeout.stdout, bytes) else timeout.stdout
-        pytest.fail(f"kedro run --env=cloud did not finish in {RUN_TIMEOUT_SECONDS} s:\n{_tail(output or '')}")
-    seconds = time.perf_counter() - started
-    log = tmp_path_factory.mktemp("cloud_run") / "kedro-run.log"
-    log.write_text(result.stdout)
-    print(f"kedro run --env=cloud: exit {result.returncode} in {seconds:.0f} s, full output in {log}")
-    assert result.returncode == 0, (
-        f"kedro run --env=cloud exited {result.returncode} after {seconds:.0f} s (full output: {log}); "
-        f"last 80 lines:\n{_tail(result.stdout)}"
-    )
-    storage_options = {"client_kwargs": {"endpoint_url": moto_endpoint, "region_name": REGION}}
-    s3fs.S3FileSystem.clear_instance_cache()
-    return CloudRun(upload_output, result.stdout, seconds, storage_options, s3fs.S3FileSystem(**storage_options))
+def kill_during_featurization(command: list[str], env: dict[str, str]) -> str:
+    """Start a run and SIGKILL it (with its JVM and Python workers) once its Spark job is under way."""
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "Featurizing" in line:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "".join(seen)[-3000:]
+    return "".join(seen)
 
 
 @pytest.fixture(scope="module")
-def results(cloud_run: CloudRun) -> pd.DataFrame:
-    return pd.read_parquet(cloud_run.url("07_model_output/results.parquet"), storage_options=cloud_run.storage_options)
+def scenario(aws_env: dict[str, str], moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    fs = s3fs.S3FileSystem(client_kwargs={"endpoint_url": moto_endpoint, "region_name": REGION})
+    s3 = boto3.client("s3", region_name=REGION)
+    fruits_cloud(aws_env, "bucket")
+    # moto applies the bucket's TLS-only policy to every request (it ignores the aws:SecureTransport condition),
+    # and it only speaks plain HTTP here: the policy itself is tested in tests/cloud.
+    s3.delete_bucket_policy(Bucket=BUCKET)
+    images = tmp_path_factory.mktemp("images") / "Test"
+    shutil.copytree(MINI_SET, images)
+    (images / BROKEN).write_bytes((images / "Kiwi" / "3_100.jpg").read_bytes()[:700])
+    uploads = [fruits_cloud(aws_env, "upload", str(images), "--dest", RAW_DEST)]
+    first_env = {**aws_env, "PYSPARK_SUBMIT_ARGS": spark_submit_args(moto_endpoint, CLUSTER)}
+    outputs = [run(kedro_cloud(first_env), first_env)]
+    states = [read_published(fs)]
+    for index, name in enumerate(ADDED):
+        shutil.copy(sorted(MINI_SET.glob("*/*.jpg"))[index * 13], images / name)
+    uploads.append(fruits_cloud(aws_env, "upload", str(images), "--dest", RAW_DEST))
+    for name in DELETED:
+        s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}/data/{RAW_DEST}/{name}")
+    outputs.append(run(kedro_cloud(aws_env), aws_env))
+    states.append(read_published(fs))
+    outputs.append(run(kedro_cloud(aws_env), aws_env))
+    states.append(read_published(fs))
+    killed = kill_during_featurization(kedro_cloud(aws_env, "featurization.full_refresh=true"), aws_env)
+    return Scenario(outputs, states, uploads, killed, read_published(fs), fruits_cloud(aws_env, "results"), fs)
 
 
-@pytest.fixture(scope="module")
-def summary(cloud_run: CloudRun) -> dict:
-    return cloud_run.read_json("08_reporting/run_summary.json")
+def names(paths: pd.Series) -> set[str]:
+    return {path.removeprefix(RAW_URI) for path in paths}
 
 
-def test_spark_ran_on_a_local_cluster(cloud_run: CloudRun) -> None:
-    """Separate executor JVMs, as on EMR: the executors' own S3 reads and writes are part of the run."""
-    assert f"master {MASTER}" in cloud_run.output
-    assert "Pipeline execution completed successfully" in cloud_run.output
+def test_the_first_run_reads_and_writes_s3a_on_executor_jvms(scenario: Scenario) -> None:
+    assert f"master {CLUSTER}" in scenario.outputs[0]
+    assert "81 uploaded, 0 unchanged" in scenario.upload_outputs[0]
+    first = scenario.states[0]
+    assert first.summary["run"]["data_root"] == f"s3a://{DATA}"
+    assert first.summary["counts"]["listed"] == 81 and first.summary["featurization"]["images_inferred"] == 80
+    assert list(first.results.columns) == ["path", "label", "change_key", "features", "pca_features"]
+    assert len(first.results) == 80 and first.results["features"].map(len).eq(1280).all()
+    assert first.results["path"].str.startswith(RAW_URI).all()
+    assert first.results["change_key"].str.startswith("etag:").all()
+    assert first.rejects[["label", "reason"]].values.tolist() == [["Kiwi", first.rejects["reason"].iloc[0]]]
+    assert names(first.rejects["path"]) == {BROKEN} and first.rejects["reason"].iloc[0].startswith("corrupt")
 
 
-def test_inputs_were_uploaded_by_the_cli(cloud_run: CloudRun) -> None:
-    assert f"{EXPECTED_IMAGES} uploaded, 0 unchanged" in cloud_run.upload_output
-    raw = cloud_run.keys(RAW_DEST)
-    assert len(raw) == EXPECTED_IMAGES + 1
-    assert "Apple Granny Smith/" in {key.rsplit("/", 1)[0] + "/" for key in raw}
+def test_outputs_are_written_under_the_run_folder_in_s3(scenario: Scenario) -> None:
+    first = scenario.states[0]
+    run_folder = f"runs/{first.pointer['run_id']}/"
+    assert all(location.startswith(run_folder) for location in first.pointer["datasets"].values())
+    model = scenario.fs.find(f"{DATA}/{first.pointer['datasets']['06_models/pca_model']}")
+    assert any(key.endswith("metadata/part-00000") for key in model)
+    report = scenario.fs.cat_file(f"{DATA}/{first.pointer['datasets']['08_reporting/report.md']}").decode()
+    assert "Held-out accuracy" in report
+    assert scenario.fs.find(f"{DATA}/model_cache")  # the converted model is cached in the bucket for the next runs
 
 
-def test_the_sample_manifest_is_written_to_s3_and_no_image_is_copied(cloud_run: CloudRun) -> None:
-    sample = pd.read_parquet(
-        cloud_run.url("02_intermediate/image_sample.parquet"), storage_options=cloud_run.storage_options
-    )
-    assert list(sample.columns) == ["path", "label"]
-    assert len(sample) == EXPECTED_IMAGES + 1  # strategy "all": every raw image, the broken one too
-    assert sample["path"].str.startswith(f"s3a://{DATA}/{RAW_DEST}/").all()
-    assert "Apple Granny Smith" in set(sample["label"])  # class folder with spaces kept
-    assert not [key for key in cloud_run.keys("02_intermediate") if key.lower().endswith(".jpg")]
+def test_added_and_deleted_images_cost_what_changed(scenario: Scenario) -> None:
+    first, second = scenario.states[0], scenario.states[1]
+    assert "5 uploaded, 81 unchanged" in scenario.upload_outputs[1]
+    assert second.summary["featurization"]["images_inferred"] == 4  # 5 added, one of them deleted again
+    assert second.summary["counts"]["deleted"] == 2 and second.summary["counts"]["new"] == 4
+    assert names(second.results["path"]) == names(first.results["path"]) - set(DELETED) | set(ADDED[:4])
 
 
-def test_results_hold_every_image_with_features_and_pca_features(results: pd.DataFrame, summary: dict) -> None:
-    assert list(results.columns) == ["path", "label", "features", "pca_features"]
-    assert len(results) == EXPECTED_IMAGES
-    assert results["features"].map(len).eq(1280).all()
-    assert results["features"].map(lambda vector: pd.notna(vector).all()).all()
-    assert results["pca_features"].map(len).eq(summary["pca_k"]).all()
-    assert "Apple Granny Smith" in set(results["label"])
-    assert results["label"].nunique() == 10
-    assert not results["path"].str.contains("broken.jpg").any()
-    assert results["path"].str.startswith(f"s3a://{DATA}/{RAW_DEST}/").all()
+def test_an_unchanged_rerun_infers_nothing(scenario: Scenario) -> None:
+    third = scenario.states[2]
+    assert third.summary["featurization"]["images_inferred"] == 0
+    assert names(third.results["path"]) == names(scenario.states[1].results["path"])
 
 
-def test_the_corrupt_image_is_a_reject_with_its_reason(cloud_run: CloudRun) -> None:
-    rejects = pd.read_parquet(
-        cloud_run.url("07_model_output/rejects.parquet"), storage_options=cloud_run.storage_options
-    )
-    assert list(rejects.columns) == ["path", "label", "reason"]
-    assert len(rejects) == 1
-    reject = rejects.iloc[0]
-    assert reject["path"].endswith("/Kiwi/broken.jpg") and reject["label"] == "Kiwi"
-    assert reject["reason"]  # e.g. "corrupt image: image file is truncated ..."
-    report = pd.read_csv(cloud_run.url("08_reporting/rejects.csv"), storage_options=cloud_run.storage_options)
-    assert report["path"].tolist() == [reject["path"]]
-
-
-def test_run_summary_counts_every_input_once(cloud_run: CloudRun, summary: dict) -> None:
-    assert summary["input_images"] == EXPECTED_IMAGES + 1
-    assert summary["featurized_images"] == EXPECTED_IMAGES
-    assert summary["rejected_images"] == 1
-    assert summary["input_images"] == summary["featurized_images"] + summary["rejected_images"]
-    assert summary["images_inferred"] == EXPECTED_IMAGES  # the network ran once per image, not again for PCA
-    assert summary["classes"] == 10
-    assert 1 <= summary["pca_k"] <= EXPECTED_IMAGES
-    per_class = pd.read_csv(cloud_run.url("08_reporting/images_per_class.csv"),
-                            storage_options=cloud_run.storage_options).set_index("label")
-    assert per_class.loc["Kiwi"].to_dict() == {"featurized": 8, "rejected": 1, "total": 9}
-    assert per_class["total"].sum() == EXPECTED_IMAGES + 1
-
-
-def test_features_and_pca_model_are_spark_outputs_in_s3(cloud_run: CloudRun) -> None:
-    features = cloud_run.keys("04_feature/image_features.parquet")
-    assert "_SUCCESS" in features and any(key.endswith(".parquet") for key in features)
-    model = cloud_run.keys("06_models/pca_model")
-    assert "metadata/part-00000" in model, model
-    assert any(key.startswith("stages/") for key in model), model
-    metadata = json.loads(cloud_run.read_bytes("06_models/pca_model/metadata/part-00000"))
-    assert metadata["class"] == "org.apache.spark.ml.PipelineModel"
-
-
-def test_reports_are_in_s3(cloud_run: CloudRun, summary: dict) -> None:
-    reporting = set(cloud_run.keys("08_reporting"))
-    assert {
-        "report.md", "explained_variance.png", "pca_map.png", "images_per_class.csv", "rejects.csv",
-        "run_summary.json", "classifier_metrics.json", "explained_variance.csv",
-    } <= reporting
-    for plot in ("explained_variance.png", "pca_map.png"):
-        assert cloud_run.read_bytes(f"08_reporting/{plot}").startswith(PNG_MAGIC), plot
-    metrics = cloud_run.read_json("08_reporting/classifier_metrics.json")
-    assert 0.0 <= metrics["accuracy"] <= 1.0
-    assert metrics == summary["classifier"]
-    report = cloud_run.read_bytes("08_reporting/report.md").decode()
-    assert "Held-out accuracy" in report and f"{metrics['accuracy']:.1%}" in report
-    variance = pd.read_csv(cloud_run.url("08_reporting/explained_variance.csv"),
-                           storage_options=cloud_run.storage_options)
-    assert variance["cumulative"].iloc[summary["pca_k"] - 1] == pytest.approx(summary["pca_explained_variance"],
-                                                                              abs=1e-4)
+def test_a_killed_run_publishes_nothing(scenario: Scenario) -> None:
+    assert "Featurizing" in scenario.killed
+    assert scenario.after_kill.pointer == scenario.states[2].pointer
+    assert len(scenario.after_kill.results) == len(scenario.states[2].results) == 82
+    assert f"Published results (run {scenario.states[2].pointer['run_id']})" in scenario.results_command

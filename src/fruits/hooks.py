@@ -4,7 +4,6 @@ session, progress of long Spark work, and per-stage timings for the report."""
 from __future__ import annotations
 
 import logging
-import re
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +15,6 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.io.core import DatasetError
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
-from omegaconf.errors import InterpolationResolutionError
 
 import fruits
 from fruits.params import parameter_problems
@@ -58,12 +56,6 @@ class SparkHooks:
         stop_spark()
 
 
-def missing_variable(error: Exception) -> str | None:
-    """The environment variable an unresolved ``${oc.env:NAME}`` names, if that is what failed."""
-    match = re.search(r"Environment variable '([^']+)' not found", str(error))
-    return match.group(1) if match else None
-
-
 def code_version(project_path: Path) -> str:
     """The package version, and the git commit when run from a checkout (clusters run the wheel)."""
     try:
@@ -76,20 +68,11 @@ def code_version(project_path: Path) -> str:
 
 class PreflightHooks:
     """Everything that can be checked in a second is checked before any slow work, and reported in one sentence
-    (``Error: ...``, no traceback): parameters, environment variables, the input folder, the weights."""
+    (``Error: ...``, no traceback): parameters, the input folder, the weights (environment variables: see
+    :class:`fruits.config.ConfigLoader`)."""
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        try:
-            context.config_loader["globals"]
-        except InterpolationResolutionError as error:
-            name = missing_variable(error)
-            if name is None:
-                raise
-            raise click.ClickException(
-                f"Environment variable {name} is not set, and the {context.env} environment needs it: "
-                f"export {name}=... (see conf/{context.env}/globals.yml)."
-            ) from None
         problems = parameter_problems(context.config_loader["parameters"])
         if problems:
             raise click.ClickException(

@@ -6,6 +6,7 @@ import warnings
 
 from omegaconf.resolvers import oc
 
+from fruits.config import ConfigLoader
 from fruits.hooks import PreflightHooks, ProgressHooks, RunHooks, RunMetricsHooks, SparkHooks
 
 # Kedro 1.7 itself calls the resolver API that omegaconf 2.4 deprecated: not actionable here.
@@ -18,6 +19,7 @@ if not sys.stdout.isatty():
 # Last in, first out: the checks run first, then the run's folder is opened, then Spark starts.
 HOOKS = (SparkHooks(), ProgressHooks(), RunMetricsHooks(), RunHooks(), PreflightHooks())
 
+CONFIG_LOADER_CLASS = ConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

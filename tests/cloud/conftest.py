@@ -25,6 +25,8 @@ from click.testing import CliRunner, Result
 from moto.servicequotas.models import ServiceQuotasBackend
 
 from fruits.cloud.cli import cli as fruits_cloud
+from fruits.publishing import Publication
+from fruits.tables import RESULTS as RESULTS_SCHEMA
 from tests.support.aws import AMBIENT_VARIABLES, BUCKET, PREFIX, REGION, isolated_environment, moto_server
 from tests.support.paths import AWS_YML
 
@@ -201,31 +203,30 @@ def recorded_requests(aws: str) -> Iterator[Callable[[str], list[tuple[str, dict
 
 
 RESULT_LABELS = ["Apple Granny Smith", "Banana", "Banana", "Kiwi", "Kiwi", "Kiwi"]
+RUN_ID = "20261129T120000.000000Z-test"
 
 
 @pytest.fixture
 def results(bucket, fresh_s3fs):
-    """What the pipeline writes at data/07_model_output/results.parquet: part files plus _SUCCESS, with
-    list<float> vectors of 1280 and 12 values."""
+    """What a published run leaves: result files under its run folder, and data/current.json listing them."""
     rng = np.random.default_rng(0)
-    vector = pa.list_(pa.float32())
-    schema = pa.schema([("path", pa.string()), ("label", pa.string()), ("features", vector), ("pca_features", vector)])
     rows = [
         {
             "path": f"s3a://{BUCKET}/fruits/data/01_raw/fruits-360-mini/Test/{label}/{index}_100.jpg",
             "label": label,
+            "change_key": f"etag:{index}",
             "features": rng.random(1280, dtype=np.float32).tolist(),
             "pca_features": rng.random(12, dtype=np.float32).tolist(),
         }
         for index, label in enumerate(RESULT_LABELS)
     ]
     fs = s3fs.S3FileSystem()
-    for part, chunk in enumerate((rows[:3], rows[3:])):
-        with fs.open(
-            f"{BUCKET}/fruits/data/07_model_output/results.parquet/part-0000{part}-c000.snappy.parquet", "wb"
-        ) as file:
-            pq.write_table(pa.Table.from_pylist(chunk, schema=schema), file)
-    fs.touch(f"{BUCKET}/fruits/data/07_model_output/results.parquet/_SUCCESS")
+    files = [f"runs/{RUN_ID}/07_model_output/results/part-0000{part}.parquet" for part in range(2)]
+    for path, chunk in zip(files, (rows[:3], rows[3:]), strict=True):
+        with fs.open(f"{BUCKET}/fruits/data/{path}", "wb") as file:
+            pq.write_table(pa.Table.from_pylist(chunk, schema=RESULTS_SCHEMA), file)
+    pointer = Publication(run_id=RUN_ID, tables={"results": files})
+    fs.pipe_file(f"{BUCKET}/fruits/data/current.json", pointer.to_json().encode())
     return rows
 
 

@@ -1,8 +1,8 @@
-"""`fruits-cloud results`: a Spark-style Parquet directory in S3, read with pandas/pyarrow + s3fs."""
+"""`fruits-cloud results`: the published results in S3, read through data/current.json with pyarrow + s3fs."""
 
 from tests.support.aws import BUCKET
 
-RESULTS = f"{BUCKET}/fruits/data/07_model_output/results.parquet"  # written by the `results` fixture (conftest)
+POINTER = f"s3://{BUCKET}/fruits/data/current.json"
 
 
 def table_rows(output):
@@ -15,8 +15,9 @@ def table_rows(output):
 def test_results_summary(cli, results):
     output = cli("results", "--rows", "2").output
 
+    assert "Published results (run 20261129T120000.000000Z-test)" in output
     rows = table_rows(output)
-    assert ["6", "path, label, features, pca_features", "1280", "12"] in rows
+    assert ["6", "path, label, change_key, features, pca_features", "1280", "12"] in rows
     assert {row[0]: row[1] for row in rows if row[0] in {row["label"] for row in results} and len(row) == 2} == {
         "Apple Granny Smith": "1",
         "Banana": "2",
@@ -27,5 +28,5 @@ def test_results_summary(cli, results):
 
 def test_results_not_written_yet(error, bucket, fresh_s3fs):
     assert error("results") == (
-        f"Error: No results at s3://{RESULTS}: the `run` step has not written them yet (see `fruits-cloud status`)."
+        f"Error: No published run at {POINTER}: the `run` step has not finished yet (see `fruits-cloud status`)."
     )

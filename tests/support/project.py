@@ -34,9 +34,13 @@ def copy_project(target: Path, images: bool = True) -> Path:
     return target
 
 
-def kedro(project: Path, *args: str, timeout: float = 900, **env: str) -> subprocess.CompletedProcess[str]:
-    """`kedro ARGS` in ``project`` with this interpreter; output captured (stdout and stderr together)."""
+def kedro(project: Path, *args: str, timeout: float = 900, unset: tuple[str, ...] = (),
+          **env: str) -> subprocess.CompletedProcess[str]:
+    """`kedro ARGS` in ``project`` with this interpreter, ``env`` added and ``unset`` removed from the
+    environment; output captured (stdout and stderr together)."""
     environment = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200", **env}
+    for name in unset:
+        environment.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "kedro", *args], cwd=project, env=environment, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False,

@@ -257,10 +257,13 @@ def cost(settings: Settings, cluster_id: str | None, hours: float | None) -> Non
 @click.option("--rows", default=5, show_default=True, help="Sample rows to show.")
 @pass_settings
 def results(settings: Settings, rows: int) -> None:
-    """Summarise 07_model_output/results.parquet in S3 (rows, vector sizes, images per label, sample)."""
-    summary = outputs.summarize(outputs.load_results(settings), sample_rows=rows)
+    """Summarise the published results in S3 (rows, vector sizes, images per label, sample).
+
+    Read through data/current.json, so only a run that finished is shown.
+    """
+    frame, run_id = outputs.load_results(settings)
     console = Console()
-    for table in outputs.summary_tables(summary):
+    for table in outputs.summary_tables(outputs.summarize(frame, sample_rows=rows), run_id):
         console.print(table)
 
 

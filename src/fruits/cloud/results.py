@@ -9,19 +9,24 @@ from rich.table import Table
 
 from fruits.cloud.aws import CloudError
 from fruits.cloud.config import Settings
+from fruits.datasets.table import read_arrow
+from fruits.publishing import POINTER, DataRoot
+from fruits.tables import RESULTS
 
-RESULTS = ("data", "07_model_output", "results.parquet")
 
+def load_results(settings: Settings) -> tuple[pd.DataFrame, str]:
+    """The published results (the files ``data/current.json`` lists) as one DataFrame, and the run they are from.
 
-def load_results(settings: Settings) -> pd.DataFrame:
-    """The Spark Parquet directory (part files; ``_SUCCESS`` is skipped by pyarrow) as one DataFrame."""
-    uri = settings.uri(*RESULTS)
-    try:
-        return pd.read_parquet(uri, storage_options={"client_kwargs": {"region_name": settings.region}})
-    except FileNotFoundError as exc:
+    Reading through the pointer means a run that failed or is still running is never read as complete.
+    """
+    root = DataRoot(settings.uri("data"))
+    published = root.published()
+    if published.run_id is None:
         raise CloudError(
-            f"No results at {uri}: the `run` step has not written them yet (see `fruits-cloud status`)."
-        ) from exc
+            f"No published run at {root.join(POINTER)}: the `run` step has not finished yet "
+            "(see `fruits-cloud status`)."
+        )
+    return read_arrow(root, published.tables.get("results", []), RESULTS, None).to_pandas(), published.run_id
 
 
 def _dimensions(column: pd.Series) -> str:
@@ -62,8 +67,8 @@ def summarize(frame: pd.DataFrame, sample_rows: int = 5) -> Summary:
     )
 
 
-def summary_tables(summary: Summary) -> list[Table]:
-    overview = Table("rows", "columns", "features dim", "pca dim", title="results.parquet")
+def summary_tables(summary: Summary, run_id: str) -> list[Table]:
+    overview = Table("rows", "columns", "features dim", "pca dim", title=f"Published results (run {run_id})")
     overview.add_row(str(summary.rows), ", ".join(summary.columns), summary.feature_dim, summary.pca_dim)
     labels = Table("label", "images", title="Images per label")
     for label, count in summary.label_counts.items():
