@@ -1,252 +1,403 @@
-"""Featurization benchmark: the engine's raw ceiling vs. the real Kedro pipeline, in one run on the same images.
+"""Benchmark: the project's whole `kedro run` against a plain process pool and the engine's raw ceiling, measured in
+one invocation on the same images (this VM's speed drifts: only figures taken side by side are compared).
 
-    python -m bench.featurization_bench --weights PATH [--sizes 1000 2000 4000] [--full] [--engine tflite]
+    python -m bench.featurization_bench [--sizes 2000] [--full] [--incremental] [--photos 200]
 
-1. Raw ceiling: the engine in-process on pre-decoded tensors, same image size and batch size, in the two ways
-   the cores can be used (one process with all threads; one 1-thread process per core, as Spark runs it).
-   Measured right before and right after each pipeline run: this VM's speed drifts by 2x within minutes, so
-   each run's ratio is taken against the mean of the two ceilings measured next to it.
-2. The real pipeline (`kedro run` in a throw-away copy of the project) on N real images of the full
-   Fruits-360 Test set, for each N: stage times from the project's own hook, images/s, ratio to the ceiling,
-   peak memory of the driver (Python + JVM) and of the Spark Python workers, CPU seconds of the JVM, the
-   Python workers and the driver's Python (where the cores went), and the CPU share stolen by the hypervisor.
-Prints a table and writes bench/results/<engine>-<time>.json. Timings come from here, never from tests.
+- raw ceiling: the TFLite model in-process on pre-decoded 224² images, one 1-thread process per core (as Spark runs
+  it) and one process with all threads, the better of the two; before and after the runs.
+- baseline: a plain Python process pool, one 1-thread LiteRT interpreter per core: list, read, decode, infer, write
+  Parquet (what a user with one machine would write in 30 lines).
+- the project: `kedro run` as a fresh process (imports, checks, JVM, pipeline, publication), with its phases, peak
+  memory of the driver, the JVM and the Python workers, and CPU seconds of each.
+- --full: all 20,622 images; --incremental (with --full): then a rerun with nothing new, then +1 % new images.
+- --photos N: N multi-megapixel EXIF-rotated JPEGs (generated once into bench/cache/) against N 100×100 images:
+  per-image cost, and the cosine of draft-mode (reduced-scale) decoding against a full decode.
+
+Prints tables and writes bench/results/<time>.json. Timings live here, never in tests.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import io
 import json
 import multiprocessing
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psutil
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
+import pyarrow as pa
+import pyarrow.parquet as pq
+from PIL import Image
 from rich.console import Console
 from rich.table import Table
 
-from fruits.datasets import MobileNetV2Dataset
-from fruits.engines import build_predictor, export_model
+from fruits.datasets.inference_model import InferenceModelDataset
+from fruits.engines import ModelPayload, build_predictor
 from fruits.images import decode_image
-from tests.support.paths import FULL_SET, PROJECT_ROOT
-from tests.support.project import copy_project
+from tests.support.paths import FULL_SET, PROJECT_ROOT, require_weights
+from tests.support.project import copy_project, published_json
 
 CEILING_SECONDS = 10.0
+BATCH = 16
 FULL_SET_SIZE = 20_622
+PHOTO_SIZE = (4000, 3000)
+LOGGING = PROJECT_ROOT / "bench" / "logging.yml"
+CACHE = PROJECT_ROOT / "bench" / "cache"
 console = Console(width=170)
 
 
-def ceiling_worker(args: tuple[str, str, int, int, float]) -> int:
-    """Images/s of one process: build the predictor like a Spark worker does, then run it for a fixed time."""
-    weights, engine, threads, batch_size, seconds = args
-    payload = export_model(MobileNetV2Dataset(weights=weights).load(), engine)
-    predict = build_predictor(payload, threads=threads, batch_size=batch_size)
-    files = sorted(FULL_SET.rglob("*.jpg"))[:batch_size]
-    batch = np.stack([decode_image(path.read_bytes(), payload.image_size) for path in files])
+def model_payload(cache: Path) -> ModelPayload:
+    """The same fp32 TFLite model the project runs (converted once, then read from the cache)."""
+    return InferenceModelDataset(weights=str(require_weights()), cache=str(cache)).load()
+
+
+# --- raw ceiling ----------------------------------------------------------------------------------------------------
+
+def ceiling_worker(args: tuple[bytes, int, float]) -> float:
+    """Images/s of one process on pre-decoded images, for a fixed time."""
+    blob, threads, seconds = args
+    predict = build_predictor(ModelPayload("tflite", 224, blob, "bench"), threads=threads, batch_size=BATCH)
+    files = sorted(FULL_SET.rglob("*.jpg"))[:BATCH]
+    batch = np.stack([decode_image(path.read_bytes(), 224) for path in files])
     predict(batch)  # warm-up
     done, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         predict(batch)
         done += len(batch)
-    return round(done / (time.perf_counter() - start), 1)
+    return done / (time.perf_counter() - start)
 
 
-def measure_ceiling(weights: str, engine: str, batch_size: int, cores: int) -> dict[str, float]:
-    """Best of: one process with ``cores`` threads, and ``cores`` 1-thread processes side by side."""
+def measure_ceiling(blob: bytes, cores: int) -> dict[str, float]:
+    """Best of: ``cores`` 1-thread processes side by side, and one process with ``cores`` threads."""
     context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        threaded = pool.map(ceiling_worker, [(weights, engine, cores, batch_size, CEILING_SECONDS)])[0]
     with context.Pool(cores) as pool:
-        per_process = pool.map(ceiling_worker, [(weights, engine, 1, batch_size, CEILING_SECONDS)] * cores)
-    return {"one_process_all_threads": threaded, "one_thread_per_core": round(sum(per_process), 1),
-            "ceiling": max(threaded, round(sum(per_process), 1))}
+        per_process = sum(pool.map(ceiling_worker, [(blob, 1, CEILING_SECONDS)] * cores))
+    with context.Pool(1) as pool:
+        threaded = pool.map(ceiling_worker, [(blob, cores, CEILING_SECONDS)])[0]
+    return {"one_thread_per_core": round(per_process, 1), "one_process_all_threads": round(threaded, 1),
+            "ceiling": round(max(per_process, threaded), 1)}
 
 
-def busy_seconds(process: psutil.Process) -> float:
-    """User + system CPU seconds of one process."""
-    times = process.cpu_times()
-    return times.user + times.system
+# --- the plain process pool -----------------------------------------------------------------------------------------
+
+def pool_worker(args: tuple[list[str], str, bytes]) -> int:
+    """Read, decode, infer and write Parquet for one share of the files, with one 1-thread interpreter."""
+    files, output, blob = args
+    predict = build_predictor(ModelPayload("tflite", 224, blob, "bench"), threads=1, batch_size=BATCH)
+    vectors: list[np.ndarray] = []
+    for start in range(0, len(files), BATCH):
+        chunk = files[start:start + BATCH]
+        pixels = np.stack([decode_image(Path(path).read_bytes(), 224) for path in chunk])
+        vectors.extend(predict(pixels))
+    features = pa.array([vector.tolist() for vector in vectors], type=pa.list_(pa.float32()))
+    pq.write_table(pa.table({"path": files, "features": features}), output)
+    return len(files)
 
 
-class ResourceMonitor:
-    """Samples this process tree twice a second: peak RSS of the driver (this Python + the Spark JVM) and of the
-    Python workers, CPU seconds of each (where the cores went), and the share of CPU time the hypervisor stole."""
-
-    def __init__(self) -> None:
-        self.peak = {"driver_gib": 0.0, "workers_gib": 0.0}
-        self.steal_share = 0.0
-        self._cpu: dict[int, tuple[str, float]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> ResourceMonitor:
-        me = psutil.Process()
-        self._machine_start = psutil.cpu_times()
-        self._baseline = {process.pid: busy_seconds(process) for process in [me, *me.children(recursive=True)]}
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        end = psutil.cpu_times()
-        total = sum(end) - sum(self._machine_start)
-        self.steal_share = round((end.steal - self._machine_start.steal) / total, 3) if total else 0.0
-
-    def cpu_seconds(self) -> dict[str, float]:
-        groups = {"spark_jvm": 0.0, "python_workers": 0.0, "driver_python": 0.0}
-        for group, seconds in self._cpu.values():
-            groups[group] += seconds
-        return {group: round(seconds, 1) for group, seconds in groups.items()}
-
-    def _sample(self, process: psutil.Process, group: str) -> int:
-        """CPU since the monitor started (the JVM outlives one Kedro session), and the RSS now."""
-        self._cpu[process.pid] = (group, busy_seconds(process) - self._baseline.get(process.pid, 0.0))
-        return process.memory_info().rss
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.wait(0.5):
-            driver, workers = self._sample(me, "driver_python"), 0
-            for child in me.children(recursive=True):
-                try:
-                    if child.name() == "java":
-                        driver += self._sample(child, "spark_jvm")
-                    elif "pyspark" in " ".join(child.cmdline()):
-                        workers += self._sample(child, "python_workers")
-                except psutil.Error:
-                    continue
-            self.peak["driver_gib"] = max(self.peak["driver_gib"], round(driver / 2**30, 2))
-            self.peak["workers_gib"] = max(self.peak["workers_gib"], round(workers / 2**30, 2))
-
-
-def run_pipeline(project: Path, size: int, weights: str, engine: str) -> dict:
-    """One `kedro run` in this process (the project's hook starts and stops Spark); returns the run summary."""
-    bootstrap_project(project)
-    sampling = {"strategy": "all"} if size >= FULL_SET_SIZE else {"strategy": "total", "size": size, "seed": 42}
-    params = {"raw_images": str(FULL_SET), "weights": weights, "featurization": {"engine": engine},
-              "sampling": sampling}
+def run_pool(tree: Path, blob: bytes, cores: int) -> dict[str, float]:
+    """The baseline on every .jpg under ``tree``: wall time including listing and process start."""
     started = time.perf_counter()
-    with ResourceMonitor() as monitor, KedroSession.create(project_path=project, runtime_params=params) as session:
-        session.run()
-    wall = time.perf_counter() - started
-    summary = json.loads((project / "data" / "08_reporting" / "run_summary.json").read_text())
-    return {**summary, "wall_seconds": round(wall, 1), "peak_memory": monitor.peak,
-            "cpu_seconds": monitor.cpu_seconds(), "steal_share": monitor.steal_share}
+    files = sorted(str(path) for path in tree.rglob("*.jpg"))
+    shares = [files[index::cores] for index in range(cores)]
+    with tempfile.TemporaryDirectory() as folder, multiprocessing.get_context("spawn").Pool(cores) as pool:
+        done = sum(pool.map(pool_worker, [(share, f"{folder}/{index}.parquet", blob)
+                                          for index, share in enumerate(shares)]))
+    seconds = time.perf_counter() - started
+    return {"images": done, "seconds": round(seconds, 1), "images_per_s": round(done / seconds, 1)}
 
 
-def phase_seconds(stages: dict[str, float]) -> dict[str, float]:
-    """Seconds of the big phases of the pipeline, from its stage timings."""
-    phases = {
-        "loading": ["stratified_sample", "load_images"],
-        "featurization": ["export_inference_model", "featurize_images"],
-        "pca": ["fit_pca"],
-        "writing": ["project_features", "collect_rejects"],
-    }
-    seconds = {phase: sum(stages.get(name, 0.0) for name in names) for phase, names in phases.items()}
-    seconds["reporting"] = sum(stages.values()) - sum(seconds.values())  # every other node belongs to the report
-    return seconds
+# --- the project ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class Usage:
+    """Peak memory (GiB) and CPU seconds of a process tree, by role."""
+
+    peak_gib: dict[str, float] = field(default_factory=lambda: {"driver": 0.0, "jvm": 0.0, "workers": 0.0})
+    cpu_seconds: dict[str, float] = field(default_factory=lambda: {"driver": 0.0, "jvm": 0.0, "workers": 0.0})
 
 
-def measure_run(project: Path, size: int, args: argparse.Namespace, cores: int) -> dict:
-    """One pipeline run on ``size`` images between two ceiling measurements, as one row of the results."""
-    before = measure_ceiling(args.weights, args.engine, args.batch_size, cores)
-    console.print(f"[bold]Raw ceiling before[/] ({args.engine}, batch {args.batch_size}, {cores} cores, "
-                  f"pre-decoded): {before}")
-    console.print(f"[bold]kedro run[/] on {size} images...")
-    summary = run_pipeline(project, size, args.weights, args.engine)
-    after = measure_ceiling(args.weights, args.engine, args.batch_size, cores)
-    console.print(f"[bold]Raw ceiling after[/]: {after}")
-    ceiling = {"before": before, "after": after, "ceiling": round((before["ceiling"] + after["ceiling"]) / 2, 1)}
-    stages = summary["stage_seconds"]
-    total = sum(stages.values())
-    featurize = stages["featurize_images"]
-    phases = phase_seconds(stages)
+def role(process: psutil.Process, root: int) -> str:
+    if process.pid == root:
+        return "driver"
+    return "jvm" if process.name() == "java" else "workers"
+
+
+def watch(pid: int, usage: Usage, stop: threading.Event) -> None:
+    """Sample the tree twice a second until ``stop``."""
+    cpu: dict[int, tuple[str, float]] = {}
+    root = psutil.Process(pid)
+    while not stop.wait(0.5):
+        memory = dict.fromkeys(usage.peak_gib, 0.0)
+        try:
+            processes = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            break
+        for process in processes:
+            try:
+                name = role(process, pid)
+                memory[name] += process.memory_info().rss / 2**30
+                times = process.cpu_times()
+                cpu[process.pid] = (name, times.user + times.system + times.children_user + times.children_system)
+            except psutil.Error:
+                continue
+        for name, gib in memory.items():
+            usage.peak_gib[name] = round(max(usage.peak_gib[name], gib), 2)
+    for name in usage.cpu_seconds:
+        usage.cpu_seconds[name] = round(sum(seconds for owner, seconds in cpu.values() if owner == name), 1)
+
+
+def log_events(output: str) -> list[tuple[float, str]]:
+    """(epoch seconds, message) of each log line (bench/logging.yml prints the epoch first)."""
+    events = []
+    for line in output.splitlines():
+        stamp, _, message = line.partition(" ")
+        try:
+            events.append((float(stamp), message))
+        except ValueError:
+            continue
+    return events
+
+
+def phases(started: float, ended: float, events: list[tuple[float, str]], stages: dict[str, float]) -> dict:
+    """Where a run's wall time went: imports, checks and model, JVM start, pipeline nodes, the rest."""
+    first = events[0][0]
+    spark = next((stamp, float(text.rsplit(" in ", 1)[1].split()[0])) for stamp, text in events
+                 if "Spark" in text and " started (master" in text)
+    nodes = sum(stages.values())
     return {
-        "images": summary["input_images"],
-        "pipeline_seconds": round(total, 1),
-        "end_to_end_images_per_s": round(summary["input_images"] / total, 1),
-        "featurization_images_per_s": round(summary["input_images"] / featurize, 1),
-        "ceiling": ceiling,
-        "ratio_to_ceiling": round(summary["input_images"] / featurize / ceiling["ceiling"], 3),
-        "pca_plus_writing_share": round((phases["pca"] + phases["writing"]) / total, 3),
-        "time_share": {phase: round(seconds / total, 3) for phase, seconds in phases.items()},
-        "export_seconds": stages["export_inference_model"],
-        "cpu_seconds": summary["cpu_seconds"],
-        "steal_share": summary["steal_share"],
-        "images_inferred": summary["images_inferred"],
-        "models_built": summary["models_built"],
-        "accuracy": summary["classifier"]["accuracy"],
-        "pca_k": summary["pca_k"],
-        "peak_memory_gib": summary["peak_memory"],
-        "stage_seconds": stages,
+        "wall": round(ended - started, 1),
+        "imports": round(first - started, 1),
+        "checks_and_model": round(spark[0] - spark[1] - first, 1),
+        "jvm_start": round(spark[1], 1),
+        "pipeline_nodes": round(nodes, 1),
+        "publish_and_exit": round(ended - spark[0] - nodes, 1),
     }
 
 
-def results_table(runs: list[dict], engine: str) -> Table:
-    """One row per run: throughput, ratio to the ceiling, time shares, memory and CPU."""
-    table = Table(title=f"Featurization benchmark, {engine}")
-    for column in ("images", "pipeline s", "end-to-end img/s", "featurize img/s", "ceiling img/s", "ratio",
-                   "PCA+write share", "load/feat/pca/write/report", "peak driver GiB", "peak workers GiB",
-                   "CPU s JVM/workers/driver", "steal"):
+def kedro_run(project: Path, params: str) -> dict[str, Any]:
+    """One `kedro run` as a fresh process; its summary, phases, memory and CPU."""
+    environment = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "KEDRO_LOGGING_CONFIG": str(LOGGING),
+                   "PYSPARK_PYTHON": sys.executable}
+    usage, stop = Usage(), threading.Event()
+    started = time.time()
+    process = subprocess.Popen([sys.executable, "-m", "kedro", "run", "--params", params], cwd=project,
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watcher = threading.Thread(target=watch, args=(process.pid, usage, stop), daemon=True)
+    watcher.start()
+    output, _ = process.communicate()
+    ended = time.time()
+    stop.set()
+    watcher.join()
+    if process.returncode:
+        raise RuntimeError(f"kedro run failed:\n{output[-4000:]}")
+    summary = published_json(project / "data", "08_reporting/run_summary.json")
+    stages = summary["stage_seconds"]
+    return {"summary": summary, "phases": phases(started, ended, log_events(output), stages), "usage": asdict(usage)}
+
+
+def fresh_project(cache: Path) -> Path:
+    """A throw-away project copy with the converted model already cached (as after a first run)."""
+    project = copy_project(Path(tempfile.mkdtemp(prefix="fruits-bench-")), images=False)
+    shutil.copytree(cache, project / "data" / "model_cache")
+    return project
+
+
+def project_run(project: Path, tree: Path) -> dict[str, Any]:
+    """The project on every image under ``tree``."""
+    result = kedro_run(project, f"raw_images={tree},weights={require_weights()}")
+    summary = result["summary"]
+    images = summary["counts"]["listed"]
+    stages = summary["stage_seconds"]
+    wall = result["phases"]["wall"]
+    return {
+        "images": images,
+        "images_inferred": summary["featurization"]["images_inferred"],
+        "end_to_end_images_per_s": round(images / wall, 1),
+        "featurize_seconds": stages.get("featurize_images", 0.0),
+        "pca_plus_writing_seconds": round(stages.get("fit_pca", 0) + stages.get("update_results", 0), 1),
+        "pca": {key: summary["pca"][key] for key in ("refit", "k", "fitted_on_images", "fit_rows") if key in
+                summary["pca"]},
+        "probe_accuracy": summary["probe"].get("accuracy"),
+        **result,
+    }
+
+
+# --- data sets ------------------------------------------------------------------------------------------------------
+
+def sample_tree(size: int, target: Path) -> Path:
+    """``size`` images of the full set, spread over its classes (copied: runs may add files)."""
+    files = sorted(FULL_SET.rglob("*.jpg"))
+    for path in files[:: max(1, len(files) // size)][:size]:
+        destination = target / path.parent.name / path.name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, destination)
+    return target
+
+
+def photo(source: Path, seed: int) -> bytes:
+    """A 12 MP phone-like JPEG of a Fruits-360 image: upscaled, sensor-like noise, stored sideways with EXIF
+    orientation 6, quality 90."""
+    rng = np.random.default_rng(seed)
+    upright = Image.open(source).convert("RGB").resize(PHOTO_SIZE, Image.Resampling.BICUBIC)
+    noisy = np.asarray(upright, dtype=np.int16) + rng.integers(-6, 7, size=(PHOTO_SIZE[1], PHOTO_SIZE[0], 3),
+                                                                dtype=np.int16)
+    sideways = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    sideways.save(buffer, "JPEG", quality=90, exif=exif)
+    return buffer.getvalue()
+
+
+def photo_tree(count: int) -> Path:
+    """``count`` multi-megapixel photos, generated once into bench/cache/ (kept: a few minutes to make)."""
+    target = CACHE / f"photos-{count}"
+    sources = sorted(FULL_SET.rglob("*.jpg"))[:: max(1, FULL_SET_SIZE // count)][:count]
+    for index, source in enumerate(sources):
+        destination = target / source.parent.name / f"photo {index}.jpg"
+        if not destination.exists():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(photo(source, index))
+    return target
+
+
+def draft_cosines(tree: Path, blob: bytes) -> dict[str, float]:
+    """Cosine of each photo's features decoded at reduced scale (the project's default) against a full decode."""
+    predict = build_predictor(ModelPayload("tflite", 224, blob, "bench"), threads=2, batch_size=1)
+    cosines = []
+    for path in sorted(tree.rglob("*.jpg")):
+        content = path.read_bytes()
+        reduced, full = (predict(decode_image(content, 224, margin)[None])[0] for margin in (2, None))
+        cosines.append(float(reduced @ full / (np.linalg.norm(reduced) * np.linalg.norm(full))))
+    return {"min": round(min(cosines), 5), "mean": round(float(np.mean(cosines)), 5), "images": len(cosines)}
+
+
+# --- scenarios ------------------------------------------------------------------------------------------------------
+
+def sized_scenario(size: int, tree: Path, cache: Path, blob: bytes, cores: int) -> dict[str, Any]:
+    """Ceiling, baseline and project on the same images, the ceiling measured on both sides."""
+    before = measure_ceiling(blob, cores)
+    baseline = run_pool(tree, blob, cores)
+    console.print(f"[bold]{size} images[/]: ceiling {before['ceiling']} img/s, pool {baseline['images_per_s']} img/s")
+    project = project_run(fresh_project(cache), tree)
+    after = measure_ceiling(blob, cores)
+    ceiling = round((before["ceiling"] + after["ceiling"]) / 2, 1)
+    return {
+        "size": size,
+        "ceiling": {"before": before, "after": after, "mean": ceiling},
+        "baseline_pool": baseline,
+        "project": project,
+        "ratio_to_pool": round(project["end_to_end_images_per_s"] / baseline["images_per_s"], 3),
+        "ratio_to_ceiling": round(project["end_to_end_images_per_s"] / ceiling, 3),
+        "featurize_ratio_to_ceiling": round(size / project["featurize_seconds"] / ceiling, 3),
+        "pca_plus_writing_share": round(project["pca_plus_writing_seconds"] / project["phases"]["wall"], 3),
+    }
+
+
+def incremental_scenario(tree: Path, cache: Path) -> dict[str, Any]:
+    """On one data root: a full run, a rerun with nothing new, then +1 % new images."""
+    project = fresh_project(cache)
+    full = project_run(project, tree)
+    unchanged = project_run(project, tree)
+    files = sorted(tree.rglob("*.jpg"))
+    added = files[:: 100][: len(files) // 100]
+    for index, path in enumerate(added):
+        shutil.copy(path, path.parent / f"new {index}.jpg")
+    plus_one = project_run(project, tree)
+    shutil.rmtree(project, ignore_errors=True)
+    return {"full": full, "unchanged": unchanged, "plus_one_percent": plus_one, "added": len(added),
+            "unchanged_seconds": unchanged["phases"]["wall"],
+            "plus_one_percent_share_of_full": round(plus_one["phases"]["wall"] / full["phases"]["wall"], 3)}
+
+
+def photo_scenario(count: int, cache: Path, blob: bytes, cores: int) -> dict[str, Any]:
+    """Per-image cost of multi-megapixel photos against small images, in the pool and in the project."""
+    photos = photo_tree(count)
+    small = sample_tree(count, Path(tempfile.mkdtemp(prefix="fruits-small-")))
+    result = {"photos": count, "photo_mb": round(sum(path.stat().st_size for path in photos.rglob("*.jpg"))
+                                                 / count / 1e6, 2)}
+    for name, tree in (("photos", photos), ("small", small)):
+        run = project_run(fresh_project(cache), tree)
+        result[name] = {"pool": run_pool(tree, blob, cores), "project_featurize_seconds": run["featurize_seconds"],
+                        "project_wall": run["phases"]["wall"]}
+    pools = result["small"]["pool"], result["photos"]["pool"]
+    result["pool_cost_ratio"] = round(pools[0]["images_per_s"] / pools[1]["images_per_s"], 2)
+    result["project_featurize_cost_ratio"] = round(result["photos"]["project_featurize_seconds"]
+                                                   / result["small"]["project_featurize_seconds"], 2)
+    result["draft_cosine"] = draft_cosines(photos, blob)
+    return result
+
+
+# --- output ---------------------------------------------------------------------------------------------------------
+
+def sized_table(results: list[dict[str, Any]]) -> Table:
+    table = Table(title="Whole kedro run vs plain process pool vs raw ceiling (img/s)")
+    for column in ("images", "ceiling", "pool", "project", "vs pool", "vs ceiling", "featurize vs ceiling",
+                   "PCA+write", "imports/checks/JVM/nodes/rest s", "peak GiB driver/JVM/workers"):
         table.add_column(column, justify="right")
-    for run in runs:
-        share = run["time_share"]
-        table.add_row(str(run["images"]), str(run["pipeline_seconds"]), str(run["end_to_end_images_per_s"]),
-                      str(run["featurization_images_per_s"]), str(run["ceiling"]["ceiling"]),
-                      f"{run['ratio_to_ceiling']:.2f}",
-                      f"{run['pca_plus_writing_share']:.1%}",
-                      " / ".join(f"{share[p]:.0%}" for p in ("loading", "featurization", "pca", "writing",
-                                                               "reporting")),
-                      str(run["peak_memory_gib"]["driver_gib"]), str(run["peak_memory_gib"]["workers_gib"]),
-                      " / ".join(str(seconds) for seconds in run["cpu_seconds"].values()),
-                      f"{run['steal_share']:.0%}")
+    for item in results:
+        project, phase = item["project"], item["project"]["phases"]
+        table.add_row(
+            f"{item['size']:,}", str(item["ceiling"]["mean"]), str(item["baseline_pool"]["images_per_s"]),
+            str(project["end_to_end_images_per_s"]), f"{item['ratio_to_pool']:.2f}", f"{item['ratio_to_ceiling']:.2f}",
+            f"{item['featurize_ratio_to_ceiling']:.2f}", f"{item['pca_plus_writing_share']:.1%}",
+            " / ".join(str(phase[key]) for key in ("imports", "checks_and_model", "jvm_start", "pipeline_nodes",
+                                                   "publish_and_exit")),
+            " / ".join(str(value) for value in project["usage"]["peak_gib"].values()),
+        )
     return table
-
-
-def print_scaling(runs: list[dict]) -> None:
-    """Marginal throughput between sizes: constant means linear in N, the rest is a fixed cost per run."""
-    for smaller, larger in itertools.pairwise(runs):
-        added = larger["images"] - smaller["images"]
-        featurize = larger["stage_seconds"]["featurize_images"] - smaller["stage_seconds"]["featurize_images"]
-        pipeline = larger["pipeline_seconds"] - smaller["pipeline_seconds"]
-        console.print(f"Scaling {smaller['images']} -> {larger['images']}: featurization marginal "
-                      f"{added / featurize:.1f} img/s, pipeline marginal {added / pipeline:.1f} img/s "
-                      "(constant = linear in N; the rest is a fixed cost per run)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--weights", required=True, help="MobileNetV2 no-top weights file, or 'imagenet'")
-    parser.add_argument("--engine", default="tflite", choices=["tflite", "keras"])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000])
-    parser.add_argument("--full", action="store_true", help="also run all 20,622 images")
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[2000])
+    parser.add_argument("--full", action="store_true", help="also all 20,622 images")
+    parser.add_argument("--incremental", action="store_true", help="with --full: unchanged rerun, then +1 %% new")
+    parser.add_argument("--photos", type=int, default=0, help="multi-megapixel photos against small images")
     args = parser.parse_args()
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    sizes = [*args.sizes, FULL_SET_SIZE] if args.full else args.sizes
     cores = os.cpu_count() or 1
-
-    project = copy_project(Path(tempfile.mkdtemp(prefix="fruits-bench-")), images=False)
-    runs = [measure_run(project, size, args, cores) for size in sizes]
-    shutil.rmtree(project, ignore_errors=True)
-    console.print(results_table(runs, args.engine))
-    print_scaling(runs)
-    out = PROJECT_ROOT / "bench" / "results" / f"{args.engine}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    cache = Path(tempfile.mkdtemp(prefix="fruits-model-"))
+    blob = model_payload(cache).blob
+    report: dict[str, Any] = {"machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30),
+                                          "cpu": platform_cpu()}, "sized": []}
+    for size in args.sizes:
+        report["sized"].append(sized_scenario(size, sample_tree(size, Path(tempfile.mkdtemp())), cache, blob, cores))
+    if args.full:
+        full_tree = Path(tempfile.mkdtemp(prefix="fruits-full-")) / "Test"
+        shutil.copytree(FULL_SET, full_tree)
+        report["sized"].append(sized_scenario(FULL_SET_SIZE, full_tree, cache, blob, cores))
+        if args.incremental:
+            report["incremental"] = incremental_scenario(full_tree, cache)
+    if args.photos:
+        report["photos"] = photo_scenario(args.photos, cache, blob, cores)
+    console.print(sized_table(report["sized"]))
+    for key in ("incremental", "photos"):
+        if key in report:
+            console.print_json(json.dumps({k: v for k, v in report[key].items() if not isinstance(v, dict)
+                                           or k in ("draft_cosine",)}))
+    out = PROJECT_ROOT / "bench" / "results" / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    machine = {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30)}
-    out.write_text(json.dumps({"machine": machine, "engine": args.engine, "runs": runs}, indent=2))
+    out.write_text(json.dumps(report, indent=2))
     console.print(f"JSON: {out}")
+
+
+def platform_cpu() -> str:
+    """The CPU model, as the machine describes itself (figures only compare within one machine)."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
 
 
 if __name__ == "__main__":

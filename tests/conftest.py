@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from fruits.engines import build_mobilenet_v2
+from fruits.engines import ModelPayload, build_mobilenet_v2, convert_to_tflite
 from tests.support.paths import MINI_SET, require_weights
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
@@ -51,3 +51,11 @@ def mini_tree(tmp_path: Path) -> Path:
 def small_model():
     """A small model from Keras' MobileNetV2 architecture (random weights): for tests that only need shapes."""
     return build_mobilenet_v2(image_size=96, weights=None)
+
+
+@pytest.fixture(scope="session")
+def small_payload(tmp_path_factory: pytest.TempPathFactory, small_model) -> ModelPayload:
+    """That small model converted to TFLite, as the executors get it."""
+    weights = tmp_path_factory.mktemp("small") / "small.weights.h5"
+    small_model.save_weights(weights)
+    return ModelPayload(engine="tflite", image_size=96, blob=convert_to_tflite(str(weights), 96), fingerprint="fp1")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fruits.datasets.inference_model import InferenceModelDataset
-from fruits.engines import ModelPayload, build_predictor, cached_predictor, convert_to_tflite, to_model_input
+from fruits.engines import build_predictor, cached_predictor, to_model_input
 from fruits.images import decode_image
 from tests.support.paths import MINI_SET
 
@@ -15,14 +15,6 @@ from tests.support.paths import MINI_SET
 def real_batch() -> np.ndarray:
     files = sorted(MINI_SET.rglob("*.jpg"))[::8]  # one image per class
     return np.stack([decode_image(path.read_bytes(), 224) for path in files])
-
-
-@pytest.fixture(scope="module")
-def small_payload(tmp_path_factory: pytest.TempPathFactory, small_model) -> ModelPayload:
-    """A 96 px MobileNetV2 (random weights) converted to TFLite: for tests that only need shapes."""
-    weights = tmp_path_factory.mktemp("small") / "small.weights.h5"
-    small_model.save_weights(weights)
-    return ModelPayload(engine="tflite", image_size=96, blob=convert_to_tflite(str(weights), 96), fingerprint="small")
 
 
 def test_tflite_features_match_keras_on_real_images(real_weights: Path, real_batch: np.ndarray, tmp_path: Path):

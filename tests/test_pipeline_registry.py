@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.framework.project import pipelines
@@ -16,8 +19,14 @@ ENVIRONMENTS = ("local", "cloud")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def project() -> None:
+def project() -> Iterator[None]:
+    """The project configured as `kedro` does; Kedro's logging setup is undone afterwards (its handler would
+    print library logs into other tests' captured output)."""
+    handlers, level = logging.root.handlers[:], logging.root.level
     bootstrap_project(PROJECT_ROOT)
+    yield
+    logging.root.handlers[:] = handlers
+    logging.root.setLevel(level)
 
 
 def config_loader(env: str) -> OmegaConfigLoader:

@@ -20,7 +20,7 @@ import fruits
 from fruits.params import parameter_problems
 from fruits.progress import ProgressMonitor
 from fruits.publishing import ACTIVE, DataRoot, prune, start_run
-from fruits.spark import start_spark, stop_spark
+from fruits.spark import start_spark_in_background, stop_spark
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ RESUMING = ("from_nodes", "from_inputs")
 
 
 class SparkHooks:
-    """Starts Spark only when a pipeline runs, so ``kedro viz``/``kedro catalog`` never start a JVM."""
+    """Starts Spark only when a pipeline runs (``kedro viz``/``kedro catalog`` never start a JVM), in the background
+    while the first nodes run on the driver."""
 
     def __init__(self) -> None:
         self._spark_conf: dict[str, Any] = {}
@@ -45,7 +46,7 @@ class SparkHooks:
 
     @hook_impl
     def before_pipeline_run(self) -> None:
-        start_spark(self._spark_conf)
+        start_spark_in_background(self._spark_conf)
 
     @hook_impl
     def after_pipeline_run(self) -> None:

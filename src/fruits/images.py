@@ -37,12 +37,12 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def decode_image(content: bytes | None, size: int) -> np.ndarray:
+def decode_image(content: bytes | None, size: int, draft_margin: int | None = DRAFT_MARGIN) -> np.ndarray:
     """Decode image bytes into upright ``size``×``size``×3 RGB pixels (uint8).
 
     Phones store photos sideways with an EXIF orientation tag: it is applied before resizing. Large JPEGs are
-    decoded at a reduced scale (Pillow's draft mode). Pixels stay 8-bit: the model's scaling runs once per batch,
-    straight into the engine's input buffer (``engines.to_model_input``).
+    decoded at a reduced scale (Pillow's draft mode; ``draft_margin=None`` decodes every pixel). Pixels stay 8-bit:
+    the model's scaling runs once per batch, straight into the engine's input buffer (``engines.to_model_input``).
 
     Raises ImageRejected with a readable reason for empty, truncated, oversized or non-image content.
     """
@@ -50,7 +50,8 @@ def decode_image(content: bytes | None, size: int) -> np.ndarray:
         raise ImageRejected("empty file")
     try:
         with Image.open(io.BytesIO(content)) as image:
-            image.draft("RGB", (size * DRAFT_MARGIN, size * DRAFT_MARGIN))
+            if draft_margin is not None:
+                image.draft("RGB", (size * draft_margin, size * draft_margin))
             upright = ImageOps.exif_transpose(image)
             rgb = to_rgb(upright).resize((size, size), Image.Resampling.BILINEAR)
     except UnidentifiedImageError as error:

@@ -32,8 +32,6 @@ RESULTS = pa.schema([
 ])
 TABLE_SCHEMAS = {"feature_store": FEATURE_STORE, "results": RESULTS}
 
-# What the featurization of one image gives: features, or the reason there are none.
-FEATURE_RESULT_SCHEMA = "features array<float>, reason string"
 IMAGE_KEY = ["path", "change_key"]
 # What the manifest says a listed file is.
 IMAGE, IGNORED, REJECTED = "image", "ignored", "rejected"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,6 +53,9 @@ def aws(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("FRUITS_CLOUD_CONFIG", str(AWS_YML))
     monkeypatch.setenv("COLUMNS", "200")  # rich tables: no truncated ids
     monkeypatch.chdir(tmp_path)
+    # As in a real `fruits-cloud` process, no Kedro logging handler (imported by other test modules) prints
+    # library logs into the command's output.
+    monkeypatch.setattr(logging.root, "handlers", [])
     # Each real CLI call is a new process; here, drop boto3's cached default session (and its credentials).
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     return moto_url

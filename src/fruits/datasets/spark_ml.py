@@ -7,6 +7,8 @@ from typing import Any
 from kedro.io import AbstractDataset
 from pyspark.ml import PipelineModel
 
+from fruits.spark import active_spark
+
 
 class SparkMLModelDataset(AbstractDataset[PipelineModel, PipelineModel]):
     """Saves with ``model.write().overwrite().save(path)``; loads with ``PipelineModel.load(path)``."""
@@ -16,9 +18,11 @@ class SparkMLModelDataset(AbstractDataset[PipelineModel, PipelineModel]):
         self.metadata = metadata
 
     def load(self) -> PipelineModel:
+        active_spark()
         return PipelineModel.load(self._filepath)
 
     def save(self, data: PipelineModel) -> None:
+        active_spark()
         data.write().overwrite().save(self._filepath)
 
     def _describe(self) -> dict[str, Any]:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 import pytest
 
-from fruits.engines import ModelPayload, build_predictor, convert_to_tflite
+from fruits.engines import ModelPayload
 from fruits.params import FeaturizationParams
 from fruits.pipelines.featurization.nodes import (
     compare_samples,
-    featurize_batch,
     featurize_images,
-    file_reader,
     partition_count,
     plan_featurization,
     record_featurization,
@@ -34,13 +28,6 @@ def store_index(*rows: tuple[str, str, str]) -> pd.DataFrame:
     return pd.DataFrame([(f"file:///t/Kiwi/{name}", key, fingerprint, None, pd.Timestamp("2026-11-29", tz="UTC"))
                          for name, key, fingerprint in rows],
                         columns=["path", "change_key", "fingerprint", "reason", "featurized_at"])
-
-
-@pytest.fixture(scope="module")
-def small_payload(tmp_path_factory: pytest.TempPathFactory, small_model) -> ModelPayload:
-    weights = tmp_path_factory.mktemp("small") / "small.weights.h5"
-    small_model.save_weights(weights)
-    return ModelPayload(engine="tflite", image_size=96, blob=convert_to_tflite(str(weights), 96), fingerprint="fp1")
 
 
 def test_samples_are_compared_by_uri_and_change_key() -> None:
@@ -63,22 +50,6 @@ def test_the_plan_keeps_only_keys_the_store_lacks_for_this_model(small_payload: 
 @pytest.mark.parametrize(("images", "cores", "expected"), [(80, 2, 4), (20_622, 2, 22), (3, 8, 3), (0, 2, 1)])
 def test_partitions_keep_cores_busy_and_bound_task_size(images: int, cores: int, expected: int) -> None:
     assert partition_count(images, cores, FeaturizationParams(tasks_per_core=2, max_images_per_task=1000)) == expected
-
-
-def test_a_batch_keeps_row_order_and_records_reasons(small_payload: ModelPayload, tmp_path: Path) -> None:
-    good = (MINI_SET / "Orange" / "3_100.jpg").read_bytes()
-    files = {"good.jpg": good, "empty.jpg": b"", "garbage.jpg": b"not an image", "12:30:00.jpg": good}
-    for name, content in files.items():
-        (tmp_path / name).write_bytes(content)
-    uris = pd.Series([f"file://{tmp_path}/{name}" for name in [*files, "gone.jpg", "good.jpg"]])
-    predict = build_predictor(small_payload, threads=1, batch_size=4)
-    with ThreadPoolExecutor(1) as prefetch:
-        result = featurize_batch(uris, file_reader(uris[0]), predict, 96, 4, prefetch)
-    assert result["reason"].tolist() == [None, "empty file", "not a decodable image", None,
-                                         "unreadable: gone since the listing", None]
-    vectors = result["features"].dropna()
-    assert all(vector.shape == (1280,) and vector.dtype == np.float32 for vector in vectors)
-    assert np.allclose(vectors.iloc[0], vectors.iloc[-1], atol=1e-5)  # same image, same features
 
 
 def test_the_udf_reads_odd_names_in_the_executors_and_counts_inferences(spark, small_payload, tmp_path) -> None:

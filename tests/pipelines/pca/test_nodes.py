@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from pyspark.ml.feature import PCA
+from pyspark.ml.linalg import Vectors
 
 from fruits.datasets.run import UNCHANGED
 from fruits.params import PcaParams
-from fruits.pipelines.pca.nodes import FIT_SETTINGS, choose_k, fit_pca, fit_rows, refit_reason
+from fruits.pipelines.pca.nodes import (
+    FIT_SETTINGS,
+    choose_k,
+    fit_keys,
+    fit_pca,
+    principal_components,
+    refit_reason,
+    spark_pca_model,
+)
 from tests.support.tables import report, store_of
 
 
@@ -82,13 +93,24 @@ def test_fixed_k_out_of_range_is_refused_before_fitting(low_rank):
         fit_pca(*low_rank, report(), None, PcaParams(n_components=13))
 
 
-def test_fit_sample_is_capped_seeded_and_all_rows_below_the_cap(spark):
-    rows = spark.range(5000).withColumnRenamed("id", "row")
-    sample = fit_rows(rows, 5000, 500, seed=1)
-    assert 400 < sample.count() < 600
-    assert sorted(r.row for r in sample.collect()) == sorted(r.row for r in fit_rows(rows, 5000, 500, 1).collect())
-    assert fit_rows(rows, 5000, 5000, seed=1).count() == 5000
-    assert fit_rows(rows, 5000, None, seed=1).count() == 5000
+def test_the_fit_sample_is_capped_and_seeded() -> None:
+    keys = pd.DataFrame({"path": [f"img{i}" for i in range(5000)]})
+    sample = fit_keys(keys, 500, seed=1)
+    assert len(sample) == 500 and sample["path"].is_unique
+    assert sample.equals(fit_keys(keys, 500, seed=1)) and not sample.equals(fit_keys(keys, 500, seed=2))
+    assert fit_keys(keys, 5000, seed=1) is keys and fit_keys(keys, None, seed=1) is keys
+
+
+def test_the_fit_equals_spark_ml_pca_fit(spark) -> None:
+    rng = np.random.default_rng(4)
+    vectors = rng.normal(size=(400, 16)) * np.geomspace(10, 0.1, 16) + 3
+    frame = spark.createDataFrame([(Vectors.dense(vector),) for vector in vectors], ["feature_vector"])
+    reference = PCA(k=6, inputCol="feature_vector", outputCol="p").fit(frame)
+    components, explained = principal_components(vectors, 6)
+    assert np.allclose(explained, reference.explainedVariance.toArray(), atol=1e-10)
+    assert np.allclose(np.abs(components), np.abs(reference.pc.toArray()), atol=1e-8)  # signs are arbitrary
+    model = spark_pca_model(spark, components, explained)
+    assert model.getK() == 6 and np.allclose(model.pc.toArray(), components)
 
 
 def test_pca_on_a_capped_sample_still_finds_the_subspace(low_rank):

@@ -9,31 +9,24 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import fsspec
-import numpy as np
 import pandas as pd
 from pyspark import Accumulator
-from pyspark.sql import Column
 from pyspark.sql import functions as F
-from pyspark.sql.functions import pandas_udf
 
 from fruits import progress
 from fruits.datasets.table import TableChange
-from fruits.engines import ModelPayload, Predictor, cached_predictor
-from fruits.images import ImageRejected, decode_image
+from fruits.engines import ModelPayload
+from fruits.featurizer import featurizer
 from fruits.params import FeaturizationParams
 from fruits.spark import active_spark
-from fruits.tables import FEATURE_RESULT_SCHEMA, IMAGE_KEY
+from fruits.tables import IMAGE_KEY
 
 logger = logging.getLogger(__name__)
 
 TODO_COLUMNS = ["path", "relative_path", "label", "change_key"]
 TODO_SCHEMA = "path string, relative_path string, label string, change_key string"
-Reader = Callable[[list[str]], list["bytes | Exception"]]
 
 
 def compare_samples(sample: pd.DataFrame, previous: pd.DataFrame | None) -> dict[str, int]:
@@ -90,76 +83,6 @@ def partition_count(images: int, cores: int, settings: FeaturizationParams) -> i
     return max(1, min(images, math.ceil(needed / cores) * cores))
 
 
-def file_reader(uri: str) -> Reader:
-    """Reads a list of URIs of one filesystem concurrently (s3fs fetches them together); errors are returned."""
-    fs = fsspec.core.url_to_fs(uri)[0]
-
-    def read(uris: list[str]) -> list[bytes | Exception]:
-        paths = [fs._strip_protocol(item) for item in uris]
-        found = fs.cat(paths, on_error="return")
-        return [found.get(path, FileNotFoundError(path)) for path in paths]
-
-    return read
-
-
-def read_failure(error: Exception) -> str:
-    """A reject reason for a file that could not be read (e.g. deleted between the listing and now)."""
-    if isinstance(error, FileNotFoundError):
-        return "unreadable: gone since the listing"
-    return f"unreadable: {type(error).__name__}: {error}"
-
-
-def featurize_batch(uris: pd.Series, read: Reader, predict: Predictor, image_size: int, batch_size: int,
-                    prefetch: ThreadPoolExecutor) -> pd.DataFrame:
-    """Features of one Arrow batch of URIs (row order kept), or the reason an image has none.
-
-    Images are read ``batch_size`` at a time, the next chunk while this one is decoded and inferred, and decoded
-    into one reused uint8 buffer: a worker holds two chunks of bytes and one of pixels, whatever the batch size.
-    """
-    features: list[np.ndarray | None] = [None] * len(uris)
-    reasons: list[str | None] = [None] * len(uris)
-    pixels = np.empty((batch_size, image_size, image_size, 3), dtype=np.uint8)
-    starts = range(0, len(uris), batch_size)
-    pending = prefetch.submit(read, list(uris.iloc[0:batch_size]))
-    for start in starts:
-        contents = pending.result()
-        if start + batch_size < len(uris):
-            pending = prefetch.submit(read, list(uris.iloc[start + batch_size:start + 2 * batch_size]))
-        rows: list[int] = []
-        for row, content in enumerate(contents, start=start):
-            try:
-                if isinstance(content, Exception):
-                    raise ImageRejected(read_failure(content))
-                pixels[len(rows)] = decode_image(content, image_size)
-                rows.append(row)
-            except ImageRejected as rejected:
-                reasons[row] = str(rejected)
-        if rows:
-            for row, vector in zip(rows, predict(pixels[: len(rows)]), strict=True):
-                features[row] = vector
-    return pd.DataFrame({"features": features, "reason": reasons})
-
-
-def featurizer(payload_broadcast: Any, payload: ModelPayload, settings: FeaturizationParams,
-               counters: dict[str, Accumulator]) -> Callable[[Column], Column]:
-    """The iterator pandas UDF, built at run time (declared with a schema string once a session exists)."""
-    threads, batch_size, image_size = settings.threads_per_task, settings.batch_size, payload.image_size
-
-    @pandas_udf(FEATURE_RESULT_SCHEMA)
-    def featurize(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        predict = cached_predictor(lambda: payload_broadcast.value, payload.fingerprint, threads, batch_size,
-                                   on_build=lambda: counters["models_built"].add(1))
-        read: Reader | None = None
-        with ThreadPoolExecutor(1) as prefetch:
-            for uris in batches:
-                read = read or file_reader(uris.iloc[0])
-                result = featurize_batch(uris, read, predict, image_size, batch_size, prefetch)
-                counters["images_inferred"].add(int(result["reason"].isna().sum()))
-                yield result
-
-    return featurize
-
-
 def featurize_images(
     images_to_featurize: pd.DataFrame,
     inference_model: ModelPayload,
@@ -181,7 +104,8 @@ def featurize_images(
     logger.info("Featurizing %d images in %d tasks (%s engine, batches of %d)", total, partitions,
                 inference_model.engine, settings.batch_size)
     progress.expect(total, counters["images_inferred"], unit="images")
-    featurize = featurizer(context.broadcast(inference_model), inference_model, settings, counters)
+    featurize = featurizer(context.broadcast(inference_model), inference_model, settings.threads_per_task,
+                           settings.batch_size, counters)
     todo = spark.createDataFrame(images_to_featurize[TODO_COLUMNS], TODO_SCHEMA)
     featurized = todo.repartition(partitions).select(
         *TODO_COLUMNS, featurize(F.col("path")).alias("result")

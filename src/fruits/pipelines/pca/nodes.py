@@ -1,4 +1,5 @@
-"""PCA: Spark ML PCA on the 1280-d features, k chosen from the explained variance, refitted only when needed.
+"""PCA: a Spark ML PCA model of the 1280-d features, k chosen from the explained variance, refitted only when
+needed. The fit runs on a capped seeded sample, on the driver (see :func:`principal_components`).
 
 A run reuses the published model unless there is none, the features changed meaning (another model fingerprint),
 the settings changed, a refit is asked for, or enough images were added or changed since the fit.
@@ -7,14 +8,18 @@ the settings changed, a refit is asked for, or enough images were added or chang
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 from pyspark.ml import PipelineModel
-from pyspark.ml.feature import PCA, VectorSlicer
+from pyspark.ml.common import _py2java
+from pyspark.ml.feature import PCAModel, VectorSlicer
 from pyspark.ml.functions import array_to_vector
-from pyspark.sql import DataFrame
+from pyspark.ml.linalg import DenseMatrix, DenseVector
+from pyspark.sql import DataFrame, SparkSession
 
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.params import PcaParams
@@ -58,41 +63,60 @@ def variance_table(explained_variance: np.ndarray) -> pd.DataFrame:
     )
 
 
-def fit_rows(features: DataFrame, total: int, max_rows: int | None, seed: int) -> DataFrame:
-    """A seeded sample of at most ~``max_rows`` of the ``total`` rows to fit on (all rows when None or fewer).
-
-    Spark adds each row to the 1280² covariance as a rank-1 update, so a fit on every row would grow linearly with
-    the image count while a few thousand rows already pin the components down.
-    """
-    if max_rows is None or total <= max_rows:
-        return features
-    logger.info("PCA fitted on a seeded sample of ~%d of %d images (pca.max_fit_rows)", max_rows, total)
-    return features.sample(fraction=max_rows / total, seed=seed)
+def fit_keys(keys: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
+    """A seeded sample of at most ``max_rows`` of the images to fit on (all of them when None or fewer): a few
+    thousand images pin a 1280-d covariance down, and the fit then costs the same at any scale."""
+    if max_rows is None or len(keys) <= max_rows:
+        return keys
+    logger.info("PCA fitted on a seeded sample of %d of %d images (pca.max_fit_rows)", max_rows, len(keys))
+    return keys.sample(n=max_rows, random_state=seed)
 
 
-def fit(features: DataFrame, total: int, settings: PcaParams) -> tuple[PipelineModel, pd.DataFrame, int]:
-    """Fit PCA once with the largest k allowed and keep the first k components (Spark builds the full covariance
-    whatever k is; slicing one fit gives the same projection as a second fit with the chosen k).
+def principal_components(vectors: np.ndarray, components: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``components`` eigenvectors of the covariance (as columns, by decreasing variance) and the share
+    of the total variance each explains: what Spark ML's PCA computes, with one BLAS product and LAPACK's
+    symmetric eigensolver instead of a rank-1 update per row and a full SVD."""
+    centred = vectors - vectors.mean(axis=0)
+    covariance = centred.T @ centred / max(1, len(vectors) - 1)
+    dimension = covariance.shape[0]
+    values, vectors_ = scipy.linalg.eigh(covariance, subset_by_index=[dimension - components, dimension - 1])
+    order = np.argsort(values)[::-1]
+    return vectors_[:, order], np.clip(values[order], 0, None) / np.trace(covariance)
 
-    Returns the model (PCA + slicer to k), the variance curve and the number of rows fitted on.
-    """
-    accepted = accepted_features(features)
-    first_rows = accepted.select("features").limit(2).collect()
-    if len(first_rows) < 2:
-        raise ValueError(f"PCA needs at least 2 featurized images, got {len(first_rows)}: see the rejects table.")
-    dimension = len(first_rows[0]["features"])
+
+def spark_pca_model(spark: SparkSession, components: np.ndarray, explained: np.ndarray) -> PCAModel:
+    """Spark ML's own PCAModel for these components: users load and apply it with Spark ML as if PCA.fit had
+    made it (its constructor is Spark-internal, so it is called through the JVM)."""
+    context = spark.sparkContext
+    dimension, k = components.shape
+    matrix = DenseMatrix(dimension, k, components.ravel(order="F").tolist())
+    java = context._jvm.org.apache.spark.ml.feature.PCAModel(
+        f"PCAModel_{uuid.uuid4().hex[:12]}", _py2java(context, matrix), _py2java(context, DenseVector(explained))
+    )
+    model = PCAModel(java)
+    model._set(k=k, inputCol=FEATURE_VECTOR, outputCol=ALL_COMPONENTS)
+    model._transfer_params_to_java()
+    return model
+
+
+def fit(features: DataFrame, settings: PcaParams) -> tuple[PipelineModel, pd.DataFrame]:
+    """Fit PCA once with the largest k allowed and keep the first k components (slicing one fit gives the same
+    projection as a second fit with the chosen k). Returns the model (PCA + slicer to k) and the variance curve."""
+    rows = features.select("features").toPandas()["features"]
+    if len(rows) < 2:
+        raise ValueError(f"PCA needs at least 2 featurized images, got {len(rows)}: see the rejects table.")
+    vectors = np.stack(rows.to_numpy()).astype(np.float64)
+    dimension = vectors.shape[1]
     fixed_k = settings.n_components
     if fixed_k is not None and fixed_k > dimension:
         raise ValueError(f"pca.n_components must be between 1 and {dimension}, got {fixed_k}.")
-    fit_k = min(dimension, fixed_k or settings.max_components)
-    sample = fit_rows(accepted, total, settings.max_fit_rows, settings.seed)
-    fitted = PCA(k=fit_k, inputCol=FEATURE_VECTOR, outputCol=ALL_COMPONENTS).fit(sample)
-    explained = np.asarray(fitted.explainedVariance.toArray())
+    components, explained = principal_components(vectors, min(dimension, fixed_k or settings.max_components))
     k = choose_k(explained, settings.variance_target, fixed_k)
     logger.info("PCA keeps k=%d of %d components (%.1f%% of the variance)", k, dimension,
                 100 * float(np.sum(explained[:k])))
+    pca = spark_pca_model(features.sparkSession, components, explained)
     slicer = VectorSlicer(inputCol=ALL_COMPONENTS, outputCol=PCA_VECTOR, indices=list(range(k)))
-    return PipelineModel(stages=[fitted, slicer]), variance_table(explained), min(total, settings.max_fit_rows or total)
+    return PipelineModel(stages=[pca, slicer]), variance_table(explained)
 
 
 def images_changed_since_fit(previous: dict[str, Any], report: dict[str, Any]) -> int:
@@ -144,17 +168,16 @@ def fit_pca(
     logger.info("PCA refitted: %s", reason)
     keys = newest_keys(feature_store_index, image_sample, featurization_report["fingerprint"])
     keys = keys[keys["reason"].isna()]
-    features = live_features(feature_store, keys)
-    total = len(keys)
-    model, curve, fitted_rows = fit(features, total, settings)
+    fitted_on = fit_keys(keys, settings.max_fit_rows, settings.seed)
+    model, curve = fit(live_features(feature_store, fitted_on), settings)
     k = len(model.stages[-1].getIndices())
     record = {
         "refit": True,
         "reason": reason,
         "fingerprint": featurization_report["fingerprint"],
         "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
-        "fitted_on_images": total,
-        "fit_rows": fitted_rows,
+        "fitted_on_images": len(keys),
+        "fit_rows": len(fitted_on),
         "changed_since_fit": 0,
         "k": k,
         "explained_variance": round(float(curve["cumulative"].iloc[k - 1]), 4),

@@ -1,0 +1,99 @@
+"""What runs in Spark's Python workers: read a batch of images (concurrently), decode them, run the network.
+
+Kept apart from the pipeline's nodes so that a worker imports only what it runs (numpy, pandas, fsspec, Pillow, the
+engine), not Kedro.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import fsspec
+import numpy as np
+import pandas as pd
+from pyspark import Accumulator
+from pyspark.sql import Column
+from pyspark.sql.functions import pandas_udf
+
+from fruits.engines import ModelPayload, Predictor, cached_predictor
+from fruits.images import ImageRejected, decode_image
+
+# What the featurization of one image gives: features, or the reason there are none.
+FEATURE_RESULT_SCHEMA = "features array<float>, reason string"
+Reader = Callable[[list[str]], list["bytes | Exception"]]
+
+
+def file_reader(uri: str) -> Reader:
+    """Reads a list of URIs of one filesystem concurrently (s3fs fetches them together); errors are returned."""
+    fs = fsspec.core.url_to_fs(uri)[0]
+
+    def read(uris: list[str]) -> list[bytes | Exception]:
+        paths = [fs._strip_protocol(item) for item in uris]
+        found = fs.cat(paths, on_error="return")
+        return [found.get(path, FileNotFoundError(path)) for path in paths]
+
+    return read
+
+
+def read_failure(error: Exception) -> str:
+    """A reject reason for a file that could not be read (e.g. deleted between the listing and now)."""
+    if isinstance(error, FileNotFoundError):
+        return "unreadable: gone since the listing"
+    return f"unreadable: {type(error).__name__}: {error}"
+
+
+def featurize_batch(uris: pd.Series, read: Reader, predict: Predictor, image_size: int, batch_size: int,
+                    prefetch: ThreadPoolExecutor) -> pd.DataFrame:
+    """Features of one Arrow batch of URIs (row order kept), or the reason an image has none.
+
+    Images are read ``batch_size`` at a time, the next chunk while this one is decoded and inferred, and decoded
+    into one reused uint8 buffer: a worker holds two chunks of bytes and one of pixels, whatever the batch size.
+    """
+    features: list[np.ndarray | None] = [None] * len(uris)
+    reasons: list[str | None] = [None] * len(uris)
+    pixels = np.empty((batch_size, image_size, image_size, 3), dtype=np.uint8)
+    starts = range(0, len(uris), batch_size)
+    pending = prefetch.submit(read, list(uris.iloc[0:batch_size]))
+    for start in starts:
+        contents = pending.result()
+        if start + batch_size < len(uris):
+            pending = prefetch.submit(read, list(uris.iloc[start + batch_size:start + 2 * batch_size]))
+        rows: list[int] = []
+        for row, content in enumerate(contents, start=start):
+            try:
+                if isinstance(content, Exception):
+                    raise ImageRejected(read_failure(content))
+                pixels[len(rows)] = decode_image(content, image_size)
+                rows.append(row)
+            except ImageRejected as rejected:
+                reasons[row] = str(rejected)
+        if rows:
+            for row, vector in zip(rows, predict(pixels[: len(rows)]), strict=True):
+                features[row] = vector
+    return pd.DataFrame({"features": features, "reason": reasons})
+
+
+def featurizer(payload_broadcast: Any, payload: ModelPayload, threads: int, batch_size: int,
+               counters: dict[str, Accumulator]) -> Callable[[Column], Column]:
+    """The iterator pandas UDF, built at run time (declared with a schema string once a session exists).
+
+    The UDF's closure is shipped with every task: it holds plain values only, the model itself travels once per
+    executor as the broadcast.
+    """
+    image_size, fingerprint = payload.image_size, payload.fingerprint
+
+    @pandas_udf(FEATURE_RESULT_SCHEMA)
+    def featurize(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
+        predict = cached_predictor(lambda: payload_broadcast.value, fingerprint, threads, batch_size,
+                                   on_build=lambda: counters["models_built"].add(1))
+        read: Reader | None = None
+        with ThreadPoolExecutor(1) as prefetch:
+            for uris in batches:
+                read = read or file_reader(uris.iloc[0])
+                result = featurize_batch(uris, read, predict, image_size, batch_size, prefetch)
+                counters["images_inferred"].add(int(result["reason"].isna().sum()))
+                yield result
+
+    return featurize
