@@ -40,5 +40,6 @@ viz: setup
 bench: setup
 	$(BIN)/python -m bench.featurization_bench $(ARGS)
 
+# Removes every run, the pointer and the model cache (the embedded images stay), builds and the S3A jars.
 clean:
-	rm -rf data/0[2-8]_*/* build dist .jars
+	rm -rf data/runs data/current.json data/model_cache build dist .jars

@@ -8,7 +8,9 @@ during featurization.
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from nbclient import NotebookClient
 from PIL import Image
 
-from tests.support.paths import MINI_SET
+from tests.support.paths import MINI_SET, PROJECT_ROOT
 from tests.support.project import copy_project, kedro, published, published_file, published_json, published_table
 
 pytestmark = pytest.mark.slow
@@ -109,7 +113,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, real_weights: Path) -> Sc
     project = copy_project(tmp_path_factory.mktemp("project"))
     raw = project / RAW
     expected = odd_tree(raw)
-    runs = [run(project, real_weights, FRUITS_SPARK_MASTER="local-cluster[2,1,1024]")]
+    runs = [run(project, real_weights, FRUITS_SPARK_MASTER="local-cluster[2,1,1024]", FRUITS_PROGRESS_SECONDS="1")]
     added = [f"Kiwi/added {index}.jpg" for index in range(5)]
     for index, name in enumerate(added):
         shutil.copy(sorted(MINI_SET.glob("*/*.jpg"))[index * 9], raw / name)
@@ -169,6 +173,16 @@ def test_the_first_run_used_executor_jvms_and_wrote_its_report(scenario: Scenari
     assert list(first.results.columns) == ["path", "label", "change_key", "features", "pca_features"]
     assert {len(vector) for vector in first.results["features"]} == {1280}
     assert {len(vector) for vector in first.results["pca_features"]} == {first.summary["pca"]["k"]}
+
+
+def test_the_log_shows_progress_without_noise(scenario: Scenario) -> None:
+    output = scenario.runs[0].output
+    assert "Converted MobileNetV2 to TFLite" in output  # the first run converts the model...
+    assert "TensorSpec" not in output  # ...without the converter's line per tensor
+    assert "[Stage " not in output  # Spark's console bar is off: progress is logged instead
+    assert re.search(r"featurize_images: [\d,]+ / 90 images \(\d+%\), \d+ images/s", output)
+    run_line = next(line for line in output.splitlines() if " writes under " in line)
+    assert f"{scenario.project}/data/runs/" in run_line  # a long path is not split across lines
 
 
 def test_five_added_images_cost_five_inferences(scenario: Scenario) -> None:
@@ -246,11 +260,48 @@ def test_missing_weights_stop_with_one_clear_sentence(tmp_path: Path) -> None:
     assert "Spark" not in output  # stopped before starting a JVM
 
 
-def test_viz_build_shows_the_pipeline_with_layers(tmp_path: Path) -> None:
+def test_every_pipeline_runs_alone_and_a_failed_run_resumes(tmp_path: Path, real_weights: Path) -> None:
     project = copy_project(tmp_path)
-    build = kedro(project, "viz", "build")
+    data = project / "data"
+    run(project, real_weights)
+    for name in ("ingestion", "featurization", "pca", "output", "reporting"):
+        alone = kedro(project, "run", "--pipelines", name, "--params", f"weights={real_weights}")
+        assert alone.returncode == 0, f"--pipelines {name}:\n{alone.stdout[-3000:]}"
+    failing = kedro(project, "run", "--params", f"weights={real_weights},pca.refit=true,pca.n_components=5000")
+    assert failing.returncode != 0
+    assert "pca.n_components must be between 1 and 1280, got 5000" in failing.stdout
+    assert '--from-nodes "fit_pca"' in failing.stdout  # Kedro's own resume hint
+    interrupted = sorted((data / "runs").iterdir())[-1].name
+    assert published(data)["run_id"] != interrupted
+    resumed = kedro(project, "run", "--from-nodes", "fit_pca", "--params", f"weights={real_weights},pca.refit=true")
+    assert resumed.returncode == 0, resumed.stdout[-3000:]
+    assert f"Resuming run {interrupted}" in resumed.stdout
+    assert published(data)["run_id"] == interrupted
+    assert published_json(data, SUMMARY)["pca"]["refit"]
+
+
+def test_the_notebook_runs_on_the_published_results(scenario: Scenario) -> None:
+    notebook = shutil.copytree(PROJECT_ROOT / "notebooks", scenario.project / "notebooks", dirs_exist_ok=True)
+    document = nbformat.read(notebook / "fruits.ipynb", as_version=4)
+    NotebookClient(document, timeout=600, resources={"metadata": {"path": str(notebook)}}).execute()
+    printed = "".join(output.get("text", "") for cell in document.cells for output in cell.get("outputs", []))
+    assert f"Published run {published(scenario.project / 'data')['run_id']}" in printed
+
+
+def test_viz_build_shows_the_pipeline_with_layers_and_previews(scenario: Scenario) -> None:
+    project = scenario.project
+    build = kedro(project, "viz", "build", "--include-previews")
     assert build.returncode == 0, build.stdout[-3000:]
     graph = (project / "build" / "api" / "main").read_text()
+    previews = {}
+    for node in json.loads(graph)["nodes"]:
+        details = project / "build" / "api" / "nodes" / node["id"]
+        if node["type"] == "data" and details.is_file():
+            previews[node["name"]] = json.loads(details.read_text())
+    assert previews["raw_images"]["preview_type"] == "ImagePreview" and previews["raw_images"]["preview"]
+    assert previews["results"]["preview_type"] == "TablePreview"
+    assert "pca_features" in previews["results"]["preview"]["columns"]
+    assert previews["rejects"]["preview"]["data"]
     for layer in ('"raw"', '"intermediate"', '"feature"', '"models"', '"model_output"', '"reporting"'):
         assert layer in graph
     for node in ("list_images", "featurize_images", "fit_pca", "update_results", "render_report"):

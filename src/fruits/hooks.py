@@ -4,6 +4,7 @@ session, progress of long Spark work, and per-stage timings for the report."""
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from kedro.pipeline.node import Node
 
 import fruits
 from fruits.params import parameter_problems
-from fruits.progress import ProgressMonitor
+from fruits.progress import INTERVAL_SECONDS, ProgressMonitor
 from fruits.publishing import ACTIVE, DataRoot, prune, start_run
 from fruits.spark import start_spark_in_background, stop_spark
 
@@ -162,10 +163,12 @@ class RunHooks:
 
 
 class ProgressHooks:
-    """Logs the progress of each node's Spark work while it runs (its saves included: Spark is lazy)."""
+    """Logs the progress of each node's Spark work while it runs (its saves included: Spark is lazy), every
+    ``$FRUITS_PROGRESS_SECONDS`` (10) seconds."""
 
     def __init__(self) -> None:
         self._monitor: ProgressMonitor | None = None
+        self._interval = float(os.environ.get("FRUITS_PROGRESS_SECONDS", INTERVAL_SECONDS))
 
     def _stop(self) -> None:
         if self._monitor is not None:
@@ -175,7 +178,7 @@ class ProgressHooks:
     @hook_impl
     def before_node_run(self, node: Node) -> None:
         self._stop()
-        self._monitor = ProgressMonitor(node.name).start()
+        self._monitor = ProgressMonitor(node.name, self._interval).start()
 
     @hook_impl
     def after_pipeline_run(self) -> None:

@@ -53,7 +53,7 @@ class PcaParams(Strict):
     variance_target: Fraction = 0.95
     max_components: PositiveInt = 400
     n_components: PositiveInt | None = None
-    max_fit_rows: PositiveInt | None = 10000
+    max_fit_rows: PositiveInt | None = 5000
     seed: int = 42
     refit: bool = False
     refit_growth: Annotated[float, Field(ge=0)] = 0.25
@@ -66,7 +66,7 @@ class OutputParams(Strict):
 class ProbeParams(Strict):
     enabled: bool = True
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2
-    max_train_per_class: PositiveInt = 100
+    max_train_per_class: PositiveInt = 30
     frames_per_group: PositiveInt = 10
     seed: int = 42
 
