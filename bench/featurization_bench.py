@@ -58,7 +58,7 @@ console = Console(width=170)
 
 def model_payload(cache: Path) -> ModelPayload:
     """The same fp32 TFLite model the project runs (converted once, then read from the cache)."""
-    return InferenceModelDataset(weights=str(require_weights()), cache=str(cache)).load()
+    return InferenceModelDataset(weights=str(require_weights()), path=str(cache)).load()
 
 
 # --- raw ceiling ----------------------------------------------------------------------------------------------------

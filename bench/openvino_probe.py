@@ -60,7 +60,7 @@ def main() -> None:
     if importlib.util.find_spec("openvino") is None:
         raise SystemExit("openvino is not installed: pip install -e '.[openvino]', then run this again.")
     cache = Path(tempfile.mkdtemp(prefix="fruits-model-"))
-    payload = InferenceModelDataset(weights=str(require_weights()), cache=str(cache)).load()
+    payload = InferenceModelDataset(weights=str(require_weights()), path=str(cache)).load()
     tflite = next(cache.glob("*.tflite"))
     engines = {"litert": build_predictor(payload, threads=1, batch_size=BATCH), "openvino": openvino_predictor(tflite)}
     batch = np.stack([decode_image(path.read_bytes(), 224) for path in sorted(FULL_SET.rglob("*.jpg"))[:BATCH]])

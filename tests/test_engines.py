@@ -18,8 +18,8 @@ def real_batch() -> np.ndarray:
 
 
 def test_tflite_features_match_keras_on_real_images(real_weights: Path, real_batch: np.ndarray, tmp_path: Path):
-    keras_model = InferenceModelDataset(weights=str(real_weights), engine="keras", cache=str(tmp_path)).load()
-    tflite_model = InferenceModelDataset(weights=str(real_weights), engine="tflite", cache=str(tmp_path)).load()
+    keras_model = InferenceModelDataset(weights=str(real_weights), engine="keras", path=str(tmp_path)).load()
+    tflite_model = InferenceModelDataset(weights=str(real_weights), engine="tflite", path=str(tmp_path)).load()
     keras_features = build_predictor(keras_model, threads=2, batch_size=5)(real_batch)
     tflite_features = build_predictor(tflite_model, threads=2, batch_size=10)(real_batch)
     cosine = np.sum(keras_features * tflite_features, axis=1) / (

@@ -15,14 +15,15 @@ from tests.support.paths import MINI_SET
 
 def test_a_batch_keeps_row_order_and_records_reasons(small_payload: ModelPayload, tmp_path: Path) -> None:
     good = (MINI_SET / "Orange" / "3_100.jpg").read_bytes()
-    files = {"good.jpg": good, "empty.jpg": b"", "garbage.jpg": b"not an image", "12:30:00.jpg": good}
+    files = {"good.jpg": good, "empty.jpg": b"", "garbage.jpg": b"not an image", "12:30:00.jpg": good,
+             "b*.jpg": b"", "apple[1].jpg": good}
     for name, content in files.items():
         (tmp_path / name).write_bytes(content)
-    uris = pd.Series([f"file://{tmp_path}/{name}" for name in [*files, "gone.jpg", "good.jpg"]])
+    uris = pd.Series([f"file://{tmp_path}/{name}" for name in [*files, "gone.jpg", "good.jpg"]])  # "b*" no glob
     predict = build_predictor(small_payload, threads=1, batch_size=4)
     with ThreadPoolExecutor(1) as prefetch:
         result = featurize_batch(uris, file_reader(uris[0]), predict, 96, 4, prefetch)
-    assert result["reason"].tolist() == [None, "empty file", "not a decodable image", None,
+    assert result["reason"].tolist() == [None, "empty file", "not a decodable image", None, "empty file", None,
                                          "unreadable: gone since the listing", None]
     vectors = result["features"].dropna()
     assert all(vector.shape == (1280,) and vector.dtype == np.float32 for vector in vectors)

@@ -85,5 +85,7 @@ def test_every_reader_of_a_table_is_ordered_with_its_writers() -> None:
         assert writers, table
         for writer in writers:
             for reader in readers:
+                if reader is writer:
+                    continue  # a node reading a table it changes reads the state before its own change
                 assert reader in ancestors(pipeline, writer) or writer in ancestors(pipeline, reader), (
                     f"{reader.name} reads {table} in no fixed order with {writer.name}, which writes it")

@@ -14,9 +14,9 @@ from fruits.publishing import (
     active_run,
     prune,
     resumable_run,
-    run_scope,
     start_run,
 )
+from tests.support.runs import run_scope
 
 
 def write_dataset(run, path: str, text: str) -> str:

@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # uint8 RGB pixels (batch, size, size, 3) -> float32 features
 ENGINES = ("tflite", "keras")
-FEATURE_DIMENSION = 1280
 PIXEL_SCALE = np.float32(1 / 127.5)  # MobileNetV2 expects pixels in [-1, 1]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import fsspec
 import numpy as np
 import pandas as pd
+from fsspec import AbstractFileSystem
 from pyspark import Accumulator
 from pyspark.sql import Column
 from pyspark.sql.functions import pandas_udf
@@ -23,25 +24,30 @@ from fruits.images import ImageRejected, decode_image
 # What the featurization of one image gives: features, or the reason there are none.
 FEATURE_RESULT_SCHEMA = "features array<float>, reason string"
 Reader = Callable[[list[str]], list["bytes | Exception"]]
+UNREADABLE = "unreadable"  # the reason's kind when the bytes could not be read: not cached, tried again
+
+
+def read_files(fs: AbstractFileSystem, uris: list[str]) -> list[bytes | Exception]:
+    """The bytes of each file, or the error reading it, in order; fetched concurrently on object stores.
+
+    Whole-file ranges, not ``cat``: ``cat`` expands glob characters, and ``[``, ``*`` or ``?`` are legal in names.
+    """
+    paths = [fs._strip_protocol(uri) for uri in uris]
+    return fs.cat_ranges(paths, [None] * len(paths), [None] * len(paths), on_error="return")
 
 
 def file_reader(uri: str) -> Reader:
-    """Reads a list of URIs of one filesystem concurrently (s3fs fetches them together); errors are returned."""
-    fs = fsspec.core.url_to_fs(uri)[0]
-
-    def read(uris: list[str]) -> list[bytes | Exception]:
-        paths = [fs._strip_protocol(item) for item in uris]
-        found = fs.cat(paths, on_error="return")
-        return [found.get(path, FileNotFoundError(path)) for path in paths]
-
-    return read
+    """A reader for URIs of one filesystem, chosen by the protocol alone (a name is never parsed as a URL)."""
+    fs = fsspec.filesystem(uri.split("://", 1)[0] if "://" in uri else "file")
+    return lambda uris: read_files(fs, uris)
 
 
 def read_failure(error: Exception) -> str:
-    """A reject reason for a file that could not be read (e.g. deleted between the listing and now)."""
+    """A reject reason for a file that could not be read (e.g. deleted between the listing and now); the next run
+    tries it again."""
     if isinstance(error, FileNotFoundError):
-        return "unreadable: gone since the listing"
-    return f"unreadable: {type(error).__name__}: {error}"
+        return f"{UNREADABLE}: gone since the listing"
+    return f"{UNREADABLE}: {type(error).__name__}: {error}"
 
 
 def featurize_batch(uris: pd.Series, read: Reader, predict: Predictor, image_size: int, batch_size: int,
@@ -94,6 +100,7 @@ def featurizer(payload_broadcast: Any, payload: ModelPayload, threads: int, batc
                 read = read or file_reader(uris.iloc[0])
                 result = featurize_batch(uris, read, predict, image_size, batch_size, prefetch)
                 counters["images_inferred"].add(int(result["reason"].isna().sum()))
+                counters["images_done"].add(len(result))
                 yield result
 
     return featurize

@@ -18,7 +18,7 @@ from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 
 import fruits
-from fruits.params import parameter_problems
+from fruits.params import PublishingParams, parameter_problems
 from fruits.progress import INTERVAL_SECONDS, ProgressMonitor
 from fruits.publishing import ACTIVE, DataRoot, prune, start_run
 from fruits.spark import start_spark_in_background, stop_spark
@@ -94,17 +94,9 @@ class PreflightHooks:
     @staticmethod
     def _check_raw_images(catalog: DataCatalog) -> None:
         """The input folder exists and has class folders (one listing of its top level)."""
-        tree = catalog.load(RAW_IMAGES)
-        if not tree.fs.isdir(tree._root_path):
-            raise click.ClickException(
-                f"Image folder {tree.root} does not exist: give the folder of class folders with "
-                "`kedro run --params raw_images=/path/to/images` (or set raw_images in conf/*/globals.yml)."
-            )
-        if not any(entry["type"] == "directory" for entry in tree.fs.ls(tree._root_path, detail=True)):
-            raise click.ClickException(
-                f"Image folder {tree.root} has no class folders: put each class's images in a folder of its own, "
-                f"e.g. {tree.root}/Apple/1.jpg (the folder name is the label)."
-            )
+        problem = catalog.load(RAW_IMAGES).problem()
+        if problem is not None:
+            raise click.ClickException(problem)
 
 
 class RunHooks:
@@ -129,7 +121,9 @@ class RunHooks:
         globals_ = self._context.config_loader["globals"]
         params = self._context.config_loader["parameters"]
         resume = any(run_params.get(name) for name in RESUMING)
-        ACTIVE.run = run = start_run(DataRoot(globals_["root"]), resume)
+        root = str(globals_["root"])  # relative to the project, as the catalog's paths are
+        root = root if "://" in root else str(Path(run_params["project_path"]) / root)
+        ACTIVE.run = run = start_run(DataRoot(root), resume)
         self._info.update(
             run_id=run.id,
             started_at=run.ledger.started_at,
@@ -148,8 +142,8 @@ class RunHooks:
         if run is None:
             return
         run.publish()
-        keep = int(self._context.config_loader["parameters"].get("publishing", {}).get("keep_runs", 5))
-        prune(run.root, keep)
+        publishing = PublishingParams(**self._context.config_loader["parameters"].get("publishing", {}))
+        prune(run.root, publishing.keep_runs)
         ACTIVE.run = None
 
     @hook_impl

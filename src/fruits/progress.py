@@ -74,7 +74,11 @@ class ProgressMonitor:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            line = self._line(time.perf_counter() - self._started)
+            try:
+                line = self._line(time.perf_counter() - self._started)
+            except Exception:  # progress is best effort: it must never end a run (e.g. Spark still starting)
+                logger.debug("No progress to report", exc_info=True)
+                continue
             if line:
                 logger.info(line)
 
@@ -83,7 +87,7 @@ class ProgressMonitor:
         if expected is not None:
             return progress_line(self._label, int(expected.counter.value), expected.total, expected.unit, elapsed)
         context = SparkContext._active_spark_context
-        if context is None:
+        if context is None or getattr(context, "_jsc", None) is None:  # none, or still starting
             return None
         tracker = context.statusTracker()
         stages = [tracker.getStageInfo(stage) for stage in tracker.getActiveStageIds()]

@@ -18,11 +18,8 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -85,9 +82,6 @@ class DataRoot:
     def relative(self, fs_path: str) -> str:
         """A path as the filesystem lists it, made relative to the root."""
         return self.fs._strip_protocol(fs_path).removeprefix(self.path.rstrip("/") + "/")
-
-    def exists(self, relative: str) -> bool:
-        return self.fs.exists(f"{self.path}/{relative}")
 
     def read_bytes(self, relative: str) -> bytes | None:
         """Content of an object, or None when there is none."""
@@ -163,7 +157,7 @@ class Run:
         self.save()
 
     def table_files(self, table: str) -> list[str]:
-        """The table as this run has changed it so far (the published files before any change)."""
+        """The table as this run has changed it (the published files before any change)."""
         if table in self.ledger.tables:
             return self.ledger.tables[table]
         return self.base.tables.get(table, [])
@@ -173,8 +167,10 @@ class Run:
         return self.ledger.added.get(table, [])
 
     def record_table(self, table: str, files: list[str], added: list[str]) -> None:
+        """A table is changed once per run, from the published files: a resumed run that changes it again
+        replaces the first attempt's change instead of adding to it."""
         self.ledger.tables[table] = files
-        self.ledger.added[table] = [*self.added_files(table), *added]
+        self.ledger.added[table] = added
         self.save()
 
     def save(self) -> None:
@@ -185,8 +181,8 @@ class Run:
         current = self.root.published()
         if current.run_id != self.base.run_id:
             raise RuntimeError(
-                f"Run {current.run_id} was published while run {self.id} ran (both started from "
-                f"{self.base.run_id}): run the pipeline again; one run at a time per data root."
+                f"Run {current.run_id} was published while run {self.id} ran: run the pipeline again; "
+                "one run at a time per data root."
             )
         publication = Publication(
             run_id=self.id,
@@ -294,18 +290,3 @@ ACTIVE = _ActiveRuns()
 def active_run(root_uri: str) -> Run | None:
     """The run in progress on this data root, or None outside a run (a notebook reading published results)."""
     return ACTIVE.get(root_uri)
-
-
-@contextmanager
-def run_scope(root_uri: str, resume: bool = False) -> Iterator[Run]:
-    """Make a run the active one for the duration (the project's hooks do this around ``kedro run``)."""
-    ACTIVE.run = start_run(DataRoot(root_uri), resume)
-    try:
-        yield ACTIVE.run
-    finally:
-        ACTIVE.run = None
-
-
-def published_state(root_uri: str) -> dict[str, Any]:
-    """The pointer's content as plain data (for ``fruits-cloud results`` and readers without Kedro)."""
-    return asdict(DataRoot(root_uri).published())

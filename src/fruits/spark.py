@@ -62,6 +62,8 @@ def start_spark_in_background(spark_conf: dict[str, Any]) -> None:
 def stop_spark() -> None:
     """Release executors cleanly: a cluster would otherwise log the app as failed after a good run."""
     starting, _STARTING.session = _STARTING.session, None
+    if starting is not None and starting.exception() is not None:
+        return  # it never started; its error is the run's
     session = starting.result() if starting is not None else SparkSession.getActiveSession()
     if session is not None:
         session.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pyspark.sql import DataFrame
@@ -49,15 +50,27 @@ def featurized_rows(features: DataFrame) -> DataFrame:
 
 def newest_keys(index: pd.DataFrame, sample: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
     """For each sampled image, the store row of the current model that describes it (the newest if an image was
-    featurized twice, by a full refresh): key columns plus ``featurized_at`` and ``reason``."""
+    featurized twice, by a full refresh): key columns plus ``featurized_at`` and ``reason``, in key order."""
     current = index[index["fingerprint"] == fingerprint].merge(sample[IMAGE_KEY], on=IMAGE_KEY)
-    return current.sort_values("featurized_at").drop_duplicates(IMAGE_KEY, keep="last")
+    newest = current.sort_values([*IMAGE_KEY, "featurized_at"]).drop_duplicates(IMAGE_KEY, keep="last")
+    return newest.reset_index(drop=True)
 
 
-def live_features(feature_store: DataFrame, live_keys: pd.DataFrame) -> DataFrame:
-    """The store's rows for the given keys (from :func:`newest_keys`): the vectors are selected by a join on small
-    keys, never shuffled."""
-    keys = feature_store.sparkSession.createDataFrame(
-        live_keys[[*IMAGE_KEY, "featurized_at"]], "path string, change_key string, featurized_at timestamp"
-    )
-    return feature_store.join(keys, [*IMAGE_KEY, "featurized_at"], "left_semi")
+def live_features(feature_store: DataFrame, keys: pd.DataFrame, fingerprint: str) -> DataFrame:
+    """The store's rows of the current model for the given images (``path``, ``change_key``), the newest when an
+    image was featurized twice. The choice is made in Spark on the key columns (no timestamp leaves Spark, the
+    1280-float vectors are never shuffled)."""
+    wanted = feature_store.sparkSession.createDataFrame(keys[IMAGE_KEY], "path string, change_key string")
+    current = feature_store.where(F.col("fingerprint") == fingerprint).join(wanted, IMAGE_KEY, "left_semi")
+    newest = current.groupBy(*IMAGE_KEY).agg(F.max("featurized_at").alias("featurized_at"))
+    return current.join(newest, [*IMAGE_KEY, "featurized_at"], "left_semi")
+
+
+def reason_kind(reasons: pd.Series) -> pd.Series:
+    """The kind of a reject reason: the part before ':' (the rest is file-specific)."""
+    return reasons.str.split(":").str[0].str.strip()
+
+
+def seeded_rank(keys: pd.Series, seed: int) -> np.ndarray:
+    """A seeded pseudo-random order of ``keys``: the same for the same names and seed, wherever the tree lives."""
+    return pd.util.hash_pandas_object(keys, index=False, hash_key=format(seed % 2**64, "016x")).to_numpy()

@@ -11,7 +11,8 @@ from kedro.io.core import DatasetError
 from fruits.datasets.image_tree import ImageTreeDataset, change_key
 from tests.support.paths import MINI_SET
 
-ODD_NAMES = ["12:30:00.jpg", "_x.jpg", "a%20b #1?.jpg", "été 🍓.jpg", ".hidden.jpg", "x" * 200 + ".jpg"]
+ODD_NAMES = ["12:30:00.jpg", "_x.jpg", "a%20b #1?.jpg", "été 🍓.jpg", ".hidden.jpg", "x" * 200 + ".jpg",
+             "apple[1].jpg", "b*.jpg", "c::d.jpg"]
 
 
 @pytest.fixture
@@ -32,6 +33,7 @@ def test_every_file_is_listed_with_its_uri_and_relative_path(odd_tree: Path) -> 
     )
     assert set(files["path"]) == {f"file://{odd_tree}/{relative}" for relative in files["relative_path"]}
     assert (files["size"] == 4965).all()
+    assert len(files) == len(ODD_NAMES) + 2
 
 
 def test_change_key_follows_modification_and_size(odd_tree: Path) -> None:
@@ -51,7 +53,7 @@ def test_files_are_read_by_uri_and_missing_ones_are_errors(odd_tree: Path) -> No
 
 
 def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="does not exist: check raw_images"):
+    with pytest.raises(DatasetError, match="does not exist: give the folder of class folders"):
         _ = ImageTreeDataset(filepath=str(tmp_path / "nowhere")).load().files
 
 

@@ -9,13 +9,13 @@ import pytest
 from kedro.io.core import DatasetError
 
 from fruits.datasets.run import UNCHANGED, RunDataset
-from fruits.publishing import run_scope
+from tests.support.runs import run_scope
 
 PARQUET = {"type": "pandas.ParquetDataset"}
 
 
 def sample_dataset(root: Path, published: bool = False) -> RunDataset:
-    return RunDataset(root=str(root), run_path="02_intermediate/image_sample.parquet", dataset=PARQUET,
+    return RunDataset(path=str(root), run_path="02_intermediate/image_sample.parquet", dataset=PARQUET,
                       published=published)
 
 

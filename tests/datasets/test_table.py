@@ -10,12 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from fruits.datasets.table import TableChange, TableDataset
-from fruits.publishing import run_scope
 from fruits.tables import RESULTS, spark_schema
+from tests.support.runs import run_scope
 
 
 def results_table(root: Path, **options) -> TableDataset:
-    return TableDataset(root=str(root), table="results", folder="07_model_output/results", **options)
+    return TableDataset(path=str(root), table="results", folder="07_model_output/results", **options)
 
 
 def rows(spark, paths: list[str], label: str = "Kiwi"):
@@ -41,11 +41,21 @@ def test_appends_accumulate_and_are_published_as_files(spark, tmp_path: Path) ->
     assert sorted(pd.read_parquet(files)["path"]) == ["a", "b", "c"]  # plain pandas, through the file list
 
 
+def published_runs(root: Path, *changes) -> list:
+    """One published run per change (a table changes once per run); returns the runs."""
+    runs = []
+    for change in changes:
+        with run_scope(str(root)) as run:
+            results_table(root).save(change)
+            run.publish()
+            runs.append(run)
+    return runs
+
+
 def test_removal_rewrites_only_the_files_holding_removed_rows(spark, tmp_path: Path) -> None:
+    published_runs(tmp_path, rows(spark, ["a", "b"]).coalesce(1), rows(spark, ["c"]).coalesce(1))
     with run_scope(str(tmp_path)) as run:
         dataset = results_table(tmp_path)
-        dataset.save(rows(spark, ["a", "b"]).coalesce(1))
-        dataset.save(rows(spark, ["c"]).coalesce(1))
         before = list(run.table_files("results"))
         dataset.save(TableChange(remove=pd.Series(["b", "not there"])))
         after = run.table_files("results")
@@ -54,22 +64,39 @@ def test_removal_rewrites_only_the_files_holding_removed_rows(spark, tmp_path: P
         assert pq.read_table(tmp_path / after[-1]).schema.field("features").type == RESULTS.field("features").type
 
 
-def test_replace_and_compaction(spark, tmp_path: Path) -> None:
+def test_a_change_saved_again_in_a_resumed_run_replaces_the_first_attempt(spark, tmp_path: Path) -> None:
+    published_runs(tmp_path, rows(spark, ["a"]))
+    with run_scope(str(tmp_path)):
+        results_table(tmp_path).save(rows(spark, ["b"]))
+    with run_scope(str(tmp_path), resume=True) as resumed:
+        results_table(tmp_path).save(rows(spark, ["b"]))
+        assert paths_of(results_table(tmp_path)) == ["a", "b"]
+        assert paths_of(results_table(tmp_path, rows="added")) == ["b"]
+        assert resumed.resumed
+
+
+def test_only_small_files_are_compacted_once_there_are_too_many(spark, tmp_path: Path) -> None:
+    published_runs(tmp_path, *(rows(spark, [name]).coalesce(1) for name in "abc"))
+    dataset = results_table(tmp_path)
     with run_scope(str(tmp_path)) as run:
-        dataset = results_table(tmp_path)
-        for name in "abcd":
-            dataset.save(rows(spark, [name]).coalesce(1))
-        assert len(run.table_files("results")) == 4
-        dataset.save(TableChange(add=rows(spark, ["e"]).coalesce(1), compact_above_files=3))
+        dataset.save(TableChange(add=rows(spark, ["d"]).coalesce(1), compact_above_files=4))
+        assert len(run.table_files("results")) == 4  # not more than 4 small files yet
+    with run_scope(str(tmp_path)) as run:
+        dataset.save(TableChange(add=rows(spark, ["d", "e"]).coalesce(1), compact_above_files=3))
         assert len(run.table_files("results")) == 1
         assert paths_of(dataset) == ["a", "b", "c", "d", "e"]
-        assert paths_of(results_table(tmp_path, rows="added")) == ["a", "b", "c", "d", "e"]
-        dataset.save(TableChange(add=rows(spark, ["z"]), replace=True))
-        assert paths_of(dataset) == ["z"]
+        assert paths_of(results_table(tmp_path, rows="added")) == ["d", "e"]
+
+
+def test_replace_keeps_only_the_new_rows(spark, tmp_path: Path) -> None:
+    published_runs(tmp_path, rows(spark, ["a", "b"]))
+    with run_scope(str(tmp_path)):
+        results_table(tmp_path).save(TableChange(add=rows(spark, ["z"]), replace=True))
+        assert paths_of(results_table(tmp_path)) == ["z"]
 
 
 def test_columns_load_as_pandas_without_spark(spark, tmp_path: Path) -> None:
-    store = TableDataset(root=str(tmp_path), table="feature_store", folder="04_feature/feature_store",
+    store = TableDataset(path=str(tmp_path), table="feature_store", folder="04_feature/feature_store",
                          columns=["path", "featurized_at", "reason"])
     assert list(store.load().columns) == ["path", "featurized_at", "reason"]  # empty table, typed columns
     stamp = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
@@ -88,4 +115,4 @@ def test_an_empty_table_loads_with_its_schema(spark, tmp_path: Path) -> None:
 
 def test_unknown_tables_are_refused(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="Unknown table 'nope'"):
-        TableDataset(root=str(tmp_path), table="nope", folder="x")
+        TableDataset(path=str(tmp_path), table="nope", folder="x")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -16,10 +16,12 @@ STAMP = datetime(2026, 11, 29, tzinfo=timezone.utc)
 Store = tuple[Any, pd.DataFrame, pd.DataFrame]  # Spark rows, pandas index of their keys, the sample
 
 
-def store_of(spark: Any, vectors: np.ndarray, fingerprint: str = "fp", rejected: int = 1) -> Store:
-    """Store rows for ``vectors`` (+ rejected images), their pandas index and the sample they belong to."""
-    rows = [(f"img{i}", f"a/img{i}", "a", "k", fingerprint, [float(x) for x in vector], None, STAMP)
-            for i, vector in enumerate(vectors)]
+def store_of(spark: Any, vectors: np.ndarray, fingerprint: str = "fp", rejected: int = 1, later: int = 0) -> Store:
+    """Store rows for ``vectors`` (+ rejected images), their pandas index and the sample they belong to; the last
+    ``later`` images were featurized a day after the others."""
+    stamps = [STAMP + timedelta(days=1) if i >= len(vectors) - later else STAMP for i in range(len(vectors))]
+    rows = [(f"img{i}", f"a/img{i}", "a", "k", fingerprint, [float(x) for x in vector], None, stamp)
+            for i, (vector, stamp) in enumerate(zip(vectors, stamps, strict=True))]
     rows += [(f"bad{i}", f"a/bad{i}", "a", "k", fingerprint, None, "empty file", STAMP) for i in range(rejected)]
     store = spark.createDataFrame(rows, spark_schema(FEATURE_STORE))
     index = pd.DataFrame([row[:1] + row[3:5] + row[6:] for row in rows],
@@ -28,6 +30,6 @@ def store_of(spark: Any, vectors: np.ndarray, fingerprint: str = "fp", rejected:
     return store, index, sample
 
 
-def report(fingerprint: str = "fp", new: int = 0, changed: int = 0, full_refresh: bool = False) -> dict:
+def report(fingerprint: str = "fp", full_refresh: bool = False) -> dict:
     """The parts of a featurization report the PCA and output nodes read."""
-    return {"fingerprint": fingerprint, "new": new, "changed": changed, "full_refresh": full_refresh}
+    return {"fingerprint": fingerprint, "full_refresh": full_refresh}

@@ -55,7 +55,7 @@ SPARK_OVERHEAD_FACTOR = 0.10
 AM_MEMORY_MB = 512
 # Tasks per executor JVM: 4 divides the vCPU count of every type above, so executors use every core of a node.
 EXECUTOR_CORES = 4
-# Below this, the JVM side (binaryFile reads, Arrow batches to Python, Parquet writes) is too tight to be worth it.
+# Below this, the JVM side (Arrow batches to and from Python, Parquet writes) is too tight to be worth it.
 MIN_HEAP_MB_PER_CORE = 512
 
 

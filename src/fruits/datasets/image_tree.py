@@ -24,6 +24,7 @@ from kedro.io.core import DatasetError
 from kedro_datasets._typing import ImagePreview
 from PIL import Image
 
+from fruits.featurizer import read_files
 from fruits.publishing import absolute_uri
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class ImageTree:
     _files: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.fs, self._root_path = fsspec.core.url_to_fs(self.root)
+        self.fs, self.root_path = fsspec.core.url_to_fs(self.root)
         self._protocol = self.root.split("://", 1)[0] if "://" in self.root else "file"
 
     def uri(self, fs_path: str) -> str:
@@ -67,17 +68,17 @@ class ImageTree:
 
     def _list(self) -> pd.DataFrame:
         started = time.perf_counter()
-        self.fs.invalidate_cache(self._root_path)  # s3fs caches listings per process: see what is there now
-        if not self.fs.isdir(self._root_path):
-            raise DatasetError(f"Image folder {self.root} does not exist: check raw_images (--params raw_images=...).")
-        top = self.fs.ls(self._root_path, detail=True)
+        self.fs.invalidate_cache(self.root_path)  # s3fs caches listings per process: see what is there now
+        if not self.fs.isdir(self.root_path):
+            raise DatasetError(self.problem())
+        top = self.fs.ls(self.root_path, detail=True)
         folders = [entry["name"] for entry in top if entry["type"] == "directory"]
         entries: list[tuple[str, dict[str, Any]]] = [(entry["name"], entry) for entry in top
                                                       if entry["type"] != "directory"]
         with ThreadPoolExecutor(LISTING_THREADS) as pool:
             for listing in pool.map(lambda folder: self.fs.find(folder, detail=True), folders):
                 entries.extend(listing.items())
-        prefix = self._root_path.rstrip("/") + "/"
+        prefix = self.root_path.rstrip("/") + "/"
         files = pd.DataFrame(
             [(self.uri(path), path.removeprefix(prefix), int(info.get("size") or 0), change_key(info))
              for path, info in entries],
@@ -89,10 +90,27 @@ class ImageTree:
 
     def read(self, uris: Iterable[str]) -> dict[str, bytes | Exception]:
         """The bytes of some files (or the error reading each), fetched concurrently on object stores."""
-        wanted = list(uris)
-        paths = [self.fs._strip_protocol(uri) for uri in wanted]
-        found = self.fs.cat(paths, on_error="return") if paths else {}
-        return {uri: found.get(path, FileNotFoundError(path)) for uri, path in zip(wanted, paths, strict=True)}
+        wanted = list(dict.fromkeys(uris))
+        return dict(zip(wanted, read_files(self.fs, wanted), strict=True))
+
+    def problem(self) -> str | None:
+        """Why this cannot be an image tree (missing, or without class folders), in one sentence; None if fine."""
+        if not self.fs.isdir(self.root_path):
+            return (f"Image folder {self.root} does not exist: give the folder of class folders with "
+                    "`kedro run --params raw_images=/path/to/images` (or set raw_images in conf/*/globals.yml).")
+        if not any(entry["type"] == "directory" for entry in self.fs.ls(self.root_path, detail=True)):
+            return (f"Image folder {self.root} has no class folders: put each class's images in a folder of its "
+                    f"own, e.g. {self.root}/Apple/1.jpg (the folder name is the label).")
+        return None
+
+
+def _thumbnail(fs: Any, path: str) -> Image.Image | None:
+    """A 96 px picture of a file, or None when it is no image (the first image of a folder is shown)."""
+    try:
+        with Image.open(io.BytesIO(fs.cat_file(path))) as image:
+            return image.convert("RGB").resize((96, 96))
+    except (OSError, ValueError, SyntaxError):
+        return None
 
 
 class ImageTreeDataset(AbstractDataset[None, ImageTree]):
@@ -118,13 +136,13 @@ class ImageTreeDataset(AbstractDataset[None, ImageTree]):
     def preview(self, images: int = 12) -> ImagePreview:
         """A grid of the first images of a few classes, as a PNG data URI (``kedro viz --include-previews``)."""
         tree = self.load()
-        fs, root = tree.fs, tree._root_path
-        folders = sorted(entry for entry in fs.ls(root, detail=False) if fs.isdir(entry))[:images]
-        picks = [next(iter(sorted(fs.find(folder))), None) for folder in folders]
+        fs = tree.fs
+        folders = sorted(entry for entry in fs.ls(tree.root_path, detail=False) if fs.isdir(entry))[:images]
         thumbnails = []
-        for path in filter(None, picks):
-            with Image.open(io.BytesIO(fs.cat_file(path))) as image:
-                thumbnails.append(image.convert("RGB").resize((96, 96)))
+        for folder in folders:
+            picture = next(filter(None, (_thumbnail(fs, path) for path in sorted(fs.find(folder)))), None)
+            if picture is not None:
+                thumbnails.append(picture)
         grid = Image.new("RGB", (96 * max(1, len(thumbnails)), 96), "white")
         for index, thumbnail in enumerate(thumbnails):
             grid.paste(thumbnail, (96 * index, 0))

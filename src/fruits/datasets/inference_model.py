@@ -93,7 +93,8 @@ class InferenceModelDataset(AbstractDataset[None, ModelPayload]):
     """Read-only: ``load()`` gives the :class:`ModelPayload` the featurization broadcasts.
 
     ``weights``: ``imagenet`` (Keras' download and cache) or a weights file (path or URL); ``engine``: ``tflite`` or
-    ``keras``; ``cache``: where conversions are kept (under the data root: on S3 too, so clusters share them).
+    ``keras``; ``path``: the folder where conversions are kept (under the data root: on S3 too, so clusters share
+    them).
     """
 
     def __init__(
@@ -102,7 +103,7 @@ class InferenceModelDataset(AbstractDataset[None, ModelPayload]):
         weights: str = IMAGENET,
         image_size: int = 224,
         engine: str = "tflite",
-        cache: str,
+        path: str,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if engine not in ENGINES:
@@ -110,7 +111,7 @@ class InferenceModelDataset(AbstractDataset[None, ModelPayload]):
         self._weights = str(weights)
         self._image_size = int(image_size)
         self._engine = engine
-        self._cache = DataRoot(cache)
+        self._cache = DataRoot(path)
         self.metadata = metadata
         self._payload: ModelPayload | None = None
 
@@ -145,4 +146,4 @@ class InferenceModelDataset(AbstractDataset[None, ModelPayload]):
 
     def _describe(self) -> dict[str, Any]:
         return {"weights": self._weights, "image_size": self._image_size, "engine": self._engine,
-                "cache": self._cache.uri}
+                "path": self._cache.uri}

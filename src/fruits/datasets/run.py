@@ -26,23 +26,24 @@ UNCHANGED = Unchanged()
 
 
 class RunDataset(AbstractDataset[Any, Any]):
-    """Wraps a dataset definition (``dataset:``) whose file lives at ``run_path`` inside each run's folder.
+    """Wraps a dataset definition (``dataset:``) whose file lives at ``run_path`` inside each run's folder of the
+    data root ``path``.
 
-    - save: to ``<root>/runs/<run id>/<path>``, recorded in the run's ledger (published when the run succeeds);
+    - save: to ``<path>/runs/<run id>/<run_path>``, recorded in the run's ledger (published when the run succeeds);
     - load: the version this run wrote, else the published one (``current.json``); ``published: true`` always reads
-      the published version (the previous run's output, to compare with), and gives None before the first run.
+      the version the run started from (the previous run's output, to compare with), None before the first run.
     """
 
     def __init__(
         self,
         *,
-        root: str,
+        path: str,
         run_path: str,
         dataset: dict[str, Any],
         published: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._root_uri = root
+        self._root_uri = path
         self._path = run_path
         self._dataset = dataset
         self._published = published
@@ -57,9 +58,11 @@ class RunDataset(AbstractDataset[Any, Any]):
 
     def _location(self) -> str | None:
         run = self._run()
-        if run is not None and not self._published:
-            return run.dataset_location(self._path)
-        return DataRoot(self._root_uri).published().datasets.get(self._path)
+        if run is None:
+            return DataRoot(self._root_uri).published().datasets.get(self._path)
+        if self._published:
+            return run.base.datasets.get(self._path)
+        return run.dataset_location(self._path)
 
     def load(self) -> Any:
         location = self._location()
@@ -89,7 +92,7 @@ class RunDataset(AbstractDataset[Any, Any]):
         return self._location() is not None
 
     def _describe(self) -> dict[str, Any]:
-        return {"root": self._root_uri, "run_path": self._path, "dataset": self._dataset.get("type"),
+        return {"path": self._root_uri, "run_path": self._path, "dataset": self._dataset.get("type"),
                 "published": self._published}
 
     def preview(self, nrows: int = 10) -> TablePreview:

@@ -26,12 +26,13 @@ from fruits.spark import active_spark
 from fruits.tables import TABLE_SCHEMAS, spark_schema
 
 TARGET_FILE_BYTES = 128 * 2**20  # the usual Parquet sweet spot: few files, each still split by row group
+SMALL_FILE_BYTES = TARGET_FILE_BYTES // 2  # what compaction merges; larger files stay as they are
 
 
 @dataclass(frozen=True)
 class TableChange:
     """What a node asks of a table: rows to add, keys whose rows to remove (changed or deleted inputs), or a full
-    replacement; compaction once the table holds more than ``compact_above_files`` files."""
+    replacement; compaction once the table holds more than ``compact_above_files`` small files."""
 
     add: DataFrame | None = None
     remove: pd.Series | None = None
@@ -40,7 +41,7 @@ class TableChange:
 
 
 class TableDataset(AbstractDataset[Any, "TableChange | DataFrame"]):
-    """A table of the data root (``table``), its files written under ``runs/<run id>/<folder>/``.
+    """A table of the data root ``path`` (``table``), its files written under ``runs/<run id>/<folder>/``.
 
     Loads: ``rows: all`` (default) the whole table as this run sees it, ``rows: added`` only the rows this run
     appended; as a Spark DataFrame, or with ``columns`` as a pandas DataFrame of just those columns (read with
@@ -51,7 +52,7 @@ class TableDataset(AbstractDataset[Any, "TableChange | DataFrame"]):
     def __init__(
         self,
         *,
-        root: str,
+        path: str,
         table: str,
         folder: str,
         key: str = "path",
@@ -63,7 +64,7 @@ class TableDataset(AbstractDataset[Any, "TableChange | DataFrame"]):
             raise DatasetError(f"Unknown table {table!r}: one of {', '.join(TABLE_SCHEMAS)}.")
         if rows not in ("all", "added"):
             raise DatasetError(f"rows must be 'all' or 'added', got {rows!r}.")
-        self._root_uri = root
+        self._root_uri = path
         self._table = table
         self._folder = folder
         self._key = key
@@ -76,9 +77,10 @@ class TableDataset(AbstractDataset[Any, "TableChange | DataFrame"]):
         return TABLE_SCHEMAS[self._table]
 
     def _files(self, run: Run | None) -> list[str]:
-        if run is None:
-            return DataRoot(self._root_uri).published().tables.get(self._table, [])
-        return run.added_files(self._table) if self._rows == "added" else run.table_files(self._table)
+        state = run.ledger if run is not None else DataRoot(self._root_uri).published()
+        if self._rows == "added":
+            return state.added.get(self._table, [])
+        return run.table_files(self._table) if run is not None else state.tables.get(self._table, [])
 
     def load(self) -> Any:
         root = DataRoot(self._root_uri)
@@ -96,20 +98,20 @@ class TableDataset(AbstractDataset[Any, "TableChange | DataFrame"]):
         if run is None:
             raise DatasetError(f"Table {self._table} is written by `kedro run` only (each run in its own folder).")
         writer = _Writer(run, self._folder, self._schema)
-        files = [] if change.replace else list(run.table_files(self._table))
+        files = [] if change.replace else list(run.base.tables.get(self._table, []))
         if change.remove is not None and len(change.remove) and files:
             files = writer.remove_rows(files, self._key, change.remove)
         added = writer.write(change.add) if change.add is not None else []
         files = [*files, *added]
-        if change.compact_above_files is not None and len(files) > change.compact_above_files:
-            files = writer.compact(files)
+        if change.compact_above_files is not None:
+            files = writer.compact_small_files(files, change.compact_above_files)
         run.record_table(self._table, files, added)
 
     def _exists(self) -> bool:
         return bool(self._files(active_run(self._root_uri)))
 
     def _describe(self) -> dict[str, Any]:
-        return {"root": self._root_uri, "table": self._table, "folder": self._folder, "rows": self._rows,
+        return {"path": self._root_uri, "table": self._table, "folder": self._folder, "rows": self._rows,
                 "columns": self._columns}
 
     def preview(self, nrows: int = 10) -> TablePreview:
@@ -173,10 +175,16 @@ class _Writer:
                 kept.append(rewritten)
         return kept
 
-    def compact(self, files: list[str]) -> list[str]:
-        """Rewrite the whole table with Spark into files of about ``TARGET_FILE_BYTES`` each."""
-        total = sum(self._root.fs.size(f"{self._root.path}/{path}") for path in files)
+    def compact_small_files(self, files: list[str], above: int) -> list[str]:
+        """Once more than ``above`` files are small (each run adds a few per task), rewrite the small ones with
+        Spark into files of about ``TARGET_FILE_BYTES``; large files are kept, so a compaction costs the recent
+        small additions, not the table."""
+        sizes = {path: self._root.fs.size(f"{self._root.path}/{path}") for path in files}
+        small = [path for path in files if sizes[path] < SMALL_FILE_BYTES]
+        if len(small) <= above:
+            return files
         rows = active_spark().read.schema(spark_schema(self._schema)).parquet(
-            *(self._root.join(path) for path in files)
+            *(self._root.join(path) for path in small)
         )
-        return self.write(rows, partitions=max(1, math.ceil(total / TARGET_FILE_BYTES)))
+        merged = self.write(rows, partitions=max(1, math.ceil(sum(sizes[path] for path in small) / TARGET_FILE_BYTES)))
+        return [path for path in files if path not in small] + merged

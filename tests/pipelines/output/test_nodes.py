@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pyspark.ml.functions import vector_to_array
+from pyspark.ml.functions import array_to_vector, vector_to_array
 
 from fruits.params import OutputParams, PcaParams
 from fruits.pipelines.output.nodes import collect_rejects, project, update_results
-from fruits.pipelines.pca.nodes import PCA_VECTOR, accepted_features, fit_pca
+from fruits.pipelines.pca.nodes import FEATURE_VECTOR, PCA_VECTOR, fit_pca
 from tests.support.tables import report, store_of
 
 
@@ -18,7 +18,8 @@ def test_projection_equals_the_saved_spark_ml_model(spark):
     model, components, _, _ = fit_pca(store, index, sample, report(), None, PcaParams(variance_target=0.8,
                                                                                         max_components=12))
     ours = {row.path: np.array(row.pca_features) for row in project(store.repartition(3), components).collect()}
-    spark_ml = model.transform(accepted_features(store)).select("path", vector_to_array(PCA_VECTOR).alias("p"))
+    vectors = store.where("reason is null").withColumn(FEATURE_VECTOR, array_to_vector("features"))  # as README says
+    spark_ml = model.transform(vectors).select("path", vector_to_array(PCA_VECTOR).alias("p"))
     expected = {row.path: np.array(row.p) for row in spark_ml.collect()}
     assert ours.keys() == expected.keys() and len(ours) == 300
     assert 1 < len(ours["img0"]) < 12
@@ -26,22 +27,25 @@ def test_projection_equals_the_saved_spark_ml_model(spark):
     assert difference < 1e-5 * max(np.abs(vector).max() for vector in expected.values())
 
 
-def test_results_change_by_new_changed_and_deleted_images_only(spark):
+def test_results_change_by_what_they_lack_and_what_is_no_longer_live(spark):
     store, index, sample = store_of(spark, np.eye(6)[:5], rejected=1)
     components = np.eye(6)[:, :2]
-    previous = pd.DataFrame({"path": ["img0", "img1", "gone"], "change_key": ["k", "old", "k"]})
+    results_index = pd.DataFrame({"path": ["img0", "img1", "gone"], "change_key": ["k", "old", "k"]})
     fit = {"refit": False}
-    change = update_results(store, index, sample, previous, components, fit, report(), OutputParams())
+    change = update_results(store, index, results_index, sample, components, fit, report(), OutputParams())
     assert sorted(row.path for row in change.add.collect()) == ["img1", "img2", "img3", "img4"]
     assert sorted(change.remove) == ["gone", "img1"]  # the changed image's old row goes, its new row comes
     assert not change.replace
-    unchanged = update_results(store, index, sample, sample, components, fit, report(), OutputParams())
+    complete = index[index["reason"].isna()][["path", "change_key"]]
+    unchanged = update_results(store, index, complete, sample, components, fit, report(), OutputParams())
     assert unchanged.add is None and unchanged.remove is None
 
 
 def test_a_refit_replaces_all_results(spark):
     store, index, sample = store_of(spark, np.eye(6)[:5], rejected=1)
-    change = update_results(store, index, sample, sample, np.eye(6)[:, :2], {"refit": True}, report(), OutputParams())
+    already = index[["path", "change_key"]]
+    change = update_results(store, index, already, sample, np.eye(6)[:, :2], {"refit": True}, report(),
+                            OutputParams())
     assert change.replace and change.add.count() == 5
     assert {len(row.pca_features) for row in change.add.collect()} == {2}
 

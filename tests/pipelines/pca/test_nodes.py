@@ -55,31 +55,38 @@ def test_pca_finds_the_intrinsic_dimension_and_records_the_fit(low_rank):
     assert (record["fitted_on_images"], record["k"], record["fingerprint"]) == (60, 3, "fp")
 
 
-def test_the_published_model_is_reused_until_enough_images_changed(low_rank):
+def test_the_published_model_is_reused_until_enough_images_changed(spark, low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
-    *_, first = fit_pca(*low_rank, report(), None, settings)
-    model, components, curve, record = fit_pca(*low_rank, report(new=10), first, settings)
+    vectors = np.asarray([row.features for row in low_rank[0].orderBy("path").collect() if row.features is not None])
+    store, index, sample = store_of(spark, vectors[:48])
+    *_, first = fit_pca(store, index, sample, report(), None, settings)
+    assert first["fitted_on_images"] == 48
+    ten_more = store_of(spark, vectors[:58], later=10)  # 10 images featurized after the fit
+    model, components, curve, record = fit_pca(*ten_more, report(), first, settings)
     assert (model, components, curve) == (UNCHANGED, UNCHANGED, UNCHANGED)
-    assert not record["refit"] and record["changed_since_fit"] == 10 and record["k"] == 3
-    *_, refitted = fit_pca(*low_rank, report(new=3, changed=3), record, settings)
-    assert refitted["refit"] and "16 images were added or changed since the fit on 60" in refitted["reason"]
+    assert not record["refit"] and record["changed_since_fit"] == 10 and record["k"] == first["k"]
+    fifteen_more = store_of(spark, vectors[:60], later=15)
+    *_, refitted = fit_pca(*fifteen_more, report(), record, settings)
+    assert refitted["refit"] and "15 images were added or changed since the fit on 48" in refitted["reason"]
 
 
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"report": report(fingerprint="other")}, "the model fingerprint changed (fp -> other)"),
+        ({"fingerprint": "other"}, "the model fingerprint changed (fp -> other)"),
         ({"settings": PcaParams(variance_target=0.9)}, "PCA settings changed (pca.variance_target)"),
         ({"settings": PcaParams(refit=True)}, "a refit was asked for (pca.refit)"),
-        ({"report": report(full_refresh=True)}, "a full refresh was asked for"),
+        ({"full_refresh": True}, "a full refresh was asked for"),
+        ({"changed": 26}, "26 images were added or changed since the fit on 100: more than pca.refit_growth = 25%"),
     ],
 )
 def test_refit_reasons(change: dict, reason: str) -> None:
     settings = PcaParams()
     previous = {"fingerprint": "fp", "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
-                "changed_since_fit": 0, "fitted_on_images": 100}
-    assert refit_reason(previous, report(), settings) is None
-    found = refit_reason(previous, change.get("report", report()), change.get("settings", settings))
+                "fitted_on_images": 100}
+    assert refit_reason(previous, "fp", 25, False, settings) is None
+    found = refit_reason(previous, change.get("fingerprint", "fp"), change.get("changed", 25),
+                         change.get("full_refresh", False), change.get("settings", settings))
     assert found is not None and found.startswith(reason)
 
 
@@ -94,7 +101,7 @@ def test_fixed_k_out_of_range_is_refused_before_fitting(low_rank):
 
 
 def test_the_fit_sample_is_capped_and_seeded() -> None:
-    keys = pd.DataFrame({"path": [f"img{i}" for i in range(5000)]})
+    keys = pd.DataFrame({"path": [f"img{i}" for i in range(5000)], "change_key": "k"})
     sample = fit_keys(keys, 500, seed=1)
     assert len(sample) == 500 and sample["path"].is_unique
     assert sample.equals(fit_keys(keys, 500, seed=1)) and not sample.equals(fit_keys(keys, 500, seed=2))
@@ -115,5 +122,6 @@ def test_the_fit_equals_spark_ml_pca_fit(spark) -> None:
 
 def test_pca_on_a_capped_sample_still_finds_the_subspace(low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10, max_fit_rows=30, seed=3)
-    model, *_ = fit_pca(*low_rank, report(), None, settings)
+    model, *_, record = fit_pca(*low_rank, report(), None, settings)
     assert model.stages[-1].getIndices() == [0, 1, 2]
+    assert (record["fit_rows"], record["fitted_on_images"]) == (30, 60)

@@ -75,14 +75,13 @@ def test_neighbours_come_from_other_videos(sample: pd.DataFrame) -> None:
 
 
 def test_counts_add_up_or_nothing_is_published() -> None:
-    manifest = pd.DataFrame({"status": ["image"] * 5 + ["ignored", "rejected"],
-                             "detail": [""] * 5 + ["os metadata (.DS_Store)", "not in a class folder"]})
-    plan = {"sampled": 4, "skipped": 1, "featurized": 2, "rejected": 1}
-    counts = check_counts(manifest, plan)
+    report = {"listed": 7, "ignored": 1, "ignored_by_kind": {"os metadata (.DS_Store)": 1}, "listing_rejected": 1,
+              "images": 5, "sampled": 4, "skipped": 1, "featurized": 2, "rejected": 1}
+    counts = check_counts(report)
     assert (counts["listed"], counts["ignored"], counts["not_sampled"], counts["rejected"]) == (7, 1, 1, 2)
     assert counts["ignored_by_kind"] == {"os metadata (.DS_Store)": 1}
     with pytest.raises(ValueError, match="7 files were listed but 6 are accounted for .* nothing is published"):
-        check_counts(manifest, {**plan, "featurized": 1})
+        check_counts({**report, "featurized": 1})
 
 
 def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None:
@@ -104,14 +103,15 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
     tree = ImageTree(str(MINI_SET))
     assert isinstance(plot_neighbours(sample, tree, ReportingParams(), ProbeParams()), Figure)
     assert isinstance(plot_rejects(rejects, tree), Figure)
-    manifest = pd.DataFrame({"status": ["image"] * 120 + ["rejected"], "detail": [""] * 121})
-    report = {"sampled": 120, "skipped": 0, "featurized": 120, "rejected": 0, "new": 120, "changed": 0,
+    report = {"listed": 121, "ignored": 0, "ignored_by_kind": {}, "listing_rejected": 1, "images": 120,
+              "sampled": 120, "skipped": 0, "featurized": 120, "rejected": 0, "new": 120, "changed": 0,
               "deleted": 0, "unchanged": 0, "engine": "tflite", "fingerprint": "abc", "image_size": 224,
               "to_featurize": 120, "images_inferred": 120, "models_built": 2, "full_refresh": False}
     info = {"run_id": "r1", "started_at": "2026-11-29T10:00:00+00:00", "env": "local", "code_version": "fruits 0.1",
             "raw_images": "/data", "sampling": {"strategy": "all"}, "weights": "imagenet"}
     probe = evaluate_probe(sample, ProbeParams())
-    summary = summarize_run(manifest, report, fit, probe, counts, reasons, info, {"stage_seconds": {"b": 2, "a": 1}})
+    timings = {"stage_seconds": {"b": 2, "a": 1}}
+    summary = summarize_run(report, fit, probe, counts, reasons, rejects, info, timings)
     assert summary["counts"]["listed"] == 121 and summary["results"] == {"images": 120, "classes": 3, "rejects": 1}
     text = render_report(summary, counts, reasons)
     for expected in ("Run `r1`", "fingerprint `abc`", "**120 featurized**", "reused: 3 images added",

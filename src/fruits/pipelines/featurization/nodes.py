@@ -18,10 +18,10 @@ from pyspark.sql import functions as F
 from fruits import progress
 from fruits.datasets.table import TableChange
 from fruits.engines import ModelPayload
-from fruits.featurizer import featurizer
+from fruits.featurizer import UNREADABLE, featurizer
 from fruits.params import FeaturizationParams
 from fruits.spark import active_spark
-from fruits.tables import IMAGE_KEY
+from fruits.tables import IGNORED, IMAGE, IMAGE_KEY, REJECTED, reason_kind
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,21 @@ def compare_samples(sample: pd.DataFrame, previous: pd.DataFrame | None) -> dict
     }
 
 
+def listing_counts(manifest: pd.DataFrame) -> dict[str, Any]:
+    """What the listing found: files, ignored ones by kind, rejected ones, images in class folders."""
+    status = manifest["status"]
+    return {
+        "listed": len(manifest),
+        "ignored": int((status == IGNORED).sum()),
+        "ignored_by_kind": {str(kind): int(count) for kind, count in
+                            manifest.loc[status == IGNORED, "detail"].value_counts().items()},
+        "listing_rejected": int((status == REJECTED).sum()),
+        "images": int((status == IMAGE).sum()),
+    }
+
+
 def plan_featurization(
+    image_manifest: pd.DataFrame,
     image_sample: pd.DataFrame,
     previous_image_sample: pd.DataFrame | None,
     feature_store_index: pd.DataFrame,
@@ -51,15 +65,18 @@ def plan_featurization(
     settings: FeaturizationParams,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The images to featurize (those whose key the store lacks, or all with ``full_refresh``), and the plan's
-    counts for the report. Only keys are compared, on the driver: no image is read."""
+    counts for the report. Only keys are compared, on the driver: no image is read. An image that could not be
+    read (a network error, a file being written) is tried again; one that could not be decoded is not."""
     todo = image_sample[TODO_COLUMNS]
     if not settings.full_refresh:
         current = feature_store_index["fingerprint"] == inference_model.fingerprint
-        known = feature_store_index.loc[current, IMAGE_KEY].drop_duplicates()
+        retried = feature_store_index["reason"].fillna("").str.startswith(UNREADABLE)
+        known = feature_store_index.loc[current & ~retried, IMAGE_KEY].drop_duplicates()
         marked = todo.merge(known, on=IMAGE_KEY, how="left", indicator=True)
         todo = marked.loc[marked["_merge"] == "left_only", TODO_COLUMNS].reset_index(drop=True)
     to_featurize = len(todo)
     plan = {
+        **listing_counts(image_manifest),
         "fingerprint": inference_model.fingerprint,
         "engine": inference_model.engine,
         "image_size": inference_model.image_size,
@@ -95,7 +112,7 @@ def featurize_images(
     """
     spark = active_spark()
     context = spark.sparkContext
-    counters = {"images_inferred": context.accumulator(0), "models_built": context.accumulator(0)}
+    counters = {name: context.accumulator(0) for name in ("images_done", "images_inferred", "models_built")}
     total = len(images_to_featurize)
     compact = settings.compact_above_files
     if total == 0:
@@ -103,7 +120,7 @@ def featurize_images(
     partitions = partition_count(total, context.defaultParallelism, settings)
     logger.info("Featurizing %d images in %d tasks (%s engine, batches of %d)", total, partitions,
                 inference_model.engine, settings.batch_size)
-    progress.expect(total, counters["images_inferred"], unit="images")
+    progress.expect(total, counters["images_done"], unit="images")
     featurize = featurizer(context.broadcast(inference_model), inference_model, settings.threads_per_task,
                            settings.batch_size, counters)
     todo = spark.createDataFrame(images_to_featurize[TODO_COLUMNS], TODO_SCHEMA)
@@ -125,7 +142,7 @@ def record_featurization(new_features: pd.DataFrame, featurization_plan: dict[st
     """What the featurization did, read back from the rows it wrote (their ``reason`` column), with the counters
     of the job that wrote them (final now): the plan plus featurized, rejected by reason, inferences, model builds."""
     reasons = new_features["reason"]
-    kinds = reasons.dropna().str.split(":").str[0].str.strip().value_counts()
+    kinds = reason_kind(reasons.dropna()).value_counts()
     featurized = int(reasons.isna().sum())
     report = {
         **featurization_plan,

@@ -11,6 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=plan_featurization,
                 inputs=[
+                    "image_manifest",
                     "image_sample",
                     "previous_image_sample",
                     "feature_store_index",

@@ -14,7 +14,7 @@ import pandas as pd
 
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import IngestionParams, SamplingParams
-from fruits.tables import IGNORED, IMAGE, REJECTED
+from fruits.tables import IGNORED, IMAGE, REJECTED, seeded_rank
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +112,6 @@ def class_quotas(class_sizes: dict[str, int], settings: SamplingParams) -> dict[
     if settings.strategy == "per_class":
         return {name: min(size, count) for name, count in class_sizes.items()}
     return allocate_quotas(class_sizes, size)
-
-
-def seeded_rank(keys: pd.Series, seed: int) -> np.ndarray:
-    """A seeded pseudo-random order of ``keys``: the same for the same names and seed, wherever the tree lives."""
-    return pd.util.hash_pandas_object(keys, index=False, hash_key=format(seed % 2**64, "016x")).to_numpy()
 
 
 def sample_images(image_manifest: pd.DataFrame, settings: SamplingParams) -> pd.DataFrame:

@@ -37,34 +37,33 @@ def project(features: DataFrame, pca_components: np.ndarray) -> DataFrame:
     return features.select("path", "label", "change_key", "features", projected("features").alias("pca_features"))
 
 
-def changed_keys(sample: pd.DataFrame, previous: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keys (path, change key) new to the sample since the published run, and those it no longer has (changed or
-    deleted images)."""
-    previous = previous if previous is not None else pd.DataFrame(columns=IMAGE_KEY)
-    both = sample[IMAGE_KEY].merge(previous[IMAGE_KEY], on=IMAGE_KEY, how="outer", indicator=True)
+def changed_keys(live: pd.DataFrame, results_index: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keys (path, change key) the results lack, and results rows whose key is no longer live (changed or deleted
+    images): the results are compared with themselves, so a run of single pipelines in between cannot lose rows."""
+    both = live[IMAGE_KEY].merge(results_index[IMAGE_KEY], on=IMAGE_KEY, how="outer", indicator=True)
     return (both.loc[both["_merge"] == "left_only", IMAGE_KEY], both.loc[both["_merge"] == "right_only", IMAGE_KEY])
 
 
 def update_results(
     feature_store: DataFrame,
     feature_store_index: pd.DataFrame,
+    results_index: pd.DataFrame,
     image_sample: pd.DataFrame,
-    previous_image_sample: pd.DataFrame | None,
     pca_components: np.ndarray,
     pca_fit: dict[str, Any],
     featurization_report: dict[str, Any],
     settings: OutputParams,
 ) -> TableChange:
-    """The change to the results: everything re-projected after a refit or a full refresh; otherwise the new and
-    changed images projected with the published model, and the changed and deleted ones removed."""
-    keys = newest_keys(feature_store_index, image_sample, featurization_report["fingerprint"])
+    """The change to the results: everything re-projected after a refit or a full refresh; otherwise the images the
+    results lack projected with the published model, and the rows of changed and deleted images removed."""
+    fingerprint = featurization_report["fingerprint"]
+    keys = newest_keys(feature_store_index, image_sample, fingerprint)
     keys = keys[keys["reason"].isna()]
     if pca_fit["refit"] or featurization_report["full_refresh"]:
-        return TableChange(add=project(live_features(feature_store, keys), pca_components), replace=True)
-    added, removed = changed_keys(image_sample, previous_image_sample)
-    new_keys = keys.merge(added, on=IMAGE_KEY)
+        return TableChange(add=project(live_features(feature_store, keys, fingerprint), pca_components), replace=True)
+    added, removed = changed_keys(keys, results_index)
     return TableChange(
-        add=project(live_features(feature_store, new_keys), pca_components) if len(new_keys) else None,
+        add=project(live_features(feature_store, added, fingerprint), pca_components) if len(added) else None,
         remove=removed["path"] if len(removed) else None,
         compact_above_files=settings.compact_above_files,
     )

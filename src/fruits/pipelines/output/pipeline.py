@@ -13,8 +13,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "feature_store",
                     "feature_store_index",
+                    "results_index",
                     "image_sample",
-                    "previous_image_sample",
                     "pca_components",
                     "pca_fit",
                     "featurization_report",

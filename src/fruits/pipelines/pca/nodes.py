@@ -17,14 +17,13 @@ import scipy.linalg
 from pyspark.ml import PipelineModel
 from pyspark.ml.common import _py2java
 from pyspark.ml.feature import PCAModel, VectorSlicer
-from pyspark.ml.functions import array_to_vector
 from pyspark.ml.linalg import DenseMatrix, DenseVector
 from pyspark.sql import DataFrame, SparkSession
 
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.params import PcaParams
-from fruits.pca_model import projection_matrix
-from fruits.tables import featurized_rows, live_features, newest_keys
+from fruits.pca_model import kept_components, projection_matrix
+from fruits.tables import IMAGE_KEY, live_features, newest_keys
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +31,6 @@ FEATURE_VECTOR = "feature_vector"
 ALL_COMPONENTS = "pca_all"
 PCA_VECTOR = "pca_vector"
 FIT_SETTINGS = ("variance_target", "max_components", "n_components", "max_fit_rows", "seed")
-
-
-def accepted_features(features: DataFrame) -> DataFrame:
-    """The featurized rows with their features as an ML vector, as Spark ML's PCA takes them."""
-    return featurized_rows(features).withColumn(FEATURE_VECTOR, array_to_vector("features"))
 
 
 def choose_k(explained_variance: np.ndarray, target: float, fixed_k: int | None = None) -> int:
@@ -69,7 +63,7 @@ def fit_keys(keys: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFram
     if max_rows is None or len(keys) <= max_rows:
         return keys
     logger.info("PCA fitted on a seeded sample of %d of %d images (pca.max_fit_rows)", max_rows, len(keys))
-    return keys.sample(n=max_rows, random_state=seed)
+    return keys.sort_values(IMAGE_KEY).sample(n=max_rows, random_state=seed)
 
 
 def principal_components(vectors: np.ndarray, components: int) -> tuple[np.ndarray, np.ndarray]:
@@ -119,24 +113,25 @@ def fit(features: DataFrame, settings: PcaParams) -> tuple[PipelineModel, pd.Dat
     return PipelineModel(stages=[pca, slicer]), variance_table(explained)
 
 
-def images_changed_since_fit(previous: dict[str, Any], report: dict[str, Any]) -> int:
-    """Images added or changed since the published model was fitted, this run's included."""
-    return int(previous["changed_since_fit"]) + int(report["new"]) + int(report["changed"])
+def images_changed_since_fit(previous: dict[str, Any], keys: pd.DataFrame) -> int:
+    """Images of the sample featurized after the published fit (new or changed ones): counted from the store, so
+    runs of single pipelines in between change nothing to it."""
+    return int((keys["featurized_at"] > pd.Timestamp(previous["fitted_through"])).sum())
 
 
-def refit_reason(previous: dict[str, Any] | None, report: dict[str, Any], settings: PcaParams) -> str | None:
+def refit_reason(previous: dict[str, Any] | None, fingerprint: str, changed_images: int, full_refresh: bool,
+                 settings: PcaParams) -> str | None:
     """Why the published PCA cannot be reused as is (None when it can)."""
     if previous is None:
         return "no published PCA model yet"
     wanted = {name: getattr(settings, name) for name in FIT_SETTINGS}
     changed_settings = sorted(name for name in FIT_SETTINGS if previous["settings"].get(name) != wanted[name])
-    changed_images = images_changed_since_fit(previous, report)
     reasons = [
-        (previous["fingerprint"] != report["fingerprint"],
-         f"the model fingerprint changed ({previous['fingerprint']} -> {report['fingerprint']})"),
+        (previous["fingerprint"] != fingerprint, f"the model fingerprint changed ({previous['fingerprint']} -> "
+                                                 f"{fingerprint})"),
         (bool(changed_settings), f"PCA settings changed ({', '.join(f'pca.{name}' for name in changed_settings)})"),
         (settings.refit, "a refit was asked for (pca.refit)"),
-        (report["full_refresh"], "a full refresh was asked for (featurization.full_refresh)"),
+        (full_refresh, "a full refresh was asked for (featurization.full_refresh)"),
         (changed_images > settings.refit_growth * previous["fitted_on_images"],
          f"{changed_images} images were added or changed since the fit on {previous['fitted_on_images']}: "
          f"more than pca.refit_growth = {settings.refit_growth:.0%}"),
@@ -157,26 +152,28 @@ def fit_pca(
     Besides the Spark ML model (what users load), its kept components are saved as a plain matrix: projecting a
     few new images then needs no Spark ML model load (several Spark jobs).
     """
-    reason = refit_reason(previous_pca_fit, featurization_report, settings)
+    fingerprint = featurization_report["fingerprint"]
+    keys = newest_keys(feature_store_index, image_sample, fingerprint)
+    keys = keys[keys["reason"].isna()]
+    changed = images_changed_since_fit(previous_pca_fit, keys) if previous_pca_fit else len(keys)
+    reason = refit_reason(previous_pca_fit, fingerprint, changed, featurization_report["full_refresh"], settings)
     if reason is None and previous_pca_fit is not None:
-        changed = images_changed_since_fit(previous_pca_fit, featurization_report)
         record = {**previous_pca_fit, "refit": False, "changed_since_fit": changed,
                   "reason": f"reused: {changed} images added or changed since the fit on "
                             f"{previous_pca_fit['fitted_on_images']} (pca.refit_growth = {settings.refit_growth:.0%})"}
         logger.info("PCA model %s", record["reason"])
         return UNCHANGED, UNCHANGED, UNCHANGED, record
     logger.info("PCA refitted: %s", reason)
-    keys = newest_keys(feature_store_index, image_sample, featurization_report["fingerprint"])
-    keys = keys[keys["reason"].isna()]
     fitted_on = fit_keys(keys, settings.max_fit_rows, settings.seed)
-    model, curve = fit(live_features(feature_store, fitted_on), settings)
-    k = len(model.stages[-1].getIndices())
+    model, curve = fit(live_features(feature_store, fitted_on, fingerprint), settings)
+    k = kept_components(model)
     record = {
         "refit": True,
         "reason": reason,
-        "fingerprint": featurization_report["fingerprint"],
+        "fingerprint": fingerprint,
         "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
         "fitted_on_images": len(keys),
+        "fitted_through": keys["featurized_at"].max().isoformat(),
         "fit_rows": len(fitted_on),
         "changed_since_fit": 0,
         "k": k,

@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import ProbeParams, ReportingParams
-from fruits.tables import IGNORED, IMAGE, REJECTED
+from fruits.tables import reason_kind, seeded_rank
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +41,6 @@ def count_images_per_class(results: DataFrame, rejects: pd.DataFrame) -> pd.Data
     table[["featurized", "rejected"]] = table[["featurized", "rejected"]].astype(int)
     table["total"] = table["featurized"] + table["rejected"]
     return table.sort_values("label", ignore_index=True)[["label", "featurized", "rejected", "total"]]
-
-
-def reason_kind(reasons: pd.Series) -> pd.Series:
-    """The kind of a reject reason: the part before ':' (the rest is file-specific)."""
-    return reasons.str.split(":").str[0].str.strip()
 
 
 def count_reject_reasons(rejects: pd.DataFrame) -> pd.DataFrame:
@@ -86,7 +81,7 @@ def group_split(sample: pd.DataFrame, settings: ProbeParams) -> pd.Series:
     least one group held out and one kept for training."""
     groups = frame_groups(sample["path"], sample["label"], settings.frames_per_group)
     table = pd.DataFrame({"label": sample["label"], "group": groups}).drop_duplicates()
-    table["order"] = pd.util.hash_pandas_object(table["group"], index=False, hash_key=format(settings.seed, "016x"))
+    table["order"] = seeded_rank(table["group"], settings.seed)
     table = table.sort_values(["label", "order"])
     rank = table.groupby("label").cumcount()
     size = table.groupby("label")["group"].transform("size")
@@ -100,7 +95,7 @@ def evaluate_probe(sample: pd.DataFrame, settings: ProbeParams) -> dict[str, Any
     frame groups (a random split would put near-identical video frames on both sides and flatter the score)."""
     classes = sample["label"].nunique()
     if not settings.enabled:
-        return {"skipped": "disabled (reporting.probe.enabled: false)"}
+        return {"skipped": "disabled (probe.enabled: false)"}
     if classes < 2:
         return {"skipped": f"needs at least 2 classes, got {classes}"}
     held_out = group_split(sample, settings)
@@ -255,18 +250,17 @@ def plot_rejects(rejects: pd.DataFrame, raw_images: ImageTree, max_images: int =
     return figure
 
 
-def check_counts(manifest: pd.DataFrame, report: dict[str, Any]) -> dict[str, Any]:
-    """Every listed file is accounted for once; the run fails (publishes nothing) otherwise."""
-    status = manifest["status"].value_counts()
+def check_counts(report: dict[str, Any]) -> dict[str, Any]:
+    """Every listed file is accounted for once, from the listing and the featurization of one run; the run fails
+    (publishes nothing) otherwise."""
     counts = {
-        "listed": len(manifest),
-        "ignored": int(status.get(IGNORED, 0)),
-        "ignored_by_kind": {str(kind): int(count) for kind, count in
-                            manifest.loc[manifest["status"] == IGNORED, "detail"].value_counts().items()},
-        "not_sampled": int(status.get(IMAGE, 0)) - int(report["sampled"]),
+        "listed": int(report["listed"]),
+        "ignored": int(report["ignored"]),
+        "ignored_by_kind": dict(report["ignored_by_kind"]),
+        "not_sampled": int(report["images"]) - int(report["sampled"]),
         "skipped": int(report["skipped"]),
         "featurized": int(report["featurized"]),
-        "rejected": int(status.get(REJECTED, 0)) + int(report["rejected"]),
+        "rejected": int(report["listing_rejected"]) + int(report["rejected"]),
     }
     parts = ("ignored", "not_sampled", "skipped", "featurized", "rejected")
     accounted = sum(counts[part] for part in parts)
@@ -280,17 +274,17 @@ def check_counts(manifest: pd.DataFrame, report: dict[str, Any]) -> dict[str, An
 
 
 def summarize_run(
-    image_manifest: pd.DataFrame,
     featurization_report: dict[str, Any],
     pca_fit: dict[str, Any],
     probe: dict[str, Any],
     class_counts: pd.DataFrame,
     reject_reasons: pd.DataFrame,
+    rejects: pd.DataFrame,
     run_info: dict[str, Any],
     run_metrics: dict[str, Any],
 ) -> dict[str, Any]:
     """The machine-readable summary: provenance, counts that add up, the store, PCA, probe and timings."""
-    counts = check_counts(image_manifest, featurization_report)
+    counts = check_counts(featurization_report)
     featurized_now = int(class_counts["featurized"].sum())
     return {
         "run": dict(run_info),
@@ -303,7 +297,7 @@ def summarize_run(
             "unchanged": featurization_report["unchanged"],
         },
         "results": {"images": featurized_now, "classes": int((class_counts["featurized"] > 0).sum()),
-                    "rejects": int(class_counts["rejected"].sum())},
+                    "rejects": len(rejects)},
         "model": {key: featurization_report[key] for key in ("engine", "fingerprint", "image_size")},
         "featurization": {key: featurization_report[key] for key in
                           ("to_featurize", "images_inferred", "models_built", "full_refresh")},
