@@ -39,7 +39,7 @@ def test_dry_run_prices_an_hour_and_10k_images(cli, packaged):
         f"({SPEC['throughput']['source']}, {SPEC['throughput']['measured']}); "
         "start-up, bootstrap and idle time not included."
     ) in output
-    assert per_10k == pytest.approx(0.0075, abs=1e-4)  # 10,000 / (38 × 8) ≈ 33 s of 0.816 USD/h
+    assert per_10k == pytest.approx(0.00465, abs=1e-5)  # 10,000 / (61 × 8) ≈ 20.5 s of 0.816 USD/h
 
 
 def test_run_dry_run_prints_the_step_and_sends_nothing(cli, cluster_id, recorded_requests):
