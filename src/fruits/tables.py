@@ -56,6 +56,12 @@ def newest_keys(index: pd.DataFrame, sample: pd.DataFrame, fingerprint: str) -> 
     return newest.reset_index(drop=True)
 
 
+def featurized_keys(index: pd.DataFrame, sample: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
+    """The :func:`newest_keys` that hold features (no reject reason): what the PCA fits on and the results show."""
+    keys = newest_keys(index, sample, fingerprint)
+    return keys[keys["reason"].isna()]
+
+
 def live_features(feature_store: DataFrame, keys: pd.DataFrame, fingerprint: str) -> DataFrame:
     """The store's rows of the current model for the given images (``path``, ``change_key``), the newest when an
     image was featurized twice. The choice is made in Spark on the key columns (no timestamp leaves Spark, the

@@ -77,10 +77,10 @@ class TableDataset(AbstractDataset[Any, "TableChange | DataFrame"]):
         return TABLE_SCHEMAS[self._table]
 
     def _files(self, run: Run | None) -> list[str]:
-        state = run.ledger if run is not None else DataRoot(self._root_uri).published()
-        if self._rows == "added":
-            return state.added.get(self._table, [])
-        return run.table_files(self._table) if run is not None else state.tables.get(self._table, [])
+        if run is None:
+            published = DataRoot(self._root_uri).published()
+            return (published.added if self._rows == "added" else published.tables).get(self._table, [])
+        return run.added_files(self._table) if self._rows == "added" else run.table_files(self._table)
 
     def load(self) -> Any:
         root = DataRoot(self._root_uri)
@@ -179,7 +179,9 @@ class _Writer:
         """Once more than ``above`` files are small (each run adds a few per task), rewrite the small ones with
         Spark into files of about ``TARGET_FILE_BYTES``; large files are kept, so a compaction costs the recent
         small additions, not the table."""
-        sizes = {path: self._root.fs.size(f"{self._root.path}/{path}") for path in files}
+        if len(files) <= above:  # cannot hold more small files than that: no size request to the store
+            return files
+        sizes = dict(zip(files, self._root.fs.sizes([f"{self._root.path}/{path}" for path in files]), strict=True))
         small = [path for path in files if sizes[path] < SMALL_FILE_BYTES]
         if len(small) <= above:
             return files

@@ -14,7 +14,7 @@ from pyspark.sql.types import ArrayType, FloatType
 
 from fruits.datasets.table import TableChange
 from fruits.params import OutputParams
-from fruits.tables import IMAGE_KEY, REJECTED, live_features, newest_keys
+from fruits.tables import IMAGE_KEY, REJECTED, featurized_keys, live_features, newest_keys
 
 REJECT_COLUMNS = ["path", "label", "reason"]
 
@@ -57,8 +57,7 @@ def update_results(
     """The change to the results: everything re-projected after a refit or a full refresh; otherwise the images the
     results lack projected with the published model, and the rows of changed and deleted images removed."""
     fingerprint = featurization_report["fingerprint"]
-    keys = newest_keys(feature_store_index, image_sample, fingerprint)
-    keys = keys[keys["reason"].isna()]
+    keys = featurized_keys(feature_store_index, image_sample, fingerprint)
     if pca_fit["refit"] or featurization_report["full_refresh"]:
         return TableChange(add=project(live_features(feature_store, keys, fingerprint), pca_components), replace=True)
     added, removed = changed_keys(keys, results_index)

@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.params import PcaParams
 from fruits.pca_model import kept_components, projection_matrix
-from fruits.tables import IMAGE_KEY, live_features, newest_keys
+from fruits.tables import IMAGE_KEY, featurized_keys, live_features
 
 logger = logging.getLogger(__name__)
 
@@ -153,8 +153,7 @@ def fit_pca(
     few new images then needs no Spark ML model load (several Spark jobs).
     """
     fingerprint = featurization_report["fingerprint"]
-    keys = newest_keys(feature_store_index, image_sample, fingerprint)
-    keys = keys[keys["reason"].isna()]
+    keys = featurized_keys(feature_store_index, image_sample, fingerprint)
     changed = images_changed_since_fit(previous_pca_fit, keys) if previous_pca_fit else len(keys)
     reason = refit_reason(previous_pca_fit, fingerprint, changed, featurization_report["full_refresh"], settings)
     if reason is None and previous_pca_fit is not None:
