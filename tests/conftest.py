@@ -1,4 +1,4 @@
-"""Shared fixtures: one local Spark session for the fast tests, the real image sets and weights."""
+"""Shared fixtures: one local Spark session for the fast tests, the real image sets and weights, the tiny model."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from fruits.engines import ModelPayload, build_mobilenet_v2, convert_to_tflite
-from tests.support.paths import MINI_SET, require_weights
+from fruits.engines import ModelPayload
+from tests.support.paths import FIXTURE_MODEL, FIXTURE_MODEL_SIZE, MINI_SET, require_weights
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -48,14 +48,9 @@ def mini_tree(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def small_model():
-    """A small model from Keras' MobileNetV2 architecture (random weights): for tests that only need shapes."""
-    return build_mobilenet_v2(image_size=96, weights=None)
-
-
-@pytest.fixture(scope="session")
-def small_payload(tmp_path_factory: pytest.TempPathFactory, small_model) -> ModelPayload:
-    """That small model converted to TFLite, as the executors get it."""
-    weights = tmp_path_factory.mktemp("small") / "small.weights.h5"
-    small_model.save_weights(weights)
-    return ModelPayload(engine="tflite", image_size=96, blob=convert_to_tflite(str(weights), 96), fingerprint="fp1")
+def small_payload() -> ModelPayload:
+    """The committed tiny TFLite model as the executors get it: the engine's input and output shapes, meaningless
+    features; for tests that need only the shapes (no TensorFlow, no weights). tests/support/make_fixture_model.py
+    writes it."""
+    return ModelPayload(engine="tflite", image_size=FIXTURE_MODEL_SIZE, blob=FIXTURE_MODEL.read_bytes(),
+                        fingerprint="fp1")

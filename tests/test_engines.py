@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from fruits.datasets.inference_model import InferenceModelDataset
-from fruits.engines import build_predictor, cached_predictor, to_model_input
+from fruits.engines import ModelPayload, build_predictor, cached_predictor, to_model_input
 from fruits.images import decode_image
-from tests.support.paths import MINI_SET
+from tests.support.paths import FIXTURE_FEATURES, MINI_SET
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,20 @@ def test_tflite_features_match_keras_on_real_images(real_weights: Path, real_bat
     assert np.abs(keras_features - tflite_features).max() < 1e-3
     assert cosine.min() > 0.99999
     assert len(list(tmp_path.glob("*.tflite"))) == 1  # the conversion is cached for the next run
+
+
+def test_the_fixture_model_takes_and_gives_what_the_real_one_does(small_payload: ModelPayload, real_batch):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=small_payload.blob)
+    (inputs,), (outputs,) = interpreter.get_input_details(), interpreter.get_output_details()
+    size = small_payload.image_size
+    assert (list(inputs["shape"]), list(inputs["shape_signature"])) == ([1, size, size, 3], [-1, size, size, 3])
+    assert (list(outputs["shape"]), list(outputs["shape_signature"])) == ([1, FIXTURE_FEATURES], [-1, FIXTURE_FEATURES])
+    assert inputs["dtype"] == outputs["dtype"] == np.float32
+    features = build_predictor(small_payload, threads=1, batch_size=2)(real_batch[:2, :size, :size])
+    assert features.shape == (2, FIXTURE_FEATURES) and features.dtype == np.float32
+    assert np.abs(features[0] - features[1]).max() > 1e-3  # different images, different features
 
 
 def test_short_batches_reuse_the_input_buffer_without_mixing_images(small_payload, real_batch):

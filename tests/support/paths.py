@@ -1,4 +1,4 @@
-"""Where the project, the embedded images, the shared real data and the S3A connector jars are."""
+"""Where the project, the embedded images, the fixture model, the shared real data and the S3A connector jars are."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ MINI_SET = PROJECT_ROOT / "data" / "01_raw" / "fruits-360-mini" / "Test"
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 FULL_SET = SHARED_DATA / "fruits-360" / "Test"
 SHARED_WEIGHTS = SHARED_DATA / "weights" / "mobilenet_v2_1.0_224_no_top_tfslim.h5"
+# A tiny TFLite model with the engine's input and output shapes (tests/support/make_fixture_model.py writes it).
+FIXTURE_MODEL = PROJECT_ROOT / "tests" / "fixtures" / "tiny_model.tflite"
+FIXTURE_MODEL_SIZE = 96
+FIXTURE_FEATURES = 1280  # MobileNetV2's pooled feature width, as the real model gives
 JARS_DIR = PROJECT_ROOT / ".jars"
 # Patterns, not names: scripts/fetch_s3a_jars.sh alone decides which versions are fetched.
 S3A_JAR_PATTERNS = ("hadoop-aws-*.jar", "aws-java-sdk-bundle-*.jar")
