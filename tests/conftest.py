@@ -12,6 +12,7 @@ from pyspark.sql import SparkSession
 
 from fruits.engines import ModelPayload
 from tests.support.paths import FIXTURE_MODEL, FIXTURE_MODEL_SIZE, MINI_SET, require_weights
+from tests.support.spark import local_spark_config
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -20,14 +21,8 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 @pytest.fixture(scope="session")
 def spark():
-    """A small local Spark session shared by the fast tests (started once: the JVM takes seconds)."""
-    session = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
+    """A small local Spark session shared by the tests that need one (started once: the JVM takes seconds)."""
+    session = SparkSession.builder.config(map=local_spark_config()).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
