@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.project import copy_project, kedro
 
+pytestmark = pytest.mark.integration  # a `kedro` process per test
+
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:

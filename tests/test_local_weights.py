@@ -6,7 +6,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import PROJECT_ROOT
+
+pytestmark = pytest.mark.integration  # runs the script with bash
 
 
 def clone_beside_shared(tmp_path: Path, with_weights: bool) -> Path:

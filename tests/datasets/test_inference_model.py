@@ -22,6 +22,7 @@ def test_missing_weights_file_says_what_to_do(tmp_path: Path) -> None:
     assert "\n" not in message
 
 
+@pytest.mark.integration  # the conversion imports TensorFlow before it reads the file
 def test_unreadable_weights_file_says_what_to_do(tmp_path: Path) -> None:
     broken = tmp_path / "broken.h5"
     broken.write_bytes(b"not hdf5")
@@ -44,6 +45,7 @@ def test_keras_payload_is_the_weights_file_and_the_fingerprint_names_engine_and_
     assert model_fingerprint(digest, "keras", 224) != payload.fingerprint
 
 
+@pytest.mark.integration  # a fresh interpreter, to see what loading imports
 def test_a_cached_conversion_is_read_without_importing_tensorflow(tmp_path: Path) -> None:
     weights = tmp_path / "w.h5"
     weights.write_bytes(b"weights")
