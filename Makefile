@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := true
 
 
-.PHONY: setup run test test-fast lint s3a-jars viz bench clean
+.PHONY: setup run test test-fast test-unit lint s3a-jars viz bench clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	scripts/setup_system.sh
@@ -30,6 +30,10 @@ test: lint s3a-jars
 
 test-fast: setup
 	$(BIN)/pytest
+
+# The unit tier: no Spark, moto, TensorFlow, real weights or subprocess (tests/conftest.py marks and guards it).
+test-unit: setup
+	$(BIN)/pytest -m unit
 
 lint: setup
 	$(BIN)/ruff check .
