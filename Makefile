@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := true
 
 
-.PHONY: setup run test test-fast test-unit lint s3a-jars viz bench clean
+.PHONY: setup run test test-fast test-unit lint viz bench clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	scripts/setup_system.sh
@@ -15,17 +15,18 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $@
 
-setup: $(BIN)/.installed
+# Spark's JVM dependencies (Delta Lake, the S3A connector) from Maven Central, once, into the .jars/ cache.
+.jars/.fetched: scripts/maven-jars.txt
+	scripts/fetch_jars.sh
+	touch $@
 
-# Idempotent: the script names the jars and does nothing when they are there.
-s3a-jars: setup
-	PYTHON=$(BIN)/python scripts/fetch_s3a_jars.sh
+setup: $(BIN)/.installed .jars/.fetched
 
 run: setup
 	scripts/local_weights.sh
 	$(BIN)/kedro run
 
-test: lint s3a-jars
+test: lint
 	$(BIN)/pytest -m "slow or not slow"
 
 test-fast: setup
@@ -44,6 +45,6 @@ viz: setup
 bench: setup
 	$(BIN)/python -m bench.featurization_bench $(ARGS)
 
-# Removes every run, the pointer and the model cache (the embedded images stay), builds and the S3A jars.
+# Removes every run, the pointer and the model cache (the embedded images stay), builds and the jars.
 clean:
 	rm -rf data/runs data/current.json data/model_cache build dist .jars

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System prerequisites that pip cannot install. Idempotent; called by `make setup`.
 #  - Java 17 (Spark 3.5 runs on 8/11/17): required.
+#  - Maven: fetches Spark's JVM dependencies (Delta Lake, S3A) from Maven Central once (scripts/fetch_jars.sh).
 #  - A native BLAS/LAPACK (OpenBLAS): optional, but Spark ML's PCA (1280x1280 covariance + SVD) is much faster
 #    with it than with the pure-Java fallback (see README "Performance").
 set -euo pipefail
@@ -8,6 +9,17 @@ set -euo pipefail
 if ! command -v java >/dev/null 2>&1; then
   echo "Java is missing: install a JDK 17 (e.g. 'apt-get install openjdk-17-jre-headless') and run again." >&2
   exit 1
+fi
+
+if ! command -v mvn >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Maven (fetches Spark's Delta Lake and S3A jars from Maven Central)..."
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null
+  else
+    echo "Maven is missing: install it (e.g. 'sudo apt-get install maven') and run again." >&2
+    exit 1
+  fi
 fi
 
 libraries=$(ldconfig -p 2>/dev/null || true)

@@ -38,7 +38,8 @@ from tests.support.aws import (
     isolated_environment,
     moto_server,
 )
-from tests.support.paths import AWS_YML, MINI_SET, PROJECT_ROOT, require_s3a_jars, require_weights
+from tests.support.paths import AWS_YML, MINI_SET, PROJECT_ROOT, require_weights
+from tests.support.spark import DELTA_JARS, S3A_JARS, project_jars
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +66,7 @@ def spark_submit_args(endpoint: str, master: str) -> str:
     """Spark's own S3 client (S3A) pointed at moto."""
     return shlex.join([
         "--master", master,
-        "--jars", ",".join(str(jar) for jar in require_s3a_jars()),
+        "--jars", ",".join(project_jars(*S3A_JARS, *DELTA_JARS)),
         "--conf", f"spark.hadoop.fs.s3a.endpoint={endpoint}",
         "--conf", "spark.hadoop.fs.s3a.path.style.access=true",
         "--conf", "spark.hadoop.fs.s3a.connection.ssl.enabled=false",

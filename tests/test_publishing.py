@@ -10,13 +10,12 @@ import pytest
 from fruits.publishing import (
     POINTER,
     DataRoot,
+    LegacyLayoutError,
     Publication,
-    active_run,
     prune,
     resumable_run,
     start_run,
 )
-from tests.support.runs import run_scope
 
 
 def write_dataset(run, path: str, text: str) -> str:
@@ -51,11 +50,11 @@ def test_a_new_run_keeps_what_it_did_not_rewrite(tmp_path: Path) -> None:
     first.publish()
     second = start_run(root, resume=False)
     replaced = write_dataset(second, "08_reporting/report.md", "new")
-    second.record_table("results", ["runs/x/part-0.parquet"], ["runs/x/part-0.parquet"])
+    second.record_table("results", 7)
     second.publish()
     published = root.published()
     assert published.datasets == {"06_models/pca_model": kept, "08_reporting/report.md": replaced}
-    assert published.tables == {"results": ["runs/x/part-0.parquet"]}
+    assert published.tables == {"results": 7}
     assert published.base_run_id == first.id
 
 
@@ -103,9 +102,8 @@ def test_prune_keeps_the_last_runs_and_the_files_still_in_use(tmp_path: Path) ->
         run = start_run(root, resume=False)
         write_dataset(run, "08_reporting/report.md", f"report {number}")
         write_dataset(run, "02_intermediate/image_sample.parquet", f"sample {number}")
-        if number == 0:  # written once, still current: its run folder keeps it
-            shared = write_dataset(run, "06_models/pca_model/part", "model")
-            run.record_table("feature_store", [shared], [shared])
+        if number == 0:  # written once, reused by the later runs: its run folder keeps it
+            write_dataset(run, "06_models/pca_model/part", "model")
         run.publish()
         runs.append(run)
     deleted = prune(root, keep_runs=2)
@@ -116,9 +114,8 @@ def test_prune_keeps_the_last_runs_and_the_files_still_in_use(tmp_path: Path) ->
     assert root.published().run_id == runs[3].id
 
 
-def test_the_active_run_is_found_by_its_data_root(tmp_path: Path) -> None:
-    assert active_run(str(tmp_path)) is None
-    with run_scope(str(tmp_path)) as run:
-        assert active_run(str(tmp_path)) is run
-        assert active_run(str(tmp_path / "elsewhere")) is None
-    assert active_run(str(tmp_path)) is None
+def test_a_data_root_of_the_parquet_file_layout_says_how_to_migrate(tmp_path: Path) -> None:
+    (tmp_path / POINTER).write_text(json.dumps({"run_id": "r", "tables": {"results": ["runs/r/part-0.parquet"]},
+                                                "added": {}}))
+    with pytest.raises(LegacyLayoutError, match="convert it once with `fruits migrate-tables`"):
+        DataRoot(str(tmp_path)).published()

@@ -141,10 +141,11 @@ _PREDICTORS: dict[tuple[str, int, int], Predictor] = {}
 
 
 def cached_predictor(payload_source: Callable[[], ModelPayload], fingerprint: str, threads: int, batch_size: int,
-                     on_build: Callable[[], None]) -> Predictor:
+                     on_build: Callable[[], None] | None = None) -> Predictor:
     """One predictor per Python worker process: Spark reuses workers across tasks, so the model is built once."""
     key = (fingerprint, threads, batch_size)
     if key not in _PREDICTORS:
         _PREDICTORS[key] = build_predictor(payload_source(), threads, batch_size)
-        on_build()
+        if on_build is not None:
+            on_build()
     return _PREDICTORS[key]

@@ -82,7 +82,7 @@ def featurize_batch(uris: pd.Series, read: Reader, predict: Predictor, image_siz
 
 
 def featurizer(payload_broadcast: Any, payload: ModelPayload, threads: int, batch_size: int,
-               counters: dict[str, Accumulator]) -> Callable[[Column], Column]:
+               done: Accumulator) -> Callable[[Column], Column]:
     """The iterator pandas UDF, built at run time (declared with a schema string once a session exists).
 
     The UDF's closure is shipped with every task: it holds plain values only, the model itself travels once per
@@ -92,15 +92,13 @@ def featurizer(payload_broadcast: Any, payload: ModelPayload, threads: int, batc
 
     @pandas_udf(FEATURE_RESULT_SCHEMA)
     def featurize(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        predict = cached_predictor(lambda: payload_broadcast.value, fingerprint, threads, batch_size,
-                                   on_build=lambda: counters["models_built"].add(1))
+        predict = cached_predictor(lambda: payload_broadcast.value, fingerprint, threads, batch_size)
         read: Reader | None = None
         with ThreadPoolExecutor(1) as prefetch:
             for uris in batches:
                 read = read or file_reader(uris.iloc[0])
                 result = featurize_batch(uris, read, predict, image_size, batch_size, prefetch)
-                counters["images_inferred"].add(int(result["reason"].isna().sum()))
-                counters["images_done"].add(len(result))
+                done.add(len(result))
                 yield result
 
     return featurize

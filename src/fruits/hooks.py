@@ -1,5 +1,5 @@
-"""Project hooks: checks before any slow work, the run's folder and its publication, a lazily started Spark
-session, progress of long Spark work, and per-stage timings for the report."""
+"""Project hooks: checks before any slow work, the run (its folder, its Spark session, its publication), progress
+of long Spark work, and per-stage timings for the report."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,15 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.io.core import DatasetError
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
+from pyspark.sql import SparkSession
 
 import fruits
+from fruits.datasets.binding import RunBound, RunContext
+from fruits.datasets.table import vacuum
 from fruits.params import PublishingParams, parameter_problems
-from fruits.progress import INTERVAL_SECONDS, ProgressMonitor
-from fruits.publishing import ACTIVE, DataRoot, prune, start_run
-from fruits.spark import start_spark_in_background, stop_spark
+from fruits.progress import INTERVAL_SECONDS, Progress, ProgressMonitor
+from fruits.publishing import DataRoot, LegacyLayoutError, Run, prune, start_run
+from fruits.spark import missing_jars, start_spark_in_background, stop_spark, with_project_jars
 
 logger = logging.getLogger(__name__)
 
@@ -29,33 +33,10 @@ RUN_METRICS = "run_metrics"
 RUN_INFO = "run_info"
 INFERENCE_MODEL = "inference_model"
 RAW_IMAGES = "raw_images"
+PROGRESS = "progress"
 # Datasets that no catalog file defines: the hooks below put them into the catalog of every run.
-HOOK_DATASETS = (RUN_METRICS, RUN_INFO)
+HOOK_DATASETS = (RUN_METRICS, RUN_INFO, PROGRESS)
 RESUMING = ("from_nodes", "from_inputs")
-
-
-class SparkHooks:
-    """Starts Spark only when a pipeline runs (``kedro viz``/``kedro catalog`` never start a JVM), in the background
-    while the first nodes run on the driver."""
-
-    def __init__(self) -> None:
-        self._spark_conf: dict[str, Any] = {}
-
-    @hook_impl
-    def after_context_created(self, context: Any) -> None:
-        self._spark_conf = dict(context.config_loader["spark"])
-
-    @hook_impl
-    def before_pipeline_run(self) -> None:
-        start_spark_in_background(self._spark_conf)
-
-    @hook_impl
-    def after_pipeline_run(self) -> None:
-        stop_spark()
-
-    @hook_impl
-    def on_pipeline_error(self) -> None:
-        stop_spark()
 
 
 def code_version(project_path: Path) -> str:
@@ -73,8 +54,12 @@ class PreflightHooks:
     (``Error: ...``, no traceback): parameters, the input folder, the weights (environment variables: see
     :class:`fruits.config.ConfigLoader`)."""
 
+    def __init__(self) -> None:
+        self._context: Any = None
+
     @hook_impl
     def after_context_created(self, context: Any) -> None:
+        self._context = context
         problems = parameter_problems(context.config_loader["parameters"])
         if problems:
             raise click.ClickException(
@@ -83,6 +68,12 @@ class PreflightHooks:
 
     @hook_impl
     def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        missing = missing_jars(with_project_jars(self._context.config_loader["spark"], self._context.project_path))
+        if missing:
+            raise click.ClickException(
+                f"Spark's jars are missing ({', '.join(missing)}): run `make setup`, which fetches them from Maven "
+                "Central once (scripts/maven-jars.txt)."
+            )
         if RAW_IMAGES in pipeline.inputs():
             self._check_raw_images(catalog)
         if INFERENCE_MODEL in pipeline.inputs():
@@ -100,12 +91,20 @@ class PreflightHooks:
 
 
 class RunHooks:
-    """Each run writes into its own folder under the data root; when the whole pipeline succeeded, one pointer
-    object is written last and names it (publication), then runs beyond ``publishing.keep_runs`` are pruned."""
+    """Each run writes into its own folder under the data root and commits to its tables; when the whole pipeline
+    succeeded, one pointer object is written last and names it (publication), then the tables are vacuumed and run
+    folders beyond ``publishing.keep_runs`` are pruned.
+
+    The run and its Spark session (started in the background while the first nodes run on the driver; a command
+    that runs no pipeline starts no JVM) are handed to every dataset that needs them (:class:`RunBound`).
+    """
 
     def __init__(self) -> None:
         self._context: Any = None
         self._info: dict[str, Any] = {}
+        self._run: Run | None = None
+        self._spark: Future[SparkSession] | None = None
+        self._bound: list[RunBound] = []
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -118,12 +117,20 @@ class RunHooks:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], catalog: DataCatalog) -> None:
-        globals_ = self._context.config_loader["globals"]
-        params = self._context.config_loader["parameters"]
+        self._bound = [dataset for _, dataset in catalog.items() if isinstance(dataset, RunBound)]
+        roots = {dataset.root_uri for dataset in self._bound}
+        if len(roots) != 1:
+            raise click.ClickException(f"The catalog's runs and tables must share one data root: {sorted(roots)}.")
         resume = any(run_params.get(name) for name in RESUMING)
-        root = str(globals_["root"])  # relative to the project, as the catalog's paths are
-        root = root if "://" in root else str(Path(run_params["project_path"]) / root)
-        ACTIVE.run = run = start_run(DataRoot(root), resume)
+        try:
+            self._run = run = start_run(DataRoot(roots.pop()), resume)
+        except LegacyLayoutError as error:
+            raise click.ClickException(str(error)) from None
+        spark_conf = with_project_jars(self._context.config_loader["spark"], self._context.project_path)
+        self._spark = start_spark_in_background(spark_conf)
+        for dataset in self._bound:
+            dataset.bind(RunContext(run, self._spark.result))
+        params = self._context.config_loader["parameters"]
         self._info.update(
             run_id=run.id,
             started_at=run.ledger.started_at,
@@ -132,28 +139,35 @@ class RunHooks:
             data_root=run.root.uri,
             raw_images=catalog.load(RAW_IMAGES).root,
             sampling=dict(params.get("sampling", {})),
-            weights=str(params.get("weights") or globals_.get("weights")),
+            weights=str(params.get("weights") or self._context.config_loader["globals"].get("weights")),
             resumed=run.resumed,
         )
 
     @hook_impl
     def after_pipeline_run(self) -> None:
-        run = ACTIVE.run
-        if run is None:
+        if self._run is None or self._spark is None:
             return
-        run.publish()
+        self._run.publish()
         publishing = PublishingParams(**self._context.config_loader["parameters"].get("publishing", {}))
-        prune(run.root, publishing.keep_runs)
-        ACTIVE.run = None
+        vacuum(self._spark.result(), self._run.root.uri, publishing.vacuum_retention_hours)
+        prune(self._run.root, publishing.keep_runs)
+        self._end()
 
     @hook_impl
     def on_pipeline_error(self) -> None:
-        run = ACTIVE.run
+        run = self._run
         if run is not None:
             logger.error("Run %s failed: nothing was published, %s still names run %s. `kedro run` starts afresh; "
                          "Kedro's suggested --from-nodes resumes this run.", run.id, run.root.join("current.json"),
                          run.base.run_id)
-        ACTIVE.run = None
+        self._end()
+
+    def _end(self) -> None:
+        for dataset in self._bound:
+            dataset.bind(None)
+        if self._spark is not None:
+            stop_spark(self._spark)
+        self._run, self._spark, self._bound = None, None, []
 
 
 class ProgressHooks:
@@ -162,7 +176,13 @@ class ProgressHooks:
 
     def __init__(self) -> None:
         self._monitor: ProgressMonitor | None = None
+        self._progress = Progress()
         self._interval = float(os.environ.get("FRUITS_PROGRESS_SECONDS", INTERVAL_SECONDS))
+
+    @hook_impl
+    def after_catalog_created(self, catalog: DataCatalog) -> None:
+        self._progress = Progress()
+        catalog[PROGRESS] = MemoryDataset(data=self._progress, copy_mode="assign")
 
     def _stop(self) -> None:
         if self._monitor is not None:
@@ -172,7 +192,7 @@ class ProgressHooks:
     @hook_impl
     def before_node_run(self, node: Node) -> None:
         self._stop()
-        self._monitor = ProgressMonitor(node.name, self._interval).start()
+        self._monitor = ProgressMonitor(node.name, self._progress, self._interval).start()
 
     @hook_impl
     def after_pipeline_run(self) -> None:

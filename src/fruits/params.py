@@ -46,7 +46,6 @@ class FeaturizationParams(Strict):
     tasks_per_core: PositiveInt = 2
     max_images_per_task: PositiveInt = 1000
     full_refresh: bool = False
-    compact_above_files: PositiveInt = 64
 
 
 class PcaParams(Strict):
@@ -57,10 +56,6 @@ class PcaParams(Strict):
     seed: int = 42
     refit: bool = False
     refit_growth: Annotated[float, Field(ge=0)] = 0.25
-
-
-class OutputParams(Strict):
-    compact_above_files: PositiveInt = 64
 
 
 class ProbeParams(Strict):
@@ -80,6 +75,7 @@ class ReportingParams(Strict):
 
 class PublishingParams(Strict):
     keep_runs: PositiveInt = 5
+    vacuum_retention_hours: Annotated[float, Field(ge=168)] = 168
 
 
 class Parameters(Strict):
@@ -89,7 +85,6 @@ class Parameters(Strict):
     sampling: SamplingParams = SamplingParams()
     featurization: FeaturizationParams = FeaturizationParams()
     pca: PcaParams = PcaParams()
-    output: OutputParams = OutputParams()
     reporting: ReportingParams = ReportingParams()
     probe: ProbeParams = ProbeParams()
     publishing: PublishingParams = PublishingParams()

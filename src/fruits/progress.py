@@ -1,8 +1,9 @@
 """Progress of long Spark work as log lines (done / total, rate, ETA): readable in a terminal and in an EMR step
 log alike, where Spark's own console bar is either noise between log lines or absent.
 
-A node that knows its total registers it with :func:`expect` (the featurization: images, counted by an
-accumulator that grows as tasks finish); otherwise the Spark tasks of the running job are counted.
+A node that knows its total announces it on the run's :class:`Progress` (a dataset the hook hands to it: the
+featurization, in images counted by an accumulator that grows as tasks finish); otherwise the Spark tasks of the
+running job are counted. Work too short to need it (nothing done yet, a job of one or two tasks) logs nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pyspark import Accumulator, SparkContext
 logger = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 10.0
+SHORT_JOB_TASKS = 2  # a job of this many tasks or fewer ends before a progress line would say anything
 
 
 @dataclass
@@ -26,18 +28,15 @@ class _Expected:
     unit: str
 
 
-class _Registry:
-    """What the running node announced (one node runs at a time; its monitor reads this)."""
+class Progress:
+    """What the running node announced about its work; the node's monitor reads it (one node runs at a time)."""
 
-    expected: _Expected | None = None
+    def __init__(self) -> None:
+        self.expected: _Expected | None = None
 
-
-_REGISTRY = _Registry()
-
-
-def expect(total: int, counter: Accumulator, unit: str) -> None:
-    """The work the current node will run: ``total`` units, ``counter`` counting the finished ones."""
-    _REGISTRY.expected = _Expected(total, counter, unit)
+    def expect(self, total: int, counter: Accumulator, unit: str) -> None:
+        """The current node will run ``total`` units, ``counter`` counting the finished ones."""
+        self.expected = _Expected(total, counter, unit)
 
 
 def _duration(seconds: float) -> str:
@@ -56,15 +55,16 @@ def progress_line(label: str, done: int, total: int, unit: str, elapsed: float) 
 class ProgressMonitor:
     """Logs the progress of the Spark work started by one node, every ``interval`` seconds, until stopped."""
 
-    def __init__(self, label: str, interval: float = INTERVAL_SECONDS) -> None:
+    def __init__(self, label: str, progress: Progress, interval: float = INTERVAL_SECONDS) -> None:
         self._label = label
+        self._progress = progress
         self._interval = interval
         self._stop = threading.Event()
         self._started = time.perf_counter()
         self._thread = threading.Thread(target=self._run, name=f"progress-{label}", daemon=True)
 
     def start(self) -> ProgressMonitor:
-        _REGISTRY.expected = None
+        self._progress.expected = None
         self._thread.start()
         return self
 
@@ -83,16 +83,17 @@ class ProgressMonitor:
                 logger.info(line)
 
     def _line(self, elapsed: float) -> str | None:
-        expected = _REGISTRY.expected
+        expected = self._progress.expected
         if expected is not None:
-            return progress_line(self._label, int(expected.counter.value), expected.total, expected.unit, elapsed)
+            done = int(expected.counter.value)
+            return progress_line(self._label, done, expected.total, expected.unit, elapsed) if done else None
         context = SparkContext._active_spark_context
         if context is None or getattr(context, "_jsc", None) is None:  # none, or still starting
             return None
         tracker = context.statusTracker()
         stages = [tracker.getStageInfo(stage) for stage in tracker.getActiveStageIds()]
         stages = [stage for stage in stages if stage is not None]
-        if not stages:
+        if sum(stage.numTasks for stage in stages) <= SHORT_JOB_TASKS:
             return None
         done = sum(stage.numCompletedTasks for stage in stages)
         total = sum(stage.numTasks for stage in stages)

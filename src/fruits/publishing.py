@@ -1,15 +1,19 @@
-"""Runs and what is published: each run writes under its own folder, and one small pointer object names the
-current state. Readers only ever follow the pointer, so a run that fails or is killed is never read as complete.
+"""Runs and what is published: each run writes its outputs under its own folder and commits to the data root's
+Delta tables, and one small pointer object names the current state. Readers of the published state only ever follow
+the pointer, so a run that fails or is killed is never read as complete.
 
 Layout under a data root (a local folder, or ``s3a://bucket/prefix/data``)::
 
-    current.json                 the pointer: the published run, where each output's current version is,
-                                 and the files of each table (feature store, results)
+    current.json                 the pointer: the published run, where each output's current version is, and the
+                                 Delta version of each table that the run published
     runs/<run id>/_run.json      that run's ledger: what it has written so far (the pointer's content once published)
-    runs/<run id>/<layer>/...    the run's outputs
+    runs/<run id>/<layer>/...    the run's outputs that are not tables (PCA model, report, plots)
+    04_feature/feature_store/    Delta tables (fruits.tables.TABLES): their newest version may hold commits of a run
+    07_model_output/results/     that was never published; the published one is the version the pointer names
+    07_model_output/rejects/
 
 Publishing is the very last step of a run: the ledger is written, then the pointer, in one PUT on S3 or one rename
-locally. Old runs are then pruned, except for the files that the kept runs still use.
+locally. Old run folders are then pruned; the tables are vacuumed by Delta Lake itself.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ def absolute_uri(uri: str) -> str:
 
 @dataclass
 class Publication:
-    """The state a pointer names: which run, where each dataset's current version is, the files of each table.
+    """The state a pointer names: which run, where each dataset's current version is, each table's Delta version.
 
     Locations are relative to the data root, so a root can be copied or moved as a whole.
     """
@@ -53,19 +57,25 @@ class Publication:
     started_at: str | None = None
     published_at: str | None = None
     datasets: dict[str, str] = field(default_factory=dict)
-    tables: dict[str, list[str]] = field(default_factory=dict)
-    added: dict[str, list[str]] = field(default_factory=dict)  # per table, the files of rows this run appended
+    tables: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, text: str) -> Publication:
-        return cls(**json.loads(text))
+        content = json.loads(text)
+        if "added" in content or any(isinstance(version, list) for version in content.get("tables", {}).values()):
+            raise LegacyLayoutError(  # fruits.migration converts it
+                "This data root holds tables as Parquet file lists (the layout before Delta Lake): convert it once "
+                "with `fruits migrate-tables`, then run again."
+            )
+        return cls(**content)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
-    def files(self) -> set[str]:
-        """Every location this state uses (dataset files or folders, table files)."""
-        return set(self.datasets.values()) | {path for files in self.tables.values() for path in files}
+
+
+class LegacyLayoutError(RuntimeError):
+    """A data root written before the tables were Delta tables."""
 
 
 class DataRoot:
@@ -156,21 +166,13 @@ class Run:
         self.ledger.datasets[path] = location
         self.save()
 
-    def table_files(self, table: str) -> list[str]:
-        """The table as this run has changed it (the published files before any change)."""
-        if table in self.ledger.tables:
-            return self.ledger.tables[table]
-        return self.base.tables.get(table, [])
+    def table_version(self, table: str) -> int | None:
+        """The version of a table this run reads: the one it committed last, else the published one (None: the
+        table has never been published)."""
+        return self.ledger.tables.get(table, self.base.tables.get(table))
 
-    def added_files(self, table: str) -> list[str]:
-        """Files of rows this run appended to the table (still readable after a compaction replaced them)."""
-        return self.ledger.added.get(table, [])
-
-    def record_table(self, table: str, files: list[str], added: list[str]) -> None:
-        """A table is changed once per run, from the published files: a resumed run that changes it again
-        replaces the first attempt's change instead of adding to it."""
-        self.ledger.tables[table] = files
-        self.ledger.added[table] = added
+    def record_table(self, table: str, version: int) -> None:
+        self.ledger.tables[table] = version
         self.save()
 
     def save(self) -> None:
@@ -191,7 +193,6 @@ class Run:
             published_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             datasets={**self.base.datasets, **self.ledger.datasets},
             tables={**self.base.tables, **self.ledger.tables},
-            added=self.ledger.added,
         )
         self.ledger = publication
         self.save()
@@ -232,16 +233,16 @@ def start_run(root: DataRoot, resume: bool) -> Run:
 def prune(root: DataRoot, keep_runs: int) -> list[str]:
     """Delete what the last ``keep_runs`` runs (and the pointer) no longer use; returns the locations deleted.
 
-    Run folders are deleted whole unless a kept state still uses files in them (e.g. feature-store files written by
-    an old run stay until a compaction rewrites them).
+    Run folders are deleted whole unless a kept state still uses outputs in them (e.g. a PCA model that later runs
+    reused). Tables keep no files in run folders: Delta Lake vacuums them.
     """
     run_ids = root.run_ids()
     published = root.published()
     kept_runs = set(run_ids[-keep_runs:]) | {published.run_id}
-    in_use = published.files()
+    in_use = set(published.datasets.values())
     for run_id in kept_runs & set(run_ids):
         ledger = root.ledger(run_id)
-        in_use |= ledger.files() if ledger else set()
+        in_use |= set(ledger.datasets.values()) if ledger else set()
     deleted = []
     for run_id in sorted(set(run_ids) - kept_runs):
         folder = f"{RUNS}/{run_id}"
@@ -270,23 +271,3 @@ def _remove_empty_folders(root: DataRoot, folder: str) -> None:
     for path in sorted(folders, key=len, reverse=True):
         if not root.fs.ls(path):
             root.fs.rmdir(path)
-
-
-class _ActiveRuns:
-    """The run of this process (one at a time): datasets find it here to know where to write and what to read."""
-
-    def __init__(self) -> None:
-        self.run: Run | None = None
-
-    def get(self, root_uri: str) -> Run | None:
-        if self.run is not None and self.run.root.uri == absolute_uri(root_uri).rstrip("/"):
-            return self.run
-        return None
-
-
-ACTIVE = _ActiveRuns()
-
-
-def active_run(root_uri: str) -> Run | None:
-    """The run in progress on this data root, or None outside a run (a notebook reading published results)."""
-    return ACTIVE.get(root_uri)

@@ -7,7 +7,7 @@ import warnings
 from omegaconf.resolvers import oc
 
 from fruits.config import ConfigLoader
-from fruits.hooks import PreflightHooks, ProgressHooks, RunHooks, RunMetricsHooks, SparkHooks
+from fruits.hooks import PreflightHooks, ProgressHooks, RunHooks, RunMetricsHooks
 
 # Kedro 1.7 itself calls the resolver API that omegaconf 2.4 deprecated: not actionable here.
 warnings.filterwarnings("ignore", message="register_new_resolver\\(\\) is deprecated")
@@ -16,8 +16,8 @@ warnings.filterwarnings("ignore", message="register_new_resolver\\(\\) is deprec
 if not sys.stdout.isatty():
     os.environ.setdefault("COLUMNS", "240")
 
-# Last in, first out: the checks run first, then the run's folder is opened, then Spark starts.
-HOOKS = (SparkHooks(), ProgressHooks(), RunMetricsHooks(), RunHooks(), PreflightHooks())
+# Last in, first out: the checks run first, then the run is opened (its folder, its Spark session).
+HOOKS = (ProgressHooks(), RunMetricsHooks(), RunHooks(), PreflightHooks())
 
 CONFIG_LOADER_CLASS = ConfigLoader
 CONFIG_LOADER_ARGS = {

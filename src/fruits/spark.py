@@ -1,7 +1,8 @@
-"""The Spark session of a run: started by the project's hook from the environment's ``spark.yml``, found here.
+"""The Spark session of a run, started by the project's run hook from the environment's ``spark.yml``.
 
 The hook starts it in the background when the pipeline starts: the JVM boots while the first nodes (listing,
-sampling, planning: pandas on the driver) run, and whoever needs Spark first waits for it here.
+sampling, planning: pandas on the driver) run, and the hook hands the session's future to the datasets and nodes
+that need it (the first to call it waits).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from kedro.io.core import DatasetError
@@ -18,6 +20,20 @@ from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
 logger = logging.getLogger(__name__)
+
+
+def with_project_jars(spark_conf: dict[str, Any], project_path: Path) -> dict[str, Any]:
+    """``spark.jars`` with its relative entries (the project's ``.jars/`` cache) made absolute, so that Spark finds
+    them from any working directory (a notebook runs in ``notebooks/``)."""
+    jars = [jar.strip() for jar in str(spark_conf.get("spark.jars") or "").split(",") if jar.strip()]
+    resolved = [jar if "://" in jar or Path(jar).is_absolute() else str(project_path / jar) for jar in jars]
+    return {**spark_conf, "spark.jars": ",".join(resolved)} if resolved else dict(spark_conf)
+
+
+def missing_jars(spark_conf: dict[str, Any]) -> list[str]:
+    """The local files named by ``spark.jars`` that are not there (a clone where `make setup` never ran)."""
+    jars = [jar.strip() for jar in str(spark_conf.get("spark.jars") or "").split(",") if jar.strip()]
+    return [jar for jar in jars if "://" not in jar and not Path(jar).is_file()]
 
 
 def start_spark(spark_conf: dict[str, Any]) -> SparkSession:
@@ -43,37 +59,26 @@ def start_spark(spark_conf: dict[str, Any]) -> SparkSession:
     return spark
 
 
-class _Starting:
-    """The session being started for the run in progress (one at a time)."""
-
-    session: Future[SparkSession] | None = None
-
-
-_STARTING = _Starting()
-
-
-def start_spark_in_background(spark_conf: dict[str, Any]) -> None:
-    """Start the session on a thread of its own; :func:`active_spark` waits for it."""
+def start_spark_in_background(spark_conf: dict[str, Any]) -> Future[SparkSession]:
+    """Start the session on a thread of its own."""
     pool = ThreadPoolExecutor(1, thread_name_prefix="spark-start")
-    _STARTING.session = pool.submit(start_spark, spark_conf)
+    session = pool.submit(start_spark, spark_conf)
     pool.shutdown(wait=False)
+    return session
 
 
-def stop_spark() -> None:
+def stop_spark(session: Future[SparkSession]) -> None:
     """Release executors cleanly: a cluster would otherwise log the app as failed after a good run."""
-    starting, _STARTING.session = _STARTING.session, None
-    if starting is not None and starting.exception() is not None:
-        return  # it never started; its error is the run's
-    session = starting.result() if starting is not None else SparkSession.getActiveSession()
-    if session is not None:
-        session.stop()
+    if session.exception() is None:  # one that never started has nothing to stop; its error is the run's
+        session.result().stop()
 
 
-def active_spark() -> SparkSession:
-    """The session of the run in progress (nodes and datasets never start one with default settings)."""
-    if _STARTING.session is not None:
-        return _STARTING.session.result()
-    session = SparkSession.getActiveSession()
+def existing_spark() -> SparkSession:
+    """The session already running in this process (outside ``kedro run``: a notebook's, a test's)."""
+    session = SparkSession.getActiveSession() or SparkSession._instantiatedSession  # started on another thread
     if session is None:
-        raise DatasetError("No Spark session: this runs inside `kedro run`, whose hook starts Spark.")
+        raise DatasetError(
+            "No Spark session: in a notebook, start one with `spark = fruits.spark.start_spark(context."
+            "config_loader['spark'])` first (`kedro run` starts its own)."
+        )
     return session

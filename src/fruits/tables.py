@@ -1,6 +1,21 @@
-"""What the tables between pipelines hold, defined once for every pipeline, dataset and test."""
+"""The project's Delta Lake tables, defined once for every pipeline, dataset and test: their schemas, where they
+live under the data root, and the keys that identify a row.
+
+**The feature-store key** is ``path`` + ``change_key`` + ``fingerprint``:
+
+- ``path``: the image's URI in the root's own spelling (``file:///…``, ``s3a://bucket/key``);
+- ``change_key``: what changes when the file's content changes (the ETag on S3, else mtime and size:
+  :func:`fruits.datasets.image_tree.change_key`);
+- ``fingerprint``: what changes when the features would (weights, engine, input size:
+  :func:`fruits.engines.model_fingerprint`).
+
+A run featurizes only the sampled images whose key the store lacks, so new or edited photos and a new model are
+picked up by themselves. :data:`IMAGE_KEY` is the part that names one version of one image.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -11,8 +26,11 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import StructType
 
 VECTOR = pa.list_(pa.float32())
-# Every image the network was asked about, keyed by its URI, its version (change key) and the model's fingerprint:
-# a run featurizes only keys the store does not hold yet. ``reason`` says why an image gave no features.
+IMAGE_KEY = ["path", "change_key"]
+STORE_KEY = [*IMAGE_KEY, "fingerprint"]
+
+# Every image the network was asked about, append-only. ``reason`` says why an image gave no features; ``run_id``
+# is the run that featurized it (what that run reports).
 FEATURE_STORE = pa.schema([
     ("path", pa.string()),
     ("relative_path", pa.string()),
@@ -22,30 +40,49 @@ FEATURE_STORE = pa.schema([
     ("features", VECTOR),
     ("reason", pa.string()),
     ("featurized_at", pa.timestamp("us", tz="UTC")),
+    ("run_id", pa.string()),
 ])
-# The published results: one row per featurized image of the current sample.
+# The published results: one row per featurized image of the current sample. ``pca_run_id`` is the run whose PCA
+# fit projected the row: rows projected by any other fit are projected again.
 RESULTS = pa.schema([
     ("path", pa.string()),
     ("label", pa.string()),
     ("change_key", pa.string()),
     ("features", VECTOR),
     ("pca_features", VECTOR),
+    ("pca_run_id", pa.string()),
 ])
-TABLE_SCHEMAS = {"feature_store": FEATURE_STORE, "results": RESULTS}
+# Every image of the tree that gave no features, with the reason.
+REJECTS = pa.schema([
+    ("path", pa.string()),
+    ("label", pa.string()),
+    ("reason", pa.string()),
+])
 
-IMAGE_KEY = ["path", "change_key"]
 # What the manifest says a listed file is.
 IMAGE, IGNORED, REJECTED = "image", "ignored", "rejected"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A Delta table of the data root: its folder (relative to the root, fixed, so that any engine finds it) and
+    its columns."""
+
+    name: str
+    location: str
+    schema: pa.Schema
+
+
+TABLES = {table.name: table for table in (
+    Table("feature_store", "04_feature/feature_store", FEATURE_STORE),
+    Table("results", "07_model_output/results", RESULTS),
+    Table("rejects", "07_model_output/rejects", REJECTS),
+)}
 
 
 def spark_schema(schema: pa.Schema) -> StructType:
     """The same columns as Spark types (one definition for pyarrow, pandas and Spark)."""
     return from_arrow_schema(schema)
-
-
-def featurized_rows(features: DataFrame) -> DataFrame:
-    """Rows whose image went through the network (the others are rejects)."""
-    return features.where(F.col("reason").isNull())
 
 
 def newest_keys(index: pd.DataFrame, sample: pd.DataFrame, fingerprint: str) -> pd.DataFrame:

@@ -1,25 +1,30 @@
-"""TableDataset: a Parquet table changed by whole files, readable by Spark, pyarrow and pandas."""
+"""TableDataset: a Delta table read at the version the run sees, changed by Spark writes, readable by Spark, delta-rs
+(pandas, Polars) and kedro-viz, published by version."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
+import polars as pl
 import pytest
+from delta.tables import DeltaTable
+from deltalake import DeltaTable as DeltaReader
+from kedro.io.core import DatasetError
 
-from fruits.datasets.table import TableChange, TableDataset
-from fruits.tables import RESULTS, spark_schema
-from tests.support.runs import run_scope
+from fruits.datasets.table import TableChange, TableDataset, vacuum
+from fruits.tables import FEATURE_STORE, RESULTS, TABLES, spark_schema
+from tests.support.runs import bound, run_scope
 
 
 def results_table(root: Path, **options) -> TableDataset:
-    return TableDataset(path=str(root), table="results", folder="07_model_output/results", **options)
+    return TableDataset(path=str(root), table="results", **options)
 
 
 def rows(spark, paths: list[str], label: str = "Kiwi"):
-    data = [(path, label, "k1", [1.0, 2.0], [0.5]) for path in paths]
+    data = [(path, label, "k1", [1.0, 2.0], [0.5], "fit") for path in paths]
     return spark.createDataFrame(data, spark_schema(RESULTS))
 
 
@@ -27,92 +32,147 @@ def paths_of(dataset: TableDataset) -> list[str]:
     return sorted(row.path for row in dataset.load().select("path").collect())
 
 
-def test_appends_accumulate_and_are_published_as_files(spark, tmp_path: Path) -> None:
-    with run_scope(str(tmp_path)) as first:
-        results_table(tmp_path).save(rows(spark, ["a", "b"]))
-        first.publish()
-    with run_scope(str(tmp_path)) as second:
-        results_table(tmp_path).save(TableChange(add=rows(spark, ["c"])))
-        assert paths_of(results_table(tmp_path)) == ["a", "b", "c"]
-        assert paths_of(results_table(tmp_path, rows="added")) == ["c"]
-        second.publish()
-    files = [tmp_path / path for path in second.ledger.tables["results"]]
-    assert all(path.suffix == ".parquet" and path.is_file() for path in files)
-    assert sorted(pd.read_parquet(files)["path"]) == ["a", "b", "c"]  # plain pandas, through the file list
+def location(root: Path, table: str = "results") -> str:
+    return str(root / TABLES[table].location)
 
 
 def published_runs(root: Path, *changes) -> list:
-    """One published run per change (a table changes once per run); returns the runs."""
+    """One published run per change; returns the runs."""
     runs = []
     for change in changes:
         with run_scope(str(root)) as run:
-            results_table(root).save(change)
+            bound(results_table(root), run).save(change)
             run.publish()
             runs.append(run)
     return runs
 
 
-def test_removal_rewrites_only_the_files_holding_removed_rows(spark, tmp_path: Path) -> None:
+def test_appends_accumulate_and_the_pointer_names_the_published_version(spark, tmp_path: Path) -> None:
+    first, second = published_runs(tmp_path, rows(spark, ["a", "b"]), TableChange(add=rows(spark, ["c"])))
+    pointer = json.loads((tmp_path / "current.json").read_text())
+    assert pointer["tables"]["results"] == second.ledger.tables["results"] > first.ledger.tables["results"]
+    assert paths_of(results_table(tmp_path)) == ["a", "b", "c"]  # outside a run: the published version
+
+
+def test_every_engine_reads_the_table_with_its_own_reader(spark, tmp_path: Path) -> None:
+    first, _ = published_runs(tmp_path, rows(spark, ["a", "b"]), rows(spark, ["c"]))
+    newest = spark.read.format("delta").load(location(tmp_path))
+    as_first_published = spark.read.format("delta").option("versionAsOf", first.ledger.tables["results"]) \
+        .load(location(tmp_path))
+    assert sorted(row.path for row in newest.collect()) == ["a", "b", "c"]
+    assert sorted(row.path for row in as_first_published.collect()) == ["a", "b"]
+    frame = DeltaReader(location(tmp_path)).to_pandas(columns=["path", "pca_features"])  # delta-rs, no Spark
+    assert sorted(frame["path"]) == ["a", "b", "c"] and list(frame["pca_features"].iloc[0]) == [0.5]
+    assert sorted(pl.read_delta(location(tmp_path))["path"].to_list()) == ["a", "b", "c"]
+
+
+def test_removal_is_a_merge_that_rewrites_only_the_files_holding_removed_rows(spark, tmp_path: Path) -> None:
     published_runs(tmp_path, rows(spark, ["a", "b"]).coalesce(1), rows(spark, ["c"]).coalesce(1))
+    files_before = set(DeltaReader(location(tmp_path)).file_uris())
     with run_scope(str(tmp_path)) as run:
-        dataset = results_table(tmp_path)
-        before = list(run.table_files("results"))
-        dataset.save(TableChange(remove=pd.Series(["b", "not there"])))
-        after = run.table_files("results")
+        dataset = bound(results_table(tmp_path), run)
+        dataset.save(TableChange(remove=pd.DataFrame({"path": ["b", "not there"]})))
         assert paths_of(dataset) == ["a", "c"]
-        assert before[1] in after and before[0] not in after  # the file of "c" is untouched
-        assert pq.read_table(tmp_path / after[-1]).schema.field("features").type == RESULTS.field("features").type
+    history = DeltaTable.forPath(spark, location(tmp_path)).history(1).first()
+    assert history["operation"] == "MERGE"
+    files_after = set(DeltaReader(location(tmp_path)).file_uris())
+    assert len(files_before & files_after) == 1  # the file of "c" is untouched, the one of "a" and "b" rewritten
 
 
-def test_a_change_saved_again_in_a_resumed_run_replaces_the_first_attempt(spark, tmp_path: Path) -> None:
+def test_a_killed_runs_commits_are_never_what_the_next_run_or_a_reader_sees(spark, tmp_path: Path) -> None:
     published_runs(tmp_path, rows(spark, ["a"]))
-    with run_scope(str(tmp_path)):
-        results_table(tmp_path).save(rows(spark, ["b"]))
+    with run_scope(str(tmp_path)) as killed:  # commits, never publishes
+        bound(results_table(tmp_path), killed).save(rows(spark, ["b"]))
+    assert paths_of(results_table(tmp_path)) == ["a"]
+    assert sorted(DeltaReader(location(tmp_path)).to_pandas()["path"]) == ["a", "b"]  # the newest version
+    with run_scope(str(tmp_path)) as run:
+        dataset = bound(results_table(tmp_path), run)
+        assert paths_of(dataset) == ["a"]
+        dataset.save(rows(spark, ["c"]))
+        assert paths_of(dataset) == ["a", "c"]
+        run.publish()
+    assert paths_of(results_table(tmp_path)) == ["a", "c"]
+
+
+def test_a_resumed_run_continues_from_its_own_commits(spark, tmp_path: Path) -> None:
+    published_runs(tmp_path, rows(spark, ["a"]))
+    with run_scope(str(tmp_path)) as interrupted:
+        bound(results_table(tmp_path), interrupted).save(rows(spark, ["b"]))
     with run_scope(str(tmp_path), resume=True) as resumed:
-        results_table(tmp_path).save(rows(spark, ["b"]))
-        assert paths_of(results_table(tmp_path)) == ["a", "b"]
-        assert paths_of(results_table(tmp_path, rows="added")) == ["b"]
-        assert resumed.resumed
+        assert resumed.resumed and resumed.id == interrupted.id
+        assert paths_of(bound(results_table(tmp_path), resumed)) == ["a", "b"]
 
 
-def test_only_small_files_are_compacted_once_there_are_too_many(spark, tmp_path: Path) -> None:
-    published_runs(tmp_path, *(rows(spark, [name]).coalesce(1) for name in "abc"))
-    dataset = results_table(tmp_path)
+def test_many_small_files_are_compacted_by_optimize(spark, tmp_path: Path) -> None:
+    published_runs(tmp_path, *(rows(spark, [name]).coalesce(1) for name in "ab"))
     with run_scope(str(tmp_path)) as run:
-        dataset.save(TableChange(add=rows(spark, ["d"]).coalesce(1), compact_above_files=4))
-        assert len(run.table_files("results")) == 4  # not more than 4 small files yet
-    with run_scope(str(tmp_path)) as run:
-        dataset.save(TableChange(add=rows(spark, ["d", "e"]).coalesce(1), compact_above_files=3))
-        assert len(run.table_files("results")) == 1
-        assert paths_of(dataset) == ["a", "b", "c", "d", "e"]
-        assert paths_of(results_table(tmp_path, rows="added")) == ["d", "e"]
+        bound(results_table(tmp_path, compact_above_files=2), run).save(rows(spark, ["c"]).coalesce(1))
+    assert DeltaTable.forPath(spark, location(tmp_path)).history(1).first()["operation"] == "OPTIMIZE"
+    assert len(DeltaReader(location(tmp_path)).file_uris()) == 1
 
 
 def test_replace_keeps_only_the_new_rows(spark, tmp_path: Path) -> None:
     published_runs(tmp_path, rows(spark, ["a", "b"]))
-    with run_scope(str(tmp_path)):
-        results_table(tmp_path).save(TableChange(add=rows(spark, ["z"]), replace=True))
-        assert paths_of(results_table(tmp_path)) == ["z"]
+    with run_scope(str(tmp_path)) as run:
+        dataset = bound(results_table(tmp_path), run)
+        dataset.save(TableChange(add=rows(spark, ["z"]), replace=True))
+        assert paths_of(dataset) == ["z"]
 
 
-def test_columns_load_as_pandas_without_spark(spark, tmp_path: Path) -> None:
-    store = TableDataset(path=str(tmp_path), table="feature_store", folder="04_feature/feature_store",
-                         columns=["path", "featurized_at", "reason"])
-    assert list(store.load().columns) == ["path", "featurized_at", "reason"]  # empty table, typed columns
+def test_a_change_with_nothing_in_it_commits_nothing(spark, tmp_path: Path) -> None:
+    (first,) = published_runs(tmp_path, rows(spark, ["a"]))
+    with run_scope(str(tmp_path)) as run:
+        bound(results_table(tmp_path), run).save(TableChange())
+        assert run.table_version("results") == first.ledger.tables["results"]
+    assert DeltaReader(location(tmp_path)).version() == first.ledger.tables["results"]
+
+
+def test_store_rows_carry_their_run_and_load_as_pandas_columns(spark, tmp_path: Path) -> None:
     stamp = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
-    data = [("a", "Kiwi/a.jpg", "Kiwi", "k1", "f1", [1.0], None, stamp)]
-    with run_scope(str(tmp_path)):
-        store.save(spark.createDataFrame(data, spark_schema(store._schema)))
+    data = [("a", "Kiwi/a.jpg", "Kiwi", "k1", "f1", [1.0], None, stamp, None)]
+    with run_scope(str(tmp_path)) as run:
+        store = bound(TableDataset(path=str(tmp_path), table="feature_store",
+                                   columns=["path", "featurized_at", "reason"]), run)
+        assert list(store.load().columns) == ["path", "featurized_at", "reason"]  # empty table, typed columns
+        rows_without_run = spark.createDataFrame(data, spark_schema(FEATURE_STORE)).drop("run_id")
+        store.save(rows_without_run)
+        this_run = bound(TableDataset(path=str(tmp_path), table="feature_store", rows="run", columns=["run_id"]), run)
+        assert this_run.load()["run_id"].tolist() == [run.id]
         frame = store.load()
     assert frame.to_dict("records") == [{"path": "a", "featurized_at": pd.Timestamp(stamp), "reason": None}]
 
 
-def test_an_empty_table_loads_with_its_schema(spark, tmp_path: Path) -> None:
-    frame = results_table(tmp_path).load()
-    assert frame.count() == 0
-    assert frame.schema == spark_schema(RESULTS)
+def test_an_empty_table_loads_with_its_schema_in_a_run_and_says_so_outside(spark, tmp_path: Path) -> None:
+    with run_scope(str(tmp_path)) as run:
+        frame = bound(results_table(tmp_path), run).load()
+        assert frame.count() == 0 and frame.schema == spark_schema(RESULTS)
+    with pytest.raises(DatasetError, match="No results table has been published under .*: run `kedro run` first"):
+        results_table(tmp_path).load()
+
+
+def test_the_preview_reads_the_published_version_without_spark_and_serialises(spark, tmp_path: Path) -> None:
+    published_runs(tmp_path, rows(spark, ["a", "b"]))
+    preview = results_table(tmp_path).preview(nrows=1)
+    assert preview["columns"][:2] == ["path", "label"]
+    assert preview["data"][0][3] == "[2 floats]"
+    json.dumps(preview)  # kedro viz build serialises every preview
+
+
+def test_vacuum_deletes_only_files_no_kept_version_uses(spark, tmp_path: Path) -> None:
+    published_runs(tmp_path, rows(spark, ["a"]).coalesce(1),
+                   TableChange(add=rows(spark, ["b"]).coalesce(1), replace=True))
+    parquet = lambda: set((Path(location(tmp_path))).glob("*.parquet"))  # noqa: E731
+    assert len(parquet()) == 2
+    vacuum(spark, str(tmp_path), retention_hours=168)
+    assert len(parquet()) == 2  # the replaced file is younger than the retention: time travel still works
+    spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+    try:
+        vacuum(spark, str(tmp_path), retention_hours=0)
+    finally:
+        spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "true")
+    assert len(parquet()) == 1 and paths_of(results_table(tmp_path)) == ["b"]
 
 
 def test_unknown_tables_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="Unknown table 'nope'"):
-        TableDataset(path=str(tmp_path), table="nope", folder="x")
+    with pytest.raises(DatasetError, match="Unknown table 'nope'"):
+        TableDataset(path=str(tmp_path), table="nope")

@@ -1,4 +1,4 @@
-"""Where the project, the embedded images, the fixture model, the shared real data and the S3A connector jars are."""
+"""Where the project, the embedded images, the fixture model, the shared real data and the jars are."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ FIXTURE_MODEL = PROJECT_ROOT / "tests" / "fixtures" / "tiny_model.tflite"
 FIXTURE_MODEL_SIZE = 96
 FIXTURE_FEATURES = 1280  # MobileNetV2's pooled feature width, as the real model gives
 JARS_DIR = PROJECT_ROOT / ".jars"
-# Patterns, not names: scripts/fetch_s3a_jars.sh alone decides which versions are fetched.
-S3A_JAR_PATTERNS = ("hadoop-aws-*.jar", "aws-java-sdk-bundle-*.jar")
 
 
 def require_weights() -> Path:
@@ -26,11 +24,3 @@ def require_weights() -> Path:
     if not SHARED_WEIGHTS.is_file():
         pytest.fail(f"Real MobileNetV2 weights expected at {SHARED_WEIGHTS} (see ../shared/data/weights/SOURCE.md).")
     return SHARED_WEIGHTS
-
-
-def require_s3a_jars() -> list[Path]:
-    """The Hadoop S3A connector jars a local Spark needs for s3a://; fails with the command that fetches them."""
-    jars = [next(iter(sorted(JARS_DIR.glob(pattern))), None) for pattern in S3A_JAR_PATTERNS]
-    if None in jars:
-        pytest.fail(f"S3A connector jars missing in {JARS_DIR}: run `bash scripts/fetch_s3a_jars.sh` first.")
-    return [jar for jar in jars if jar is not None]

@@ -3,12 +3,35 @@ extensions) is added here once, for every test that uses the ``spark`` fixture."
 
 from __future__ import annotations
 
+import pytest
+
+from tests.support.paths import JARS_DIR
+
+DELTA_JARS = ("delta-spark_2.12.jar", "delta-storage.jar")
+S3A_JARS = ("hadoop-aws.jar", "aws-java-sdk-bundle.jar")  # local Spark against moto S3
+
+
+def project_jars(*names: str) -> list[str]:
+    """Jars of the project's cache (``make setup`` fetches them from Maven Central); a test fails, with the command
+    to run, when they are not there."""
+    missing = [name for name in names if not (JARS_DIR / name).is_file()]
+    if missing:
+        pytest.fail(f"Jars missing in {JARS_DIR}: {', '.join(missing)}; run `make setup` (scripts/fetch_jars.sh).")
+    return [str(JARS_DIR / name) for name in names]
+
 
 def local_spark_config() -> dict[str, str]:
-    """Two local cores, few shuffle partitions (the test tables are small), Arrow transfers, no web UI."""
+    """Two local cores, few shuffle partitions (the test tables are small), Arrow transfers, no web UI, and Delta
+    Lake as in conf/base/spark.yml."""
     return {
         "spark.master": "local[2]",
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.enabled": "false",
+        "spark.jars": ",".join(project_jars(*DELTA_JARS)),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.databricks.delta.snapshotPartitions": "2",
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
+        "spark.sql.session.timeZone": "UTC",
     }

@@ -9,7 +9,8 @@ from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from kedro_datasets._typing import TablePreview
 
-from fruits.publishing import DataRoot, Run, active_run
+from fruits.datasets.binding import RunBound
+from fruits.publishing import DataRoot, Run
 
 
 class Unchanged:
@@ -25,7 +26,7 @@ class Unchanged:
 UNCHANGED = Unchanged()
 
 
-class RunDataset(AbstractDataset[Any, Any]):
+class RunDataset(RunBound, AbstractDataset[Any, Any]):
     """Wraps a dataset definition (``dataset:``) whose file lives at ``run_path`` inside each run's folder of the
     data root ``path``.
 
@@ -54,7 +55,7 @@ class RunDataset(AbstractDataset[Any, Any]):
         return AbstractDataset.from_config(self._path, config)
 
     def _run(self) -> Run | None:
-        return active_run(self._root_uri)
+        return self._context.run if self._context else None
 
     def _location(self) -> str | None:
         run = self._run()

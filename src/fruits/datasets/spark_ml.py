@@ -7,7 +7,7 @@ from typing import Any
 from kedro.io import AbstractDataset
 from pyspark.ml import PipelineModel
 
-from fruits.spark import active_spark
+from fruits.spark import existing_spark
 
 
 class SparkMLModelDataset(AbstractDataset[PipelineModel, PipelineModel]):
@@ -18,11 +18,10 @@ class SparkMLModelDataset(AbstractDataset[PipelineModel, PipelineModel]):
         self.metadata = metadata
 
     def load(self) -> PipelineModel:
-        active_spark()
+        existing_spark()  # a clear error when there is none (Spark ML's own is an assertion)
         return PipelineModel.load(self._filepath)
 
     def save(self, data: PipelineModel) -> None:
-        active_spark()
         data.write().overwrite().save(self._filepath)
 
     def _describe(self) -> dict[str, Any]:

@@ -1,52 +1,50 @@
-"""A Parquet table kept as a list of files in the published pointer, changed by whole files: appends, removals
-(rewriting only the files that held removed rows), replacement, and compaction of many small files.
+"""A Delta Lake table of the data root, read at the version the run sees and changed by Spark writes: appends,
+MERGE deletes of changed or deleted images, a full replacement, and Delta's own compaction (OPTIMIZE).
 
-Each run writes its files under its own folder, so a run costs what it changes, not what the table holds, and a
-failed run changes nothing that readers see.
+Within a run, a table reads as this run last committed it, else as published; before a run's change, a table whose
+newest version is something else (commits of a run that was killed before publishing) is restored to that version
+first, so every change applies to exactly what the node read. Outside a run, the published version is read.
 """
 
 from __future__ import annotations
 
-import math
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+from delta.tables import DeltaTable
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from kedro_datasets._typing import TablePreview
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
-from fruits.publishing import DataRoot, Run, active_run
-from fruits.spark import active_spark
-from fruits.tables import TABLE_SCHEMAS, spark_schema
+from fruits.datasets.binding import RunBound
+from fruits.publishing import DataRoot
+from fruits.spark import existing_spark
+from fruits.tables import TABLES, Table, spark_schema
 
-TARGET_FILE_BYTES = 128 * 2**20  # the usual Parquet sweet spot: few files, each still split by row group
-SMALL_FILE_BYTES = TARGET_FILE_BYTES // 2  # what compaction merges; larger files stay as they are
+Rows = DataFrame | pd.DataFrame
 
 
 @dataclass(frozen=True)
 class TableChange:
-    """What a node asks of a table: rows to add, keys whose rows to remove (changed or deleted inputs), or a full
-    replacement; compaction once the table holds more than ``compact_above_files`` small files."""
+    """What a node asks of a table: rows to add, keys (``key`` columns) whose rows to remove, or a replacement of
+    every row by ``add``."""
 
-    add: DataFrame | None = None
-    remove: pd.Series | None = None
+    add: Rows | None = None
+    remove: Rows | None = None
     replace: bool = False
-    compact_above_files: int | None = None
 
 
-class TableDataset(AbstractDataset[Any, "TableChange | DataFrame"]):
-    """A table of the data root ``path`` (``table``), its files written under ``runs/<run id>/<folder>/``.
+class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
+    """The Delta table ``table`` (:data:`fruits.tables.TABLES`) under the data root ``path``.
 
-    Loads: ``rows: all`` (default) the whole table as this run sees it, ``rows: added`` only the rows this run
-    appended; as a Spark DataFrame, or with ``columns`` as a pandas DataFrame of just those columns (read with
-    pyarrow on the driver: the store's keys, without a Spark job). Saving a DataFrame appends it; saving a
-    :class:`TableChange` applies it.
+    Loads a Spark DataFrame; with ``columns``, a pandas DataFrame of just those columns (keys read on the driver);
+    with ``rows: run``, only the rows the run in progress added (``run_id``). Saving a DataFrame (Spark or pandas)
+    appends it; saving a :class:`TableChange` applies it. Once the table holds more than ``compact_above_files``
+    files, a save ends with Delta's OPTIMIZE (bin-packing of small files into large ones).
     """
 
     def __init__(
@@ -54,139 +52,138 @@ class TableDataset(AbstractDataset[Any, "TableChange | DataFrame"]):
         *,
         path: str,
         table: str,
-        folder: str,
-        key: str = "path",
+        key: list[str] | None = None,
         rows: str = "all",
         columns: list[str] | None = None,
+        compact_above_files: int = 64,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        if table not in TABLE_SCHEMAS:
-            raise DatasetError(f"Unknown table {table!r}: one of {', '.join(TABLE_SCHEMAS)}.")
-        if rows not in ("all", "added"):
-            raise DatasetError(f"rows must be 'all' or 'added', got {rows!r}.")
+        if table not in TABLES:
+            raise DatasetError(f"Unknown table {table!r}: one of {', '.join(TABLES)}.")
+        if rows not in ("all", "run"):
+            raise DatasetError(f"rows must be 'all' or 'run', got {rows!r}.")
         self._root_uri = path
-        self._table = table
-        self._folder = folder
-        self._key = key
+        self._table: Table = TABLES[table]
+        self._key = key or ["path"]
         self._rows = rows
         self._columns = columns
+        self._compact_above_files = compact_above_files
         self.metadata = metadata
 
     @property
-    def _schema(self) -> pa.Schema:
-        return TABLE_SCHEMAS[self._table]
+    def uri(self) -> str:
+        return DataRoot(self._root_uri).join(self._table.location)
 
-    def _files(self, run: Run | None) -> list[str]:
-        if run is None:
-            published = DataRoot(self._root_uri).published()
-            return (published.added if self._rows == "added" else published.tables).get(self._table, [])
-        return run.added_files(self._table) if self._rows == "added" else run.table_files(self._table)
+    def _spark(self) -> SparkSession:
+        return self._context.spark() if self._context else existing_spark()
+
+    def _version(self) -> int | None:
+        if self._context is not None:
+            return self._context.run.table_version(self._table.name)
+        return DataRoot(self._root_uri).published().tables.get(self._table.name)
 
     def load(self) -> Any:
-        root = DataRoot(self._root_uri)
-        files = self._files(active_run(self._root_uri))
+        spark = self._spark()
+        version = self._version()
+        if version is None:
+            if self._context is None:
+                raise DatasetError(f"No {self._table.name} table has been published under {self._root_uri} yet: "
+                                   "run `kedro run` first.")
+            rows = spark.createDataFrame([], spark_schema(self._table.schema))
+        else:
+            rows = spark.read.format("delta").option("versionAsOf", version).load(self.uri)
+        if self._rows == "run":
+            run_id = self._context.run.id if self._context else DataRoot(self._root_uri).published().run_id
+            rows = rows.where(F.col("run_id") == run_id)
         if self._columns is not None:
-            return read_arrow(root, files, self._schema, self._columns).to_pandas()
-        spark = active_spark()
-        if not files:
-            return spark.createDataFrame([], spark_schema(self._schema))
-        return spark.read.schema(spark_schema(self._schema)).parquet(*(root.join(path) for path in files))
+            return utc_timestamps(rows.select(*self._columns).toPandas(), self._table.schema)
+        return rows
 
-    def save(self, data: TableChange | DataFrame) -> None:
+    def save(self, data: TableChange | Rows) -> None:
+        if self._context is None:
+            raise DatasetError(f"Table {self._table.name} is written by `kedro run` only.")
         change = data if isinstance(data, TableChange) else TableChange(add=data)
-        run = active_run(self._root_uri)
-        if run is None:
-            raise DatasetError(f"Table {self._table} is written by `kedro run` only (each run in its own folder).")
-        writer = _Writer(run, self._folder, self._schema)
-        files = [] if change.replace else list(run.base.tables.get(self._table, []))
-        if change.remove is not None and len(change.remove) and files:
-            files = writer.remove_rows(files, self._key, change.remove)
-        added = writer.write(change.add) if change.add is not None else []
-        files = [*files, *added]
-        if change.compact_above_files is not None:
-            files = writer.compact_small_files(files, change.compact_above_files)
-        run.record_table(self._table, files, added)
+        spark = self._context.spark()
+        exists = DeltaTable.isDeltaTable(spark, self.uri)
+        if exists and change.add is None and change.remove is None and not change.replace:
+            return  # nothing to change: no commit, the version this run reads stays
+        if exists:
+            self._start_from(DeltaTable.forPath(spark, self.uri), self._context.run.table_version(self._table.name))
+        if change.remove is not None and exists:
+            self._delete(spark, self._frame(spark, change.remove, self._key))
+        if change.add is not None or change.replace or not exists:
+            rows = self._frame(spark, change.add, self._table.schema.names)
+            rows.write.format("delta").mode("overwrite" if change.replace else "append").save(self.uri)
+        table = DeltaTable.forPath(spark, self.uri)
+        if table.detail().first()["numFiles"] > self._compact_above_files:
+            table.optimize().executeCompaction()
+        self._context.run.record_table(self._table.name, latest_version(table))
+
+    @staticmethod
+    def _start_from(table: DeltaTable, version: int | None) -> None:
+        """Make the newest version what this run read (see the module docstring)."""
+        if version is None:
+            table.delete()  # commits of a first run that never published
+        elif latest_version(table) != version:
+            table.restoreToVersion(version)
+
+    def _frame(self, spark: SparkSession, rows: Rows | None, columns: list[str]) -> DataFrame:
+        """Spark rows of the table's types in its column order (pandas rows are converted with its schema)."""
+        schema = spark_schema(pa.schema([self._table.schema.field(name) for name in columns]))
+        if rows is None:
+            return spark.createDataFrame([], schema)
+        if isinstance(rows, pd.DataFrame):
+            values = rows[columns].astype(object)
+            return spark.createDataFrame(values.where(values.notna(), None), schema)
+        if "run_id" in columns and "run_id" not in rows.columns and self._context is not None:
+            rows = rows.withColumn("run_id", F.lit(self._context.run.id))  # which run wrote the row
+        return rows.select(*(F.col(field.name).cast(field.dataType) for field in schema.fields))
+
+    def _delete(self, spark: SparkSession, keys: DataFrame) -> None:
+        """Remove the rows whose key is among ``keys`` (one MERGE; files without such rows are kept as they are)."""
+        condition = " AND ".join(f"table.`{name}` = gone.`{name}`" for name in self._key)
+        (DeltaTable.forPath(spark, self.uri).alias("table")
+         .merge(keys.dropDuplicates().alias("gone"), condition).whenMatchedDelete().execute())
 
     def _exists(self) -> bool:
-        return bool(self._files(active_run(self._root_uri)))
+        return self._version() is not None
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": self._root_uri, "table": self._table, "folder": self._folder, "rows": self._rows,
-                "columns": self._columns}
+        return {"path": self._root_uri, "table": self._table.name, "rows": self._rows, "columns": self._columns}
 
     def preview(self, nrows: int = 10) -> TablePreview:
-        """The first rows of the published table, vectors shortened, for kedro-viz (``--include-previews``)."""
-        root = DataRoot(self._root_uri)
-        files = self._files(None)[:1]
-        frame = read_arrow(root, files, self._schema, None).slice(0, nrows).to_pandas()
-        for name, field in zip(self._schema.names, self._schema, strict=True):
-            if pa.types.is_list(field.type):
-                frame[name] = frame[name].map(lambda vector: f"[{len(vector)} floats]")
+        """The first rows of the published version, vectors shortened, for kedro-viz (``--include-previews``): read
+        with delta-rs, no Spark."""
+        from deltalake import DeltaTable as DeltaReader  # noqa: PLC0415 - only kedro-viz previews need it
+
+        version = DataRoot(self._root_uri).published().tables.get(self._table.name)
+        if version is None:
+            return TablePreview({"columns": [], "data": []})
+        batches = DeltaReader(self.uri, version=version).to_pyarrow_dataset().head(nrows)
+        frame = batches.to_pandas()
+        for name in frame.columns:
+            if frame[name].map(lambda value: hasattr(value, "__len__") and not isinstance(value, str)).any():
+                frame[name] = frame[name].map(lambda vector: None if vector is None else f"[{len(vector)} floats]")
         return TablePreview(frame.astype(str).to_dict(orient="split"))
 
 
-def read_arrow(root: DataRoot, files: list[str], schema: pa.Schema, columns: list[str] | None) -> pa.Table:
-    """Some columns of the table's files (all when None), read in parallel by pyarrow through the root's fsspec
-    filesystem (local or S3)."""
-    selected = schema if columns is None else pa.schema([schema.field(name) for name in columns])
-    if not files:
-        return selected.empty_table()
-    return pq.read_table([f"{root.path}/{path}" for path in files], filesystem=root.fs, columns=selected.names,
-                         schema=schema)
+def utc_timestamps(frame: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
+    """Timestamps as the table types them (UTC): Spark hands them to pandas without their time zone."""
+    for name in frame.columns:
+        if pa.types.is_timestamp(schema.field(name).type) and frame[name].dt.tz is None:
+            frame[name] = frame[name].dt.tz_localize("UTC")
+    return frame
 
 
-class _Writer:
-    """Writes one run's files of a table; every write goes to a fresh sub-folder, so nothing is overwritten."""
+def latest_version(table: DeltaTable) -> int:
+    return int(table.history(1).first()["version"])
 
-    def __init__(self, run: Run, folder: str, schema: pa.Schema) -> None:
-        self._run = run
-        self._root = run.root
-        self._folder = folder
-        self._schema = schema
 
-    def _new_location(self) -> str:
-        return self._run.location(f"{self._folder}/{secrets.token_hex(4)}")
-
-    def write(self, rows: DataFrame, partitions: int | None = None) -> list[str]:
-        """Write ``rows`` with Spark to a new folder of this run; returns the new files."""
-        location = self._new_location()
-        target = rows.repartition(partitions) if partitions else rows
-        target.write.mode("errorifexists").parquet(self._root.join(location))
-        written = self._root.fs.glob(f"{self._root.path}/{location}/*.parquet")
-        return sorted(self._root.relative(path) for path in written)
-
-    def remove_rows(self, files: list[str], key: str, removed: pd.Series) -> list[str]:
-        """Drop the rows whose ``key`` is in ``removed``: only the files holding some are rewritten (by pyarrow on
-        the driver, one file at a time), the others are kept as they are."""
-        gone = pa.array(removed.astype(str).unique(), type=pa.string())
-        location = self._new_location()
-        kept: list[str] = []
-        for index, path in enumerate(files):
-            keys = read_arrow(self._root, [path], self._schema, [key]).column(key)
-            if not pc.any(pc.is_in(keys, value_set=gone)).as_py():
-                kept.append(path)
-                continue
-            table = read_arrow(self._root, [path], self._schema, None)
-            remaining = table.filter(pc.invert(pc.is_in(table.column(key), value_set=gone)))
-            if remaining.num_rows:
-                rewritten = f"{location}/part-{index:05d}.parquet"
-                self._root.fs.makedirs(f"{self._root.path}/{location}", exist_ok=True)
-                pq.write_table(remaining, f"{self._root.path}/{rewritten}", filesystem=self._root.fs)
-                kept.append(rewritten)
-        return kept
-
-    def compact_small_files(self, files: list[str], above: int) -> list[str]:
-        """Once more than ``above`` files are small (each run adds a few per task), rewrite the small ones with
-        Spark into files of about ``TARGET_FILE_BYTES``; large files are kept, so a compaction costs the recent
-        small additions, not the table."""
-        if len(files) <= above:  # cannot hold more small files than that: no size request to the store
-            return files
-        sizes = dict(zip(files, self._root.fs.sizes([f"{self._root.path}/{path}" for path in files]), strict=True))
-        small = [path for path in files if sizes[path] < SMALL_FILE_BYTES]
-        if len(small) <= above:
-            return files
-        rows = active_spark().read.schema(spark_schema(self._schema)).parquet(
-            *(self._root.join(path) for path in small)
-        )
-        merged = self.write(rows, partitions=max(1, math.ceil(sum(sizes[path] for path in small) / TARGET_FILE_BYTES)))
-        return [path for path in files if path not in small] + merged
+def vacuum(spark: SparkSession, root_uri: str, retention_hours: float) -> None:
+    """Delete the files of each table that no version younger than ``retention_hours`` uses (Delta's VACUUM):
+    time travel to a published version keeps working for that long."""
+    root = DataRoot(root_uri)
+    for table in TABLES.values():
+        uri = root.join(table.location)
+        if DeltaTable.isDeltaTable(spark, uri):
+            DeltaTable.forPath(spark, uri).vacuum(retention_hours)

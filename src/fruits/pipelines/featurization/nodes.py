@@ -12,16 +12,15 @@ import math
 from typing import Any
 
 import pandas as pd
-from pyspark import Accumulator
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from fruits import progress
 from fruits.datasets.table import TableChange
 from fruits.engines import ModelPayload
 from fruits.featurizer import UNREADABLE, featurizer
 from fruits.params import FeaturizationParams
-from fruits.spark import active_spark
-from fruits.tables import IGNORED, IMAGE, IMAGE_KEY, REJECTED, reason_kind
+from fruits.progress import Progress
+from fruits.tables import IMAGE_KEY, reason_kind
 
 logger = logging.getLogger(__name__)
 
@@ -43,40 +42,27 @@ def compare_samples(sample: pd.DataFrame, previous: pd.DataFrame | None) -> dict
     }
 
 
-def listing_counts(manifest: pd.DataFrame) -> dict[str, Any]:
-    """What the listing found: files, ignored ones by kind, rejected ones, images in class folders."""
-    status = manifest["status"]
-    return {
-        "listed": len(manifest),
-        "ignored": int((status == IGNORED).sum()),
-        "ignored_by_kind": {str(kind): int(count) for kind, count in
-                            manifest.loc[status == IGNORED, "detail"].value_counts().items()},
-        "listing_rejected": int((status == REJECTED).sum()),
-        "images": int((status == IMAGE).sum()),
-    }
-
-
 def plan_featurization(
-    image_manifest: pd.DataFrame,
     image_sample: pd.DataFrame,
     previous_image_sample: pd.DataFrame | None,
-    feature_store_index: pd.DataFrame,
+    feature_store: DataFrame,
     inference_model: ModelPayload,
     settings: FeaturizationParams,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[DataFrame, dict[str, Any]]:
     """The images to featurize (those whose key the store lacks, or all with ``full_refresh``), and the plan's
-    counts for the report. Only keys are compared, on the driver: no image is read. An image that could not be
-    read (a network error, a file being written) is tried again; one that could not be decoded is not."""
-    todo = image_sample[TODO_COLUMNS]
+    counts for the report. Only keys are compared, by a Spark anti-join: no image is read. An image that could not
+    be read (a network error, a file being written) is tried again; one that could not be decoded is not."""
+    spark = feature_store.sparkSession
+    todo = spark.createDataFrame(image_sample[TODO_COLUMNS], TODO_SCHEMA)
     if not settings.full_refresh:
-        current = feature_store_index["fingerprint"] == inference_model.fingerprint
-        retried = feature_store_index["reason"].fillna("").str.startswith(UNREADABLE)
-        known = feature_store_index.loc[current & ~retried, IMAGE_KEY].drop_duplicates()
-        marked = todo.merge(known, on=IMAGE_KEY, how="left", indicator=True)
-        todo = marked.loc[marked["_merge"] == "left_only", TODO_COLUMNS].reset_index(drop=True)
-    to_featurize = len(todo)
+        known = feature_store.where(
+            (F.col("fingerprint") == inference_model.fingerprint)
+            & ~F.coalesce(F.col("reason").startswith(UNREADABLE), F.lit(False))
+        ).select(*IMAGE_KEY)
+        todo = todo.join(known, IMAGE_KEY, "left_anti")
+    todo = todo.cache()
+    to_featurize = todo.count()
     plan = {
-        **listing_counts(image_manifest),
         "fingerprint": inference_model.fingerprint,
         "engine": inference_model.engine,
         "image_size": inference_model.image_size,
@@ -101,46 +87,44 @@ def partition_count(images: int, cores: int, settings: FeaturizationParams) -> i
 
 
 def featurize_images(
-    images_to_featurize: pd.DataFrame,
+    images_to_featurize: DataFrame,
+    featurization_plan: dict[str, Any],
     inference_model: ModelPayload,
     settings: FeaturizationParams,
-) -> tuple[TableChange, dict[str, Accumulator]]:
-    """Rows for the feature store: the images to featurize with their features or reject reason.
+    progress: Progress,
+) -> TableChange:
+    """Rows for the feature store (keyed by :data:`fruits.tables.STORE_KEY`): the images to featurize with their
+    features or reject reason, computed as the store's dataset writes them.
 
-    The model is broadcast once; each Python worker builds it once. Counters (images through the network, models
-    built) are read after the rows are written, to prove each image went through the network once.
+    The model is broadcast once; each Python worker builds it once. An accumulator counts the images done, for
+    the progress log only: what was featurized is read back from the rows written.
     """
-    spark = active_spark()
-    context = spark.sparkContext
-    counters = {name: context.accumulator(0) for name in ("images_done", "images_inferred", "models_built")}
-    total = len(images_to_featurize)
-    compact = settings.compact_above_files
+    context = images_to_featurize.sparkSession.sparkContext
+    total = int(featurization_plan["to_featurize"])
+    done = context.accumulator(0)
     if total == 0:
-        return TableChange(compact_above_files=compact), counters
+        return TableChange()
     partitions = partition_count(total, context.defaultParallelism, settings)
     logger.info("Featurizing %d images in %d tasks (%s engine, batches of %d)", total, partitions,
                 inference_model.engine, settings.batch_size)
-    progress.expect(total, counters["images_done"], unit="images")
+    progress.expect(total, done, unit="images")
     featurize = featurizer(context.broadcast(inference_model), inference_model, settings.threads_per_task,
-                           settings.batch_size, counters)
-    todo = spark.createDataFrame(images_to_featurize[TODO_COLUMNS], TODO_SCHEMA)
-    featurized = todo.repartition(partitions).select(
+                           settings.batch_size, done)
+    featurized = images_to_featurize.repartition(partitions).select(
         *TODO_COLUMNS, featurize(F.col("path")).alias("result")
     )
-    rows = featurized.select(
+    return TableChange(add=featurized.select(
         *TODO_COLUMNS,
         F.lit(inference_model.fingerprint).alias("fingerprint"),
         F.col("result.features").alias("features"),
         F.col("result.reason").alias("reason"),
         F.current_timestamp().alias("featurized_at"),
-    )
-    return TableChange(add=rows, compact_above_files=compact), counters
+    ))
 
 
-def record_featurization(new_features: pd.DataFrame, featurization_plan: dict[str, Any],
-                         featurization_counters: dict[str, Accumulator]) -> dict[str, Any]:
-    """What the featurization did, read back from the rows it wrote (their ``reason`` column), with the counters
-    of the job that wrote them (final now): the plan plus featurized, rejected by reason, inferences, model builds."""
+def record_featurization(new_features: pd.DataFrame, featurization_plan: dict[str, Any]) -> dict[str, Any]:
+    """What the featurization did, read back from the store rows this run wrote (their ``reason`` column): the plan
+    plus featurized and rejected images, by reason."""
     reasons = new_features["reason"]
     kinds = reason_kind(reasons.dropna()).value_counts()
     featurized = int(reasons.isna().sum())
@@ -149,12 +133,10 @@ def record_featurization(new_features: pd.DataFrame, featurization_plan: dict[st
         "featurized": featurized,
         "rejected": int(kinds.sum()),
         "rejected_by_reason": {str(reason): int(count) for reason, count in sorted(kinds.items())},
-        "images_inferred": int(featurization_counters["images_inferred"].value),
-        "models_built": int(featurization_counters["models_built"].value),
+        "images_inferred": featurized,
     }
-    if report["images_inferred"] != featurized:
-        logger.warning("The network ran %d times for %d featurized images: some work was recomputed.",
-                       report["images_inferred"], featurized)
-    logger.info("Featurized %d images, rejected %d (%d models built on the workers)", featurized,
-                report["rejected"], report["models_built"])
+    if featurized + report["rejected"] != featurization_plan["to_featurize"]:
+        raise ValueError(f"{featurization_plan['to_featurize']} images were to be featurized, but the feature store "
+                         f"holds {featurized + report['rejected']} rows of this run: nothing is published.")
+    logger.info("Featurized %d images, rejected %d", featurized, report["rejected"])
     return report

@@ -11,10 +11,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=plan_featurization,
                 inputs=[
-                    "image_manifest",
                     "image_sample",
                     "previous_image_sample",
-                    "feature_store_index",
+                    "feature_store",
                     "inference_model",
                     "params:featurization",
                 ],
@@ -23,13 +22,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=featurize_images,
-                inputs=["images_to_featurize", "inference_model", "params:featurization"],
-                outputs=["new_features", "featurization_counters"],
+                inputs=["images_to_featurize", "featurization_plan", "inference_model", "params:featurization",
+                         "progress"],
+                outputs="new_features",
                 name="featurize_images",
             ),
             Node(
                 func=record_featurization,
-                inputs=["new_features", "featurization_plan", "featurization_counters"],
+                inputs=["new_features", "featurization_plan"],
                 outputs="featurization_report",
                 name="record_featurization",
             ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,20 @@ def list_images(raw_images: ImageTree, settings: IngestionParams) -> pd.DataFram
         logger.warning("Only one class (%s) under %s: features are computed, but nothing can be compared.",
                        images["label"].iloc[0], raw_images.root)
     return manifest
+
+
+def summarize_listing(image_manifest: pd.DataFrame) -> dict[str, Any]:
+    """What the listing found, in a few numbers (what the publish gate checks the run's outcome against): files,
+    ignored ones by kind, rejected ones, images in class folders."""
+    status = image_manifest["status"]
+    return {
+        "listed": len(image_manifest),
+        "ignored": int((status == IGNORED).sum()),
+        "ignored_by_kind": {str(kind): int(count) for kind, count in
+                            image_manifest.loc[status == IGNORED, "detail"].value_counts().items()},
+        "listing_rejected": int((status == REJECTED).sum()),
+        "images": int((status == IMAGE).sum()),
+    }
 
 
 def allocate_quotas(class_sizes: dict[str, int], total: int) -> dict[str, int]:

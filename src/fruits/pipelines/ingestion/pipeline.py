@@ -1,8 +1,8 @@
-"""Ingestion pipeline: raw image tree -> manifest of every file (what it is) -> stratified sample to featurize."""
+"""Ingestion pipeline: raw image tree -> manifest of every file (what it is) and its counts -> stratified sample."""
 
 from kedro.pipeline import Node, Pipeline
 
-from fruits.pipelines.ingestion.nodes import list_images, sample_images
+from fruits.pipelines.ingestion.nodes import list_images, sample_images, summarize_listing
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -13,6 +13,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["raw_images", "params:ingestion"],
                 outputs="image_manifest",
                 name="list_images",
+            ),
+            Node(
+                func=summarize_listing,
+                inputs="image_manifest",
+                outputs="listing_summary",
+                name="summarize_listing",
             ),
             Node(
                 func=sample_images,

@@ -1,25 +1,29 @@
 """Output: the results table (features and PCA projection of every featurized image of the sample) kept current by
-changes, and the rejects table (every image that gave no features, with the reason)."""
+changes, the rejects table (every image that gave no features, with the reason), and the accounting of every listed
+file that gates publication."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import ArrayType, FloatType
 
 from fruits.datasets.table import TableChange
-from fruits.params import OutputParams
 from fruits.tables import IMAGE_KEY, REJECTED, featurized_keys, live_features, newest_keys
+
+logger = logging.getLogger(__name__)
 
 REJECT_COLUMNS = ["path", "label", "reason"]
 
 
-def project(features: DataFrame, pca_components: np.ndarray) -> DataFrame:
+def project(features: DataFrame, pca_components: np.ndarray, fit_run_id: str) -> DataFrame:
     """Results rows: the features with their projection on the PCA model's kept components.
 
     ``features @ components`` is one matrix product per Arrow batch, where Spark ML's transform goes row by row
@@ -34,14 +38,19 @@ def project(features: DataFrame, pca_components: np.ndarray) -> DataFrame:
             values = (np.stack(vectors.to_numpy()).astype(np.float64) @ matrix).astype(np.float32)
             yield pd.Series(list(values), index=vectors.index)
 
-    return features.select("path", "label", "change_key", "features", projected("features").alias("pca_features"))
+    return features.select("path", "label", "change_key", "features", projected("features").alias("pca_features"),
+                           F.lit(fit_run_id).alias("pca_run_id"))
 
 
-def changed_keys(live: pd.DataFrame, results_index: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keys (path, change key) the results lack, and results rows whose key is no longer live (changed or deleted
-    images): the results are compared with themselves, so a run of single pipelines in between cannot lose rows."""
-    both = live[IMAGE_KEY].merge(results_index[IMAGE_KEY], on=IMAGE_KEY, how="outer", indicator=True)
-    return (both.loc[both["_merge"] == "left_only", IMAGE_KEY], both.loc[both["_merge"] == "right_only", IMAGE_KEY])
+def changed_keys(live: pd.DataFrame, results_index: pd.DataFrame, fit_run_id: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Keys (path, change key) the results lack, and the paths of results rows to remove: images no longer live
+    (changed or deleted) and rows another PCA fit projected. The results are compared with themselves, so a run of
+    single pipelines in between cannot lose rows."""
+    current = results_index[results_index["pca_run_id"] == fit_run_id]
+    both = live[IMAGE_KEY].merge(current[IMAGE_KEY], on=IMAGE_KEY, how="outer", indicator=True)
+    stale = results_index.loc[results_index["pca_run_id"] != fit_run_id, "path"]
+    removed = pd.concat([both.loc[both["_merge"] == "right_only", "path"], stale], ignore_index=True)
+    return both.loc[both["_merge"] == "left_only", IMAGE_KEY], removed.drop_duplicates()
 
 
 def update_results(
@@ -52,30 +61,53 @@ def update_results(
     pca_components: np.ndarray,
     pca_fit: dict[str, Any],
     featurization_report: dict[str, Any],
-    settings: OutputParams,
 ) -> TableChange:
     """The change to the results: everything re-projected after a refit or a full refresh; otherwise the images the
-    results lack projected with the published model, and the rows of changed and deleted images removed."""
-    fingerprint = featurization_report["fingerprint"]
+    results lack projected with the published model, and the rows of changed and deleted images removed (a MERGE)."""
+    fingerprint, fit_run_id = featurization_report["fingerprint"], pca_fit["fit_run_id"]
     keys = featurized_keys(feature_store_index, image_sample, fingerprint)
     if pca_fit["refit"] or featurization_report["full_refresh"]:
-        return TableChange(add=project(live_features(feature_store, keys, fingerprint), pca_components), replace=True)
-    added, removed = changed_keys(keys, results_index)
+        rows = project(live_features(feature_store, keys, fingerprint), pca_components, fit_run_id)
+        return TableChange(add=rows, replace=True)
+    added, removed = changed_keys(keys, results_index, fit_run_id)
     return TableChange(
-        add=project(live_features(feature_store, added, fingerprint), pca_components) if len(added) else None,
-        remove=removed["path"] if len(removed) else None,
-        compact_above_files=settings.compact_above_files,
+        add=project(live_features(feature_store, added, fingerprint), pca_components, fit_run_id) if len(added)
+        else None,
+        remove=removed.to_frame() if len(removed) else None,
     )
 
 
 def collect_rejects(
     image_manifest: pd.DataFrame, feature_store_index: pd.DataFrame, image_sample: pd.DataFrame,
     featurization_report: dict[str, Any],
-) -> pd.DataFrame:
+) -> TableChange:
     """Every image of the tree that gave no features, with the reason: images outside any class folder, and the
-    sampled images the network could not take (from the store, whichever run tried them)."""
+    sampled images the network could not take (from the store, whichever run tried them). Replaces the table."""
     listed = image_manifest.loc[image_manifest["status"] == REJECTED, ["path", "label", "detail"]]
     keys = newest_keys(feature_store_index, image_sample, featurization_report["fingerprint"])
     failed = keys[keys["reason"].notna()].merge(image_sample[[*IMAGE_KEY, "label"]], on=IMAGE_KEY)
     rejects = pd.concat([listed.rename(columns={"detail": "reason"}), failed[REJECT_COLUMNS]], ignore_index=True)
-    return rejects.sort_values("path", ignore_index=True)[REJECT_COLUMNS]
+    return TableChange(add=rejects.sort_values("path", ignore_index=True)[REJECT_COLUMNS], replace=True)
+
+
+def account_for_files(listing_summary: dict[str, Any], featurization_report: dict[str, Any]) -> dict[str, Any]:
+    """Every listed file is accounted for once, from the listing and the featurization of one run: the gate before
+    reporting and publication (the run fails, and publishes nothing, otherwise)."""
+    counts = {
+        "listed": int(listing_summary["listed"]),
+        "ignored": int(listing_summary["ignored"]),
+        "ignored_by_kind": dict(listing_summary["ignored_by_kind"]),
+        "not_sampled": int(listing_summary["images"]) - int(featurization_report["sampled"]),
+        "skipped": int(featurization_report["skipped"]),
+        "featurized": int(featurization_report["featurized"]),
+        "rejected": int(listing_summary["listing_rejected"]) + int(featurization_report["rejected"]),
+    }
+    parts = ("ignored", "not_sampled", "skipped", "featurized", "rejected")
+    accounted = sum(counts[part] for part in parts)
+    if accounted != counts["listed"]:
+        raise ValueError(
+            f"{counts['listed']} files were listed but {accounted} are accounted for (ignored {counts['ignored']} + "
+            f"not sampled {counts['not_sampled']} + skipped {counts['skipped']} + featurized {counts['featurized']} "
+            f"+ rejected {counts['rejected']}): nothing is published."
+        )
+    return counts

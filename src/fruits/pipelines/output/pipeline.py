@@ -1,8 +1,9 @@
-"""Output pipeline: store + PCA model -> results table (changed by what this run changed); rejects table."""
+"""Output pipeline: store + PCA model -> results table (changed by what this run changed); rejects table; the
+accounting of every listed file (the publish gate)."""
 
 from kedro.pipeline import Node, Pipeline
 
-from fruits.pipelines.output.nodes import collect_rejects, update_results
+from fruits.pipelines.output.nodes import account_for_files, collect_rejects, update_results
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -18,7 +19,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "pca_components",
                     "pca_fit",
                     "featurization_report",
-                    "params:output",
                 ],
                 outputs="results",
                 name="update_results",
@@ -28,6 +28,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["image_manifest", "feature_store_index", "image_sample", "featurization_report"],
                 outputs="rejects",
                 name="collect_rejects",
+            ),
+            Node(
+                func=account_for_files,
+                inputs=["listing_summary", "featurization_report"],
+                outputs="file_accounting",
+                name="account_for_files",
             ),
         ]
     )

@@ -22,7 +22,6 @@ from pyspark.sql import DataFrame, SparkSession
 
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.params import PcaParams
-from fruits.pca_model import kept_components, projection_matrix
 from fruits.tables import IMAGE_KEY, featurized_keys, live_features
 
 logger = logging.getLogger(__name__)
@@ -44,6 +43,20 @@ def choose_k(explained_variance: np.ndarray, target: float, fixed_k: int | None 
         raise ValueError(f"pca.variance_target must be in (0, 1], got {target}.")
     reached = np.flatnonzero(np.cumsum(explained_variance) >= target - 1e-9)
     return int(reached[0]) + 1 if reached.size else len(explained_variance)
+
+
+def kept_components(pca_model: PipelineModel) -> int:
+    """k of a fitted model: the number of components its final slicer keeps."""
+    return len(pca_model.stages[-1].getIndices())
+
+
+def projection_matrix(pca_model: PipelineModel) -> np.ndarray:
+    """The kept components as a (dimension, k) matrix: the model projects a vector v on ``v @ matrix``, which is
+    what the output pipeline applies to new images without loading a Spark ML model.
+
+    Spark's PCAModel does not centre the data before projecting, so neither does this matrix.
+    """
+    return pca_model.stages[0].pc.toArray()[:, : kept_components(pca_model)]
 
 
 def variance_table(explained_variance: np.ndarray) -> pd.DataFrame:
@@ -124,6 +137,8 @@ def refit_reason(previous: dict[str, Any] | None, fingerprint: str, changed_imag
     """Why the published PCA cannot be reused as is (None when it can)."""
     if previous is None:
         return "no published PCA model yet"
+    if "fit_run_id" not in previous:
+        return "the published PCA model does not name its fit (made before the results recorded it)"
     wanted = {name: getattr(settings, name) for name in FIT_SETTINGS}
     changed_settings = sorted(name for name in FIT_SETTINGS if previous["settings"].get(name) != wanted[name])
     reasons = [
@@ -146,11 +161,13 @@ def fit_pca(
     featurization_report: dict[str, Any],
     previous_pca_fit: dict[str, Any] | None,
     settings: PcaParams,
+    run_info: dict[str, Any],
 ) -> tuple[PipelineModel | Unchanged, np.ndarray | Unchanged, pd.DataFrame | Unchanged, dict[str, Any]]:
     """Refit (when :func:`refit_reason` says so) or keep the published model; the record says which and why.
 
     Besides the Spark ML model (what users load), its kept components are saved as a plain matrix: projecting a
-    few new images then needs no Spark ML model load (several Spark jobs).
+    few new images then needs no Spark ML model load (several Spark jobs). ``fit_run_id`` names the fit: the
+    results rows it projected carry it.
     """
     fingerprint = featurization_report["fingerprint"]
     keys = featurized_keys(feature_store_index, image_sample, fingerprint)
@@ -169,6 +186,7 @@ def fit_pca(
     record = {
         "refit": True,
         "reason": reason,
+        "fit_run_id": run_info["run_id"],
         "fingerprint": fingerprint,
         "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
         "fitted_on_images": len(keys),

@@ -17,6 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "featurization_report",
                     "previous_pca_fit",
                     "params:pca",
+                    "run_info",
                 ],
                 outputs=["pca_model", "pca_components", "explained_variance", "pca_fit"],
                 name="fit_pca",

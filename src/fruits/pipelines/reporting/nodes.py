@@ -250,41 +250,18 @@ def plot_rejects(rejects: pd.DataFrame, raw_images: ImageTree, max_images: int =
     return figure
 
 
-def check_counts(report: dict[str, Any]) -> dict[str, Any]:
-    """Every listed file is accounted for once, from the listing and the featurization of one run; the run fails
-    (publishes nothing) otherwise."""
-    counts = {
-        "listed": int(report["listed"]),
-        "ignored": int(report["ignored"]),
-        "ignored_by_kind": dict(report["ignored_by_kind"]),
-        "not_sampled": int(report["images"]) - int(report["sampled"]),
-        "skipped": int(report["skipped"]),
-        "featurized": int(report["featurized"]),
-        "rejected": int(report["listing_rejected"]) + int(report["rejected"]),
-    }
-    parts = ("ignored", "not_sampled", "skipped", "featurized", "rejected")
-    accounted = sum(counts[part] for part in parts)
-    if accounted != counts["listed"]:
-        raise ValueError(
-            f"{counts['listed']} files were listed but {accounted} are accounted for (ignored {counts['ignored']} + "
-            f"not sampled {counts['not_sampled']} + skipped {counts['skipped']} + featurized {counts['featurized']} "
-            f"+ rejected {counts['rejected']}): nothing is published."
-        )
-    return counts
-
-
 def summarize_run(
+    file_accounting: dict[str, Any],
     featurization_report: dict[str, Any],
     pca_fit: dict[str, Any],
     probe: dict[str, Any],
     class_counts: pd.DataFrame,
     reject_reasons: pd.DataFrame,
-    rejects: pd.DataFrame,
     run_info: dict[str, Any],
     run_metrics: dict[str, Any],
 ) -> dict[str, Any]:
     """The machine-readable summary: provenance, counts that add up, the store, PCA, probe and timings."""
-    counts = check_counts(featurization_report)
+    counts = file_accounting
     featurized_now = int(class_counts["featurized"].sum())
     return {
         "run": dict(run_info),
@@ -297,10 +274,10 @@ def summarize_run(
             "unchanged": featurization_report["unchanged"],
         },
         "results": {"images": featurized_now, "classes": int((class_counts["featurized"] > 0).sum()),
-                    "rejects": len(rejects)},
+                    "rejects": int(reject_reasons["images"].sum())},
         "model": {key: featurization_report[key] for key in ("engine", "fingerprint", "image_size")},
         "featurization": {key: featurization_report[key] for key in
-                          ("to_featurize", "images_inferred", "models_built", "full_refresh")},
+                          ("to_featurize", "images_inferred", "full_refresh")},
         "pca": pca_fit,
         "probe": probe,
         "stage_seconds": dict(run_metrics["stage_seconds"]),
@@ -341,8 +318,8 @@ def render_report(summary: dict[str, Any], class_counts: pd.DataFrame, reject_re
         f"{counts['not_sampled']:,} not sampled, {counts['skipped']:,} skipped (already in the feature store), "
         f"**{counts['featurized']:,} featurized**, {counts['rejected']:,} rejected. Since the last published run: "
         f"{counts['new']:,} new, {counts['changed']:,} changed, {counts['deleted']:,} deleted, "
-        f"{counts['unchanged']:,} unchanged. MobileNetV2 ran on {summary['featurization']['images_inferred']:,} images "
-        f"(the model was loaded {plural(summary['featurization']['models_built'], 'time')} by Spark's Python workers).",
+        f"{counts['unchanged']:,} unchanged. MobileNetV2 ran on "
+        f"{summary['featurization']['images_inferred']:,} images.",
         f"The published results hold **{summary['results']['images']:,} images** of "
         f"{plural(summary['results']['classes'], 'class')}; {summary['results']['rejects']:,} rejects are listed in "
         "`rejects.parquet`.",

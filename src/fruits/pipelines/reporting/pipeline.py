@@ -77,12 +77,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=summarize_run,
                 inputs=[
+                    "file_accounting",
                     "featurization_report",
                     "pca_fit",
                     "probe_metrics",
                     "class_counts",
                     "reject_reasons",
-                    "rejects",
                     "run_info",
                     "run_metrics",
                 ],
