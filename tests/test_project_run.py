@@ -50,7 +50,7 @@ def sideways(upright: bytes) -> bytes:
 
 
 def odd_tree(raw: Path) -> dict[str, str]:
-    """Files added to the mini set, with what must become of each: a label, a reject reason, or ignored."""
+    """Files added to the mini set, with what must become of each: a label, a reject kind, or ignored."""
     jpeg = (raw / "Kiwi" / "3_100.jpg").read_bytes()
     for name in ODD_NAMES:
         (raw / "Kiwi" / name).write_bytes(jpeg)
@@ -137,7 +137,7 @@ def relative(paths: pd.Series, project: Path) -> list[str]:
 def test_every_file_ends_in_results_rejects_or_the_ignored_counts(scenario: Scenario) -> None:
     first = scenario.runs[0]
     results = dict(zip(relative(first.results["path"], scenario.project), first.results["label"], strict=True))
-    rejects = dict(zip(relative(first.rejects["path"], scenario.project), first.rejects["reason"], strict=True))
+    rejects = dict(zip(relative(first.rejects["path"], scenario.project), first.rejects["reject_kind"], strict=True))
     listed = first.files
     counts = first.summary["counts"]
     assert len(listed) == counts["listed"] == 80 + len(scenario.expected)
@@ -148,7 +148,7 @@ def test_every_file_ends_in_results_rejects_or_the_ignored_counts(scenario: Scen
         if fate == "ignored":
             assert name not in results and name not in rejects
         elif name in rejects:
-            assert rejects[name].startswith(fate), (name, rejects[name])
+            assert rejects[name] == fate, (name, rejects[name])
         else:
             assert results[name] == fate, name
     assert counts["listed"] == counts["ignored"] + counts["not_sampled"] + counts["skipped"] + \

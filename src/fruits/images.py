@@ -8,15 +8,13 @@ import struct
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from fruits.rejects import ImageRejected, RejectKind
+
 # White, because Fruits-360 photographs fruit on a white background: transparent pixels become background.
 BACKGROUND = (255, 255, 255)
 # A JPEG is decoded at the smallest 1/2, 1/4 or 1/8 scale that keeps both sides >= this many times the target:
 # a 12 MP photo costs about what a small image costs, and the 224² result barely moves (README, "Performance").
 DRAFT_MARGIN = 2
-
-
-class ImageRejected(ValueError):
-    """An input file that cannot become a feature vector; the message is the reason recorded in the rejects."""
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -44,10 +42,10 @@ def decode_image(content: bytes | None, size: int, draft_margin: int | None = DR
     decoded at a reduced scale (Pillow's draft mode; ``draft_margin=None`` decodes every pixel). Pixels stay 8-bit:
     the model's scaling runs once per batch, straight into the engine's input buffer (``engines.to_model_input``).
 
-    Raises ImageRejected with a readable reason for empty, truncated, oversized or non-image content.
+    Raises ImageRejected with its kind for empty, truncated, oversized or non-image content.
     """
     if not content:
-        raise ImageRejected("empty file")
+        raise ImageRejected(RejectKind.EMPTY_FILE)
     try:
         with Image.open(io.BytesIO(content)) as image:
             if draft_margin is not None:
@@ -55,10 +53,10 @@ def decode_image(content: bytes | None, size: int, draft_margin: int | None = DR
             upright = ImageOps.exif_transpose(image)
             rgb = to_rgb(upright).resize((size, size), Image.Resampling.BILINEAR)
     except UnidentifiedImageError as error:
-        raise ImageRejected("not a decodable image") from error
+        raise ImageRejected(RejectKind.NOT_AN_IMAGE) from error
     except Image.DecompressionBombError as error:
-        raise ImageRejected(f"too many pixels (decompression bomb guard): {error}") from error
+        raise ImageRejected(RejectKind.TOO_MANY_PIXELS, f"decompression bomb guard: {error}") from error
     # Malformed files make Pillow raise any of these (its fuzzers list them); each is one reject, not a failed job.
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error) as error:
-        raise ImageRejected(f"corrupt image: {error}") from error
+        raise ImageRejected(RejectKind.CORRUPT_IMAGE, str(error)) from error
     return np.asarray(rgb, dtype=np.uint8)

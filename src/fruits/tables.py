@@ -12,7 +12,8 @@ from pyspark.sql.types import StructType
 
 VECTOR = pa.list_(pa.float32())
 # Every image the network was asked about, keyed by its URI, its version (change key) and the model's fingerprint:
-# a run featurizes only keys the store does not hold yet. ``reason`` says why an image gave no features.
+# a run featurizes only keys the store does not hold yet. ``reject_kind`` (a ``fruits.rejects.RejectKind``) and
+# ``reject_detail`` say why an image gave no features.
 FEATURE_STORE = pa.schema([
     ("path", pa.string()),
     ("relative_path", pa.string()),
@@ -20,7 +21,8 @@ FEATURE_STORE = pa.schema([
     ("change_key", pa.string()),
     ("fingerprint", pa.string()),
     ("features", VECTOR),
-    ("reason", pa.string()),
+    ("reject_kind", pa.string()),
+    ("reject_detail", pa.string()),
     ("featurized_at", pa.timestamp("us", tz="UTC")),
 ])
 # The published results: one row per featurized image of the current sample.
@@ -45,21 +47,21 @@ def spark_schema(schema: pa.Schema) -> StructType:
 
 def featurized_rows(features: DataFrame) -> DataFrame:
     """Rows whose image went through the network (the others are rejects)."""
-    return features.where(F.col("reason").isNull())
+    return features.where(F.col("reject_kind").isNull())
 
 
 def newest_keys(index: pd.DataFrame, sample: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
     """For each sampled image, the store row of the current model that describes it (the newest if an image was
-    featurized twice, by a full refresh): key columns plus ``featurized_at`` and ``reason``, in key order."""
+    featurized twice, by a full refresh): key columns plus ``featurized_at`` and ``reject_kind``, in key order."""
     current = index[index["fingerprint"] == fingerprint].merge(sample[IMAGE_KEY], on=IMAGE_KEY)
     newest = current.sort_values([*IMAGE_KEY, "featurized_at"]).drop_duplicates(IMAGE_KEY, keep="last")
     return newest.reset_index(drop=True)
 
 
 def featurized_keys(index: pd.DataFrame, sample: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
-    """The :func:`newest_keys` that hold features (no reject reason): what the PCA fits on and the results show."""
+    """The :func:`newest_keys` that hold features (no reject kind): what the PCA fits on and the results show."""
     keys = newest_keys(index, sample, fingerprint)
-    return keys[keys["reason"].isna()]
+    return keys[keys["reject_kind"].isna()]
 
 
 def live_features(feature_store: DataFrame, keys: pd.DataFrame, fingerprint: str) -> DataFrame:
@@ -70,11 +72,6 @@ def live_features(feature_store: DataFrame, keys: pd.DataFrame, fingerprint: str
     current = feature_store.where(F.col("fingerprint") == fingerprint).join(wanted, IMAGE_KEY, "left_semi")
     newest = current.groupBy(*IMAGE_KEY).agg(F.max("featurized_at").alias("featurized_at"))
     return current.join(newest, [*IMAGE_KEY, "featurized_at"], "left_semi")
-
-
-def reason_kind(reasons: pd.Series) -> pd.Series:
-    """The kind of a reject reason: the part before ':' (the rest is file-specific)."""
-    return reasons.str.split(":").str[0].str.strip()
 
 
 def seeded_rank(keys: pd.Series, seed: int) -> np.ndarray:

@@ -97,14 +97,14 @@ def test_replace_keeps_only_the_new_rows(spark, tmp_path: Path) -> None:
 
 def test_columns_load_as_pandas_without_spark(spark, tmp_path: Path) -> None:
     store = TableDataset(path=str(tmp_path), table="feature_store", folder="04_feature/feature_store",
-                         columns=["path", "featurized_at", "reason"])
-    assert list(store.load().columns) == ["path", "featurized_at", "reason"]  # empty table, typed columns
+                         columns=["path", "featurized_at", "reject_kind"])
+    assert list(store.load().columns) == ["path", "featurized_at", "reject_kind"]  # empty table, typed columns
     stamp = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
-    data = [("a", "Kiwi/a.jpg", "Kiwi", "k1", "f1", [1.0], None, stamp)]
+    data = [("a", "Kiwi/a.jpg", "Kiwi", "k1", "f1", [1.0], None, None, stamp)]
     with run_scope(str(tmp_path)):
         store.save(spark.createDataFrame(data, spark_schema(store._schema)))
         frame = store.load()
-    assert frame.to_dict("records") == [{"path": "a", "featurized_at": pd.Timestamp(stamp), "reason": None}]
+    assert frame.to_dict("records") == [{"path": "a", "featurized_at": pd.Timestamp(stamp), "reject_kind": None}]
 
 
 def test_an_empty_table_loads_with_its_schema(spark, tmp_path: Path) -> None:

@@ -88,11 +88,11 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
     results = spark.createDataFrame([(row.path, row.label, "k", [0.0], [float(x) for x in row.pca_features])
                                      for row in sample.itertuples()], spark_schema(RESULTS))
     rejects = pd.DataFrame({"path": [f"file://{tmp_path}/Kiwi/bad.jpg"], "label": ["Kiwi"],
-                            "reason": ["corrupt image: truncated"]})
+                            "reject_kind": ["corrupt image"], "reject_detail": ["truncated"]})
     counts = count_images_per_class(results, rejects)
     assert counts.to_dict("records")[1] == {"label": "Kiwi", "featurized": 40, "rejected": 1, "total": 41}
     reasons = count_reject_reasons(rejects)
-    assert reasons.to_dict("records") == [{"reason": "corrupt image", "images": 1}]
+    assert reasons.to_dict("records") == [{"reject_kind": "corrupt image", "images": 1}]
     curve = pd.DataFrame({"component": range(1, 401), "cumulative": np.linspace(0.3, 1, 400)})
     fit = {"k": 40, "explained_variance": 0.95, "refit": False, "reason": "reused: 3 images added",
            "fitted_on_images": 120}

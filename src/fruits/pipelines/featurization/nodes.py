@@ -18,10 +18,11 @@ from pyspark.sql import functions as F
 from fruits import progress
 from fruits.datasets.table import TableChange
 from fruits.engines import ModelPayload
-from fruits.featurizer import UNREADABLE, featurizer
+from fruits.featurizer import featurizer
 from fruits.params import FeaturizationParams
+from fruits.rejects import is_retried
 from fruits.spark import active_spark
-from fruits.tables import IGNORED, IMAGE, IMAGE_KEY, REJECTED, reason_kind
+from fruits.tables import IGNORED, IMAGE, IMAGE_KEY, REJECTED
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def plan_featurization(
     todo = image_sample[TODO_COLUMNS]
     if not settings.full_refresh:
         current = feature_store_index["fingerprint"] == inference_model.fingerprint
-        retried = feature_store_index["reason"].fillna("").str.startswith(UNREADABLE)
+        retried = is_retried(feature_store_index["reject_kind"])
         known = feature_store_index.loc[current & ~retried, IMAGE_KEY].drop_duplicates()
         marked = todo.merge(known, on=IMAGE_KEY, how="left", indicator=True)
         todo = marked.loc[marked["_merge"] == "left_only", TODO_COLUMNS].reset_index(drop=True)
@@ -105,7 +106,7 @@ def featurize_images(
     inference_model: ModelPayload,
     settings: FeaturizationParams,
 ) -> tuple[TableChange, dict[str, Accumulator]]:
-    """Rows for the feature store: the images to featurize with their features or reject reason.
+    """Rows for the feature store: the images to featurize with their features or reject kind and detail.
 
     The model is broadcast once; each Python worker builds it once. Counters (images through the network, models
     built) are read after the rows are written, to prove each image went through the network once.
@@ -131,7 +132,8 @@ def featurize_images(
         *TODO_COLUMNS,
         F.lit(inference_model.fingerprint).alias("fingerprint"),
         F.col("result.features").alias("features"),
-        F.col("result.reason").alias("reason"),
+        F.col("result.reject_kind").alias("reject_kind"),
+        F.col("result.reject_detail").alias("reject_detail"),
         F.current_timestamp().alias("featurized_at"),
     )
     return TableChange(add=rows, compact_above_files=compact), counters
@@ -139,16 +141,15 @@ def featurize_images(
 
 def record_featurization(new_features: pd.DataFrame, featurization_plan: dict[str, Any],
                          featurization_counters: dict[str, Accumulator]) -> dict[str, Any]:
-    """What the featurization did, read back from the rows it wrote (their ``reason`` column), with the counters
-    of the job that wrote them (final now): the plan plus featurized, rejected by reason, inferences, model builds."""
-    reasons = new_features["reason"]
-    kinds = reason_kind(reasons.dropna()).value_counts()
-    featurized = int(reasons.isna().sum())
+    """What the featurization did, read back from the rows it wrote (their ``reject_kind``), with the counters
+    of the job that wrote them (final now): the plan plus featurized, rejected by kind, inferences, model builds."""
+    kinds = new_features["reject_kind"].dropna().value_counts()
+    featurized = int(new_features["reject_kind"].isna().sum())
     report = {
         **featurization_plan,
         "featurized": featurized,
         "rejected": int(kinds.sum()),
-        "rejected_by_reason": {str(reason): int(count) for reason, count in sorted(kinds.items())},
+        "rejected_by_kind": {str(kind): int(count) for kind, count in sorted(kinds.items())},
         "images_inferred": int(featurization_counters["images_inferred"].value),
         "models_built": int(featurization_counters["models_built"].value),
     }

@@ -1,5 +1,5 @@
 """Output: the results table (features and PCA projection of every featurized image of the sample) kept current by
-changes, and the rejects table (every image that gave no features, with the reason)."""
+changes, and the rejects table (every image that gave no features, with the kind of reject and its detail)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from fruits.datasets.table import TableChange
 from fruits.params import OutputParams
 from fruits.tables import IMAGE_KEY, REJECTED, featurized_keys, live_features, newest_keys
 
-REJECT_COLUMNS = ["path", "label", "reason"]
+REJECT_COLUMNS = ["path", "label", "reject_kind", "reject_detail"]
 
 
 def project(features: DataFrame, pca_components: np.ndarray) -> DataFrame:
@@ -72,10 +72,12 @@ def collect_rejects(
     image_manifest: pd.DataFrame, feature_store_index: pd.DataFrame, image_sample: pd.DataFrame,
     featurization_report: dict[str, Any],
 ) -> pd.DataFrame:
-    """Every image of the tree that gave no features, with the reason: images outside any class folder, and the
-    sampled images the network could not take (from the store, whichever run tried them)."""
+    """Every image of the tree that gave no features, with the kind of reject: images outside any class folder (the
+    listing's detail is their kind), and the sampled images the network could not take (from the store, whichever
+    run tried them)."""
     listed = image_manifest.loc[image_manifest["status"] == REJECTED, ["path", "label", "detail"]]
+    listed = listed.rename(columns={"detail": "reject_kind"}).assign(reject_detail=None)
     keys = newest_keys(feature_store_index, image_sample, featurization_report["fingerprint"])
-    failed = keys[keys["reason"].notna()].merge(image_sample[[*IMAGE_KEY, "label"]], on=IMAGE_KEY)
-    rejects = pd.concat([listed.rename(columns={"detail": "reason"}), failed[REJECT_COLUMNS]], ignore_index=True)
+    failed = keys[keys["reject_kind"].notna()].merge(image_sample[[*IMAGE_KEY, "label"]], on=IMAGE_KEY)
+    rejects = pd.concat([listed, failed[REJECT_COLUMNS]], ignore_index=True)
     return rejects.sort_values("path", ignore_index=True)[REJECT_COLUMNS]

@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import ProbeParams, ReportingParams
-from fruits.tables import reason_kind, seeded_rank
+from fruits.tables import seeded_rank
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +44,13 @@ def count_images_per_class(results: DataFrame, rejects: pd.DataFrame) -> pd.Data
 
 
 def count_reject_reasons(rejects: pd.DataFrame) -> pd.DataFrame:
-    """Rejects per kind of reason."""
-    counts = reason_kind(rejects["reason"]).value_counts().rename_axis("reason").reset_index(name="images")
-    return counts.sort_values(["images", "reason"], ascending=[False, True], ignore_index=True)
+    """Rejects per kind."""
+    counts = rejects["reject_kind"].value_counts().rename_axis("reject_kind").reset_index(name="images")
+    return counts.sort_values(["images", "reject_kind"], ascending=[False, True], ignore_index=True)
 
 
 def list_rejects(rejects: pd.DataFrame, max_rows: int) -> pd.DataFrame:
-    """The rejected images with their reason (capped: the full list is the rejects Parquet)."""
+    """The rejected images with their kind and detail (capped: the full list is the rejects Parquet)."""
     return rejects.head(max_rows)
 
 
@@ -229,7 +229,7 @@ def plot_neighbours(sample: pd.DataFrame, raw_images: ImageTree, settings: Repor
 
 
 def plot_rejects(rejects: pd.DataFrame, raw_images: ImageTree, max_images: int = 12) -> Figure:
-    """Thumbnails of the first rejects with their reason (most cannot be decoded, which is why they are here)."""
+    """Thumbnails of the first rejects with their kind (most cannot be decoded, which is why they are here)."""
     shown = rejects.head(max_images)
     columns = 6
     rows = max(1, -(-len(shown) // columns))
@@ -244,7 +244,7 @@ def plot_rejects(rejects: pd.DataFrame, raw_images: ImageTree, max_images: int =
             axis.axis("off")
             continue
         name = reject.path.rsplit("/", 1)[-1]
-        _tile(axis, thumbnail(contents[reject.path]), f"{name[:24]}\n{str(reject.reason)[:28]}", "black")
+        _tile(axis, thumbnail(contents[reject.path]), f"{name[:24]}\n{reject.reject_kind[:28]}", "black")
     figure.suptitle(f"Rejected images (first {len(shown)} of {len(rejects)})", fontsize=10)
     figure.tight_layout()
     return figure
@@ -290,7 +290,8 @@ def summarize_run(
         "run": dict(run_info),
         "counts": {
             **counts,
-            "rejected_by_reason": dict(zip(reject_reasons["reason"], map(int, reject_reasons["images"]), strict=True)),
+            "rejected_by_kind": dict(zip(reject_reasons["reject_kind"], map(int, reject_reasons["images"]),
+                                         strict=True)),
             "new": featurization_report["new"],
             "changed": featurization_report["changed"],
             "deleted": featurization_report["deleted"],
