@@ -11,6 +11,7 @@ import pandas as pd
 from fruits.engines import ModelPayload, build_predictor
 from fruits.featurizer import featurize_batch, file_reader, read_failure
 from fruits.rejects import RejectKind
+from tests.support.images import decompression_bomb
 from tests.support.paths import MINI_SET
 
 
@@ -30,6 +31,18 @@ def test_a_batch_keeps_row_order_and_records_reasons(small_payload: ModelPayload
     vectors = result["features"].dropna()
     assert all(vector.shape == (1280,) and vector.dtype == np.float32 for vector in vectors)
     assert np.allclose(vectors.iloc[0], vectors.iloc[-1], atol=1e-5)  # same image, same features
+
+
+def test_a_decompression_bomb_in_a_class_folder_is_rejected_as_too_many_pixels(small_payload: ModelPayload,
+                                                                                tmp_path: Path) -> None:
+    (tmp_path / "Kiwi").mkdir()
+    (tmp_path / "Kiwi" / "bomb.png").write_bytes(decompression_bomb())
+    (tmp_path / "Kiwi" / "good.jpg").write_bytes((MINI_SET / "Kiwi" / "3_100.jpg").read_bytes())
+    uris = pd.Series([f"file://{tmp_path}/Kiwi/bomb.png", f"file://{tmp_path}/Kiwi/good.jpg"])
+    with ThreadPoolExecutor(1) as prefetch:
+        result = featurize_batch(uris, file_reader(uris[0]), build_predictor(small_payload, 1, 2), 96, 2, prefetch)
+    assert result["reject_kind"].tolist() == ["too many pixels", None]
+    assert "decompression bomb" in result["reject_detail"][0] and result["features"][1].shape == (1280,)
 
 
 def test_read_failures_are_unreadable_rejects_with_their_error() -> None:

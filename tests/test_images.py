@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fruits.images import decode_image
+from fruits.images import PLACEHOLDER, THUMBNAIL, decode_image, placeholder, thumbnail
 from fruits.rejects import ImageRejected, RejectKind
+from tests.support.images import decompression_bomb
 from tests.support.paths import MINI_SET
 
 
@@ -95,8 +96,25 @@ def test_a_large_jpeg_is_decoded_at_reduced_scale_to_nearly_the_same_pixels(real
     assert np.abs(decode_image(content, 224).astype(int) - full).mean() < 3
 
 
-def test_a_decompression_bomb_is_rejected_with_its_kind(monkeypatch):
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+def test_a_decompression_bomb_is_rejected_with_its_kind_and_never_shown():
+    bomb = decompression_bomb()
+    assert len(bomb) < 100_000
+    with pytest.raises(Image.DecompressionBombError):  # what Pillow alone does with it
+        Image.open(io.BytesIO(bomb))
     with pytest.raises(ImageRejected) as rejected:
-        decode_image(encode(Image.new("RGB", (100, 100)), "PNG"), 32)
-    assert rejected.value.kind == RejectKind.TOO_MANY_PIXELS and "decompression bomb" in rejected.value.detail
+        decode_image(bomb, 32)
+    assert rejected.value.kind == RejectKind.TOO_MANY_PIXELS and "400000000 pixels" in rejected.value.detail
+    assert thumbnail(bomb) is None
+    assert decode_image(decompression_bomb(side=300), 32).max() == 0  # the same file, smaller: a real black PNG
+
+
+def test_a_thumbnail_is_upright_keeps_its_aspect_and_fits_the_tile(real_jpeg):
+    upright = Image.open(io.BytesIO(real_jpeg)).convert("RGB").resize((400, 200))
+    picture = thumbnail(with_orientation(upright.transpose(Image.Transpose.ROTATE_90), 6))
+    assert picture is not None and (picture.mode, picture.size) == ("RGB", (THUMBNAIL, THUMBNAIL // 2))
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image", FileNotFoundError("gone"), None])
+def test_what_cannot_be_shown_has_no_thumbnail_but_a_placeholder(content):
+    assert thumbnail(content) is None
+    assert placeholder().size == (THUMBNAIL, THUMBNAIL) and placeholder().getpixel((0, 0)) == PLACEHOLDER

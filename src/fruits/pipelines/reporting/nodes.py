@@ -3,7 +3,6 @@ nearest neighbours, rejects, provenance and timings)."""
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from typing import Any
@@ -17,12 +16,12 @@ from pyspark.sql import DataFrame
 from sklearn.linear_model import LogisticRegression
 
 from fruits.datasets.image_tree import ImageTree
+from fruits.images import THUMBNAIL, placeholder, thumbnail
 from fruits.params import ProbeParams, ReportingParams
 from fruits.tables import seeded_rank
 
 logger = logging.getLogger(__name__)
 
-THUMBNAIL = 96
 # Fruits-360 names frames of one rotation video "<series>_<frame>_100.jpg" (3_100.jpg, r_36_100.jpg, r2_51_100.jpg).
 FRAME_NAME = re.compile(r"^(?P<series>(?:[A-Za-z]+\d*_)?)(?P<frame>\d+)")
 
@@ -157,20 +156,6 @@ def plot_pca_map(sample: pd.DataFrame, class_counts: pd.DataFrame, max_points: i
     return figure
 
 
-def thumbnail(content: bytes | Exception) -> np.ndarray | None:
-    """A small upright RGB picture of an image, or None when it cannot be shown."""
-    try:
-        if isinstance(content, Exception):
-            return None
-        with Image.open(io.BytesIO(content)) as image:
-            image.draft("RGB", (THUMBNAIL, THUMBNAIL))
-            picture = image.convert("RGB")
-            picture.thumbnail((THUMBNAIL, THUMBNAIL))
-            return np.asarray(picture)
-    except (OSError, ValueError, SyntaxError):
-        return None
-
-
 Neighbour = tuple[str, str, float]  # path, label, distance in PCA space
 
 
@@ -195,8 +180,8 @@ def nearest_neighbours(sample: pd.DataFrame, settings: ReportingParams, probe: P
     return rows
 
 
-def _tile(axis: Any, picture: np.ndarray | None, title: str, colour: str) -> None:
-    axis.imshow(picture if picture is not None else np.full((THUMBNAIL, THUMBNAIL, 3), 235, dtype=np.uint8))
+def _tile(axis: Any, picture: Image.Image | None, title: str, colour: str) -> None:
+    axis.imshow(np.asarray(picture if picture is not None else placeholder()))
     if picture is None:
         axis.text(THUMBNAIL / 2, THUMBNAIL / 2, "cannot be shown", ha="center", va="center", fontsize=7)
     axis.set_title(title, fontsize=7, color=colour)
