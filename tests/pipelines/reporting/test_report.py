@@ -1,0 +1,70 @@
+"""Counts that add up, plots, a summary and a report a person can read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from fruits.datasets.image_tree import ImageTree
+from fruits.params import ProbeParams, ReportingParams
+from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons
+from fruits.pipelines.reporting.markdown import plural, render_report
+from fruits.pipelines.reporting.plots import plot_explained_variance, plot_pca_map
+from fruits.pipelines.reporting.probe import evaluate_probe
+from fruits.pipelines.reporting.summary import check_counts, summarize_run
+from fruits.pipelines.reporting.thumbnails import plot_neighbours, plot_rejects
+from fruits.tables import RESULTS, spark_schema
+from tests.support.paths import MINI_SET
+
+
+def test_counts_add_up_or_nothing_is_published() -> None:
+    report = {"listed": 7, "ignored": 1, "ignored_by_kind": {"os metadata (.DS_Store)": 1}, "listing_rejected": 1,
+              "images": 5, "sampled": 4, "skipped": 1, "featurized": 2, "rejected": 1}
+    counts = check_counts(report)
+    assert (counts["listed"], counts["ignored"], counts["not_sampled"], counts["rejected"]) == (7, 1, 1, 2)
+    assert counts["ignored_by_kind"] == {"os metadata (.DS_Store)": 1}
+    with pytest.raises(ValueError, match="7 files were listed but 6 are accounted for .* nothing is published"):
+        check_counts({**report, "featurized": 1})
+
+
+def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None:
+    results = spark.createDataFrame([(row.path, row.label, "k", [0.0], [float(x) for x in row.pca_features])
+                                     for row in sample.itertuples()], spark_schema(RESULTS))
+    rejects = pd.DataFrame({"path": [f"file://{tmp_path}/Kiwi/bad.jpg"], "label": ["Kiwi"],
+                            "reject_kind": ["corrupt image"], "reject_detail": ["truncated"]})
+    counts = count_images_per_class(results, rejects)
+    assert counts.to_dict("records")[1] == {"label": "Kiwi", "featurized": 40, "rejected": 1, "total": 41}
+    reasons = count_reject_reasons(rejects)
+    assert reasons.to_dict("records") == [{"reject_kind": "corrupt image", "images": 1}]
+    curve = pd.DataFrame({"component": range(1, 401), "cumulative": np.linspace(0.3, 1, 400)})
+    fit = {"k": 40, "explained_variance": 0.95, "refit": False, "reason": "reused: 3 images added",
+           "fitted_on_images": 120}
+    figure = plot_explained_variance(curve, fit, 0.95)
+    assert figure.axes[0].get_xlim()[1] == 80  # zoomed on k, not the 400 fitted components
+    title = plot_pca_map(sample, counts, 5000).axes[0].get_title()
+    assert "a per-class sample of 120 of 120 images, 3 classes" in title
+    tree = ImageTree(str(MINI_SET))
+    assert isinstance(plot_neighbours(sample, tree, ReportingParams(), ProbeParams()), Figure)
+    assert isinstance(plot_rejects(rejects, tree), Figure)
+    report = {"listed": 121, "ignored": 0, "ignored_by_kind": {}, "listing_rejected": 1, "images": 120,
+              "sampled": 120, "skipped": 0, "featurized": 120, "rejected": 0, "new": 120, "changed": 0,
+              "deleted": 0, "unchanged": 0, "engine": "tflite", "fingerprint": "abc", "image_size": 224,
+              "to_featurize": 120, "images_inferred": 120, "models_built": 2, "full_refresh": False}
+    info = {"run_id": "r1", "started_at": "2026-11-29T10:00:00+00:00", "env": "local", "code_version": "fruits 0.1",
+            "raw_images": "/data", "sampling": {"strategy": "all"}, "weights": "imagenet"}
+    probe = evaluate_probe(sample, ProbeParams())
+    timings = {"stage_seconds": {"b": 2, "a": 1}}
+    summary = summarize_run(report, fit, probe, counts, reasons, rejects, info, timings)
+    assert summary["counts"]["listed"] == 121 and summary["results"] == {"images": 120, "classes": 3, "rejects": 1}
+    text = render_report(summary, counts, reasons)
+    for expected in ("Run `r1`", "fingerprint `abc`", "**120 featurized**", "reused: 3 images added",
+                     "3 classes", "| corrupt image | 1 |", "| b | 2.0 |\n| a | 1.0 |\n| all stages | 3.0 |",
+                     "groups of consecutive video frames"):
+        assert expected in text
+
+
+def test_plural() -> None:
+    assert [plural(1, "class"), plural(2, "class"), plural(1, "image"), plural(3, "time")] == [
+        "1 class", "2 classes", "1 image", "3 times"]
