@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import ProbeParams, ReportingParams
 from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons
-from fruits.pipelines.reporting.markdown import plural, render_report
+from fruits.pipelines.reporting.markdown import agrees, plural, render_report
 from fruits.pipelines.reporting.plots import plot_explained_variance, plot_pca_map
 from fruits.pipelines.reporting.probe import evaluate_probe
 from fruits.pipelines.reporting.summary import check_counts, summarize_run
@@ -55,16 +55,44 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
     info = {"run_id": "r1", "started_at": "2026-11-29T10:00:00+00:00", "env": "local", "code_version": "fruits 0.1",
             "raw_images": "/data", "sampling": {"strategy": "all"}, "weights": "imagenet"}
     probe = evaluate_probe(sample, ProbeParams())
-    timings = {"stage_seconds": {"b": 2, "a": 1}}
+    timings = {"stage_seconds": {"b": 2.0, "a": 1.0}}
     summary = summarize_run(report, fit, probe, counts, reasons, rejects, info, timings)
     assert summary["counts"]["listed"] == 121 and summary["results"] == {"images": 120, "classes": 3, "rejects": 1}
-    text = render_report(summary, counts, reasons)
+    timings["stage_seconds"]["summarize_run"] = 0.5  # what the hook records once the summary is saved
+    text = render_report(summary, counts, reasons, timings)
     for expected in ("Run `r1`", "fingerprint `abc`", "**120 featurized**", "reused: 3 images added",
-                     "3 classes", "| corrupt image | 1 |", "| b | 2.0 |\n| a | 1.0 |\n| all stages | 3.0 |",
-                     "groups of consecutive video frames"):
+                     "3 classes", "| corrupt image | 1 |", "1 reject is listed", "fitted on 120 images",
+                     "| b | 2.0 |\n| a | 1.0 |\n| summarize_run | 0.5 |\n| render_report (this page) | — |\n"
+                     "| all stages before this page | 3.5 |", "groups of consecutive video frames",
+                     "nearest images in PCA space from other videos"):
         assert expected in text
+    assert text.endswith("|\n") and not text.endswith("\n\n")
 
 
 def test_plural() -> None:
     assert [plural(1, "class"), plural(2, "class"), plural(1, "image"), plural(3, "time")] == [
         "1 class", "2 classes", "1 image", "3 times"]
+    assert [agrees(1, "is", "are"), agrees(0, "is", "are"), agrees(2, "keeps", "keep")] == ["is", "are", "keep"]
+
+
+def test_a_report_on_ones_own_photos_agrees_in_number_and_speaks_of_no_video() -> None:
+    photos = pd.DataFrame({"path": [f"/p/{label}/IMG_{index}.JPG" for label in "abc" for index in range(2)],
+                           "label": [label for label in "abc" for _ in range(2)],
+                           "pca_features": [np.ones(3, np.float32) * index for index in range(6)]})
+    probe = evaluate_probe(photos, ProbeParams())
+    counts = {"listed": 1, "ignored": 0, "ignored_by_kind": {}, "not_sampled": 0, "skipped": 0, "featurized": 1,
+              "rejected": 0, "new": 1, "changed": 0, "deleted": 0, "unchanged": 0}
+    summary = {"run": {"run_id": "r", "started_at": "t", "env": "local", "code_version": "c", "raw_images": "/p",
+                       "sampling": "all", "weights": "w"},
+               "counts": counts, "results": {"images": 1, "classes": 1, "rejects": 1},
+               "model": {"engine": "tflite", "image_size": 224, "fingerprint": "f"},
+               "featurization": {"images_inferred": 1, "models_built": 1},
+               "pca": {"k": 1, "explained_variance": 1.0, "fitted_on_images": 1, "refit": True, "reason": "first"},
+               "probe": probe}
+    text = render_report(summary, pd.DataFrame({"label": ["a"]}), pd.DataFrame(), {"stage_seconds": {}})
+    for expected in ("1 file listed", "ran on 1 image (the model was loaded 1 time", "**1 image** of 1 class",
+                     "1 reject is listed", "k = **1** component keeps", "fitted on 1 image)",
+                     "No probe: too few images: each class needs 2 training images besides the held-out ones, "
+                     "and a has 1.", "nearest images in PCA space (red"):
+        assert expected in text
+    assert "video" not in text and "Fruits-360" not in text

@@ -84,7 +84,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=render_report,
-                inputs=["run_summary", "class_counts", "reject_reasons"],
+                inputs=["run_summary", "class_counts", "reject_reasons", "run_metrics"],
                 outputs="report",
                 name="render_report",
             ),

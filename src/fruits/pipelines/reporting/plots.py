@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from fruits.pipelines.reporting.markdown import plural
+from fruits.pipelines.reporting.markdown import agrees, plural
 
 
 def plot_explained_variance(explained_variance: pd.DataFrame, pca_fit: dict[str, Any], target: float) -> Figure:
@@ -23,7 +23,8 @@ def plot_explained_variance(explained_variance: pd.DataFrame, pca_fit: dict[str,
     axis.axvline(k, color="red", linestyle=":", label=f"k = {k}")
     axis.set(xlabel="number of components", ylabel="explained variance", ylim=(0, 1.02),
              xlim=(0, shown["component"].max()),
-             title=f"PCA of MobileNetV2 features: {k} components keep {pca_fit['explained_variance']:.1%}")
+             title=f"PCA of MobileNetV2 features: {plural(k, 'component')} {agrees(k, 'keeps', 'keep')} "
+                   f"{pca_fit['explained_variance']:.1%}")
     axis.legend(loc="lower right")
     figure.tight_layout()
     return figure
@@ -46,7 +47,8 @@ def plot_pca_map(sample: pd.DataFrame, class_counts: pd.DataFrame, max_points: i
     if len(labels) <= 20:
         axis.legend(fontsize=7, markerscale=2, loc="best")
     total = int(class_counts["featurized"].sum())
-    title = f"PCA map: a per-class sample of {len(points):,} of {total:,} images, {plural(len(labels), 'class')}"
+    title = (f"PCA map: a per-class sample of {len(points):,} of {plural(total, 'image')}, "
+             f"{plural(len(labels), 'class')}")
     axis.set(xlabel="PC 1", ylabel="PC 2", title=title)
     figure.tight_layout()
     return figure

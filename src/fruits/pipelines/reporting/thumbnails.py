@@ -13,7 +13,7 @@ from PIL import Image
 from fruits.datasets.image_tree import ImageTree
 from fruits.images import THUMBNAIL, placeholder, thumbnail
 from fruits.params import ProbeParams, ReportingParams
-from fruits.pipelines.reporting.probe import nearest_neighbours
+from fruits.pipelines.reporting.probe import nearest_neighbours, video_frames
 
 
 def _tile(axis: Any, picture: Image.Image | None, title: str, colour: str) -> None:
@@ -44,7 +44,8 @@ def plot_neighbours(sample: pd.DataFrame, raw_images: ImageTree, settings: Repor
                 continue
             title = f"query: {label}" if distance == 0 else f"{label}\nd = {distance:.1f}"
             _tile(axis, thumbnail(contents[path]), title, "black" if label == query_label else "red")
-    figure.suptitle("Nearest neighbours in PCA space (other videos only)", fontsize=10)
+    others = " (other videos only)" if video_frames(sample["path"]) else ""
+    figure.suptitle(f"Nearest neighbours in PCA space{others}", fontsize=10)
     figure.tight_layout()
     return figure
 
