@@ -206,8 +206,8 @@ def test_the_first_run_reads_and_writes_s3a_on_executor_jvms(scenario: Scenario)
     assert len(first.results) == 80 and first.results["features"].map(len).eq(1280).all()
     assert first.results["path"].str.startswith(RAW_URI).all()
     assert first.results["change_key"].str.startswith("etag:").all()
-    assert first.rejects[["label", "reason"]].values.tolist() == [["Kiwi", first.rejects["reason"].iloc[0]]]
-    assert names(first.rejects["path"]) == {BROKEN} and first.rejects["reason"].iloc[0].startswith("corrupt")
+    assert first.rejects[["label", "reject_kind"]].values.tolist() == [["Kiwi", "corrupt image"]]
+    assert names(first.rejects["path"]) == {BROKEN}
 
 
 def test_outputs_are_written_under_the_run_folder_in_s3(scenario: Scenario) -> None:

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fruits.images import ImageRejected, decode_image
+from fruits.images import PLACEHOLDER, THUMBNAIL, decode_image, placeholder, thumbnail
+from fruits.rejects import ImageRejected, RejectKind
+from tests.support.images import decompression_bomb
 from tests.support.paths import MINI_SET
 
 
@@ -52,17 +54,19 @@ def test_png_with_uppercase_extension_content_is_decoded(real_jpeg):
 
 
 @pytest.mark.parametrize(
-    ("content", "reason"),
-    [(b"", "empty file"), (None, "empty file"), (b"not an image at all", "not a decodable image")],
+    ("content", "kind"),
+    [(b"", RejectKind.EMPTY_FILE), (None, RejectKind.EMPTY_FILE), (b"not an image at all", RejectKind.NOT_AN_IMAGE)],
 )
-def test_unusable_content_is_rejected_with_reason(content, reason):
-    with pytest.raises(ImageRejected, match=reason):
+def test_unusable_content_is_rejected_with_its_kind(content, kind):
+    with pytest.raises(ImageRejected) as rejected:
         decode_image(content, 32)
+    assert (rejected.value.kind, rejected.value.detail, str(rejected.value)) == (kind, None, kind.value)
 
 
-def test_truncated_jpeg_is_rejected_as_corrupt(real_jpeg):
-    with pytest.raises(ImageRejected, match="corrupt image"):
+def test_truncated_jpeg_is_rejected_as_corrupt_with_pillows_message(real_jpeg):
+    with pytest.raises(ImageRejected, match="^corrupt image: .*truncated") as rejected:
         decode_image(real_jpeg[: len(real_jpeg) // 2], 32)
+    assert rejected.value.kind == RejectKind.CORRUPT_IMAGE and "truncated" in rejected.value.detail
 
 
 def with_orientation(image: Image.Image, orientation: int) -> bytes:
@@ -92,7 +96,25 @@ def test_a_large_jpeg_is_decoded_at_reduced_scale_to_nearly_the_same_pixels(real
     assert np.abs(decode_image(content, 224).astype(int) - full).mean() < 3
 
 
-def test_a_decompression_bomb_is_rejected_with_its_reason(monkeypatch):
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    with pytest.raises(ImageRejected, match="too many pixels"):
-        decode_image(encode(Image.new("RGB", (100, 100)), "PNG"), 32)
+def test_a_decompression_bomb_is_rejected_with_its_kind_and_never_shown():
+    bomb = decompression_bomb()
+    assert len(bomb) < 100_000
+    with pytest.raises(Image.DecompressionBombError):  # what Pillow alone does with it
+        Image.open(io.BytesIO(bomb))
+    with pytest.raises(ImageRejected) as rejected:
+        decode_image(bomb, 32)
+    assert rejected.value.kind == RejectKind.TOO_MANY_PIXELS and "400000000 pixels" in rejected.value.detail
+    assert thumbnail(bomb) is None
+    assert decode_image(decompression_bomb(side=300), 32).max() == 0  # the same file, smaller: a real black PNG
+
+
+def test_a_thumbnail_is_upright_keeps_its_aspect_and_fits_the_tile(real_jpeg):
+    upright = Image.open(io.BytesIO(real_jpeg)).convert("RGB").resize((400, 200))
+    picture = thumbnail(with_orientation(upright.transpose(Image.Transpose.ROTATE_90), 6))
+    assert picture is not None and (picture.mode, picture.size) == ("RGB", (THUMBNAIL, THUMBNAIL // 2))
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image", FileNotFoundError("gone"), None])
+def test_what_cannot_be_shown_has_no_thumbnail_but_a_placeholder(content):
+    assert thumbnail(content) is None
+    assert placeholder().size == (THUMBNAIL, THUMBNAIL) and placeholder().getpixel((0, 0)) == PLACEHOLDER

@@ -27,6 +27,7 @@ import pytest
 from nbclient import NotebookClient
 from PIL import Image
 
+from tests.support.images import decompression_bomb
 from tests.support.paths import MINI_SET, PROJECT_ROOT
 from tests.support.project import copy_project, kedro, published, published_file, published_json, published_table
 
@@ -50,7 +51,7 @@ def sideways(upright: bytes) -> bytes:
 
 
 def odd_tree(raw: Path) -> dict[str, str]:
-    """Files added to the mini set, with what must become of each: a label, a reject reason, or ignored."""
+    """Files added to the mini set, with what must become of each: a label, a reject kind, or ignored."""
     jpeg = (raw / "Kiwi" / "3_100.jpg").read_bytes()
     for name in ODD_NAMES:
         (raw / "Kiwi" / name).write_bytes(jpeg)
@@ -62,6 +63,7 @@ def odd_tree(raw: Path) -> dict[str, str]:
     (raw / "root.jpg").write_bytes(jpeg)
     (raw / "Kiwi" / "truncated.jpg").write_bytes(jpeg[:700])
     (raw / "Lemon" / "empty.PNG").write_bytes(b"")
+    (raw / "Kiwi" / "bomb.png").write_bytes(decompression_bomb())
     return {
         **{f"Kiwi/{name}": "Kiwi" for name in ODD_NAMES},
         "Apple Granny Smith/deeper/nested.jpg": "Apple Granny Smith",
@@ -71,6 +73,7 @@ def odd_tree(raw: Path) -> dict[str, str]:
         "root.jpg": "not in a class folder",
         "Kiwi/truncated.jpg": "corrupt image",
         "Lemon/empty.PNG": "empty file",
+        "Kiwi/bomb.png": "too many pixels",
     }
 
 
@@ -137,7 +140,7 @@ def relative(paths: pd.Series, project: Path) -> list[str]:
 def test_every_file_ends_in_results_rejects_or_the_ignored_counts(scenario: Scenario) -> None:
     first = scenario.runs[0]
     results = dict(zip(relative(first.results["path"], scenario.project), first.results["label"], strict=True))
-    rejects = dict(zip(relative(first.rejects["path"], scenario.project), first.rejects["reason"], strict=True))
+    rejects = dict(zip(relative(first.rejects["path"], scenario.project), first.rejects["reject_kind"], strict=True))
     listed = first.files
     counts = first.summary["counts"]
     assert len(listed) == counts["listed"] == 80 + len(scenario.expected)
@@ -148,7 +151,7 @@ def test_every_file_ends_in_results_rejects_or_the_ignored_counts(scenario: Scen
         if fate == "ignored":
             assert name not in results and name not in rejects
         elif name in rejects:
-            assert rejects[name].startswith(fate), (name, rejects[name])
+            assert rejects[name] == fate, (name, rejects[name])
         else:
             assert results[name] == fate, name
     assert counts["listed"] == counts["ignored"] + counts["not_sampled"] + counts["skipped"] + \
@@ -182,7 +185,7 @@ def test_the_log_shows_progress_without_noise(scenario: Scenario) -> None:
     assert "Converted MobileNetV2 to TFLite" in output  # the first run converts the model...
     assert "TensorSpec" not in output  # ...without the converter's line per tensor
     assert "[Stage " not in output  # Spark's console bar is off: progress is logged instead
-    assert re.search(r"featurize_images: [\d,]+ / 92 images \(\d+%\), \d+ images/s", output)
+    assert re.search(r"featurize_images: [\d,]+ / 93 images \(\d+%\), \d+ images/s", output)
     run_line = next(line for line in output.splitlines() if " writes under " in line)
     assert f"{scenario.project}/data/runs/" in run_line  # a long path is not split across lines
 
@@ -190,7 +193,7 @@ def test_the_log_shows_progress_without_noise(scenario: Scenario) -> None:
 def test_five_added_images_cost_five_inferences(scenario: Scenario) -> None:
     second = scenario.runs[1]
     assert second.summary["featurization"]["images_inferred"] == 5
-    assert second.summary["counts"]["new"] == 5 and second.summary["counts"]["skipped"] == 90 + 2
+    assert second.summary["counts"]["new"] == 5 and second.summary["counts"]["skipped"] == 90 + 3
     assert set(relative(second.results["path"], scenario.project)) == \
         set(relative(scenario.runs[0].results["path"], scenario.project)) | set(scenario.added)
     assert not second.summary["pca"]["refit"]  # 5 of 90: below pca.refit_growth

@@ -19,12 +19,12 @@ from pyspark.sql import Column
 from pyspark.sql.functions import pandas_udf
 
 from fruits.engines import ModelPayload, Predictor, cached_predictor
-from fruits.images import ImageRejected, decode_image
+from fruits.images import decode_image
+from fruits.rejects import ImageRejected, RejectKind
 
-# What the featurization of one image gives: features, or the reason there are none.
-FEATURE_RESULT_SCHEMA = "features array<float>, reason string"
+# What the featurization of one image gives: features, or the kind of reject and its detail.
+FEATURE_RESULT_SCHEMA = "features array<float>, reject_kind string, reject_detail string"
 Reader = Callable[[list[str]], list["bytes | Exception"]]
-UNREADABLE = "unreadable"  # the reason's kind when the bytes could not be read: not cached, tried again
 
 
 def read_files(fs: AbstractFileSystem, uris: list[str]) -> list[bytes | Exception]:
@@ -42,23 +42,24 @@ def file_reader(uri: str) -> Reader:
     return lambda uris: read_files(fs, uris)
 
 
-def read_failure(error: Exception) -> str:
-    """A reject reason for a file that could not be read (e.g. deleted between the listing and now); the next run
-    tries it again."""
+def read_failure(error: Exception) -> ImageRejected:
+    """The reject of a file that could not be read (e.g. deleted between the listing and now); the next run tries
+    it again."""
     if isinstance(error, FileNotFoundError):
-        return f"{UNREADABLE}: gone since the listing"
-    return f"{UNREADABLE}: {type(error).__name__}: {error}"
+        return ImageRejected(RejectKind.UNREADABLE, "gone since the listing")
+    return ImageRejected(RejectKind.UNREADABLE, f"{type(error).__name__}: {error}")
 
 
 def featurize_batch(uris: pd.Series, read: Reader, predict: Predictor, image_size: int, batch_size: int,
                     prefetch: ThreadPoolExecutor) -> pd.DataFrame:
-    """Features of one Arrow batch of URIs (row order kept), or the reason an image has none.
+    """Features of one Arrow batch of URIs (row order kept), or the kind and detail of why an image has none.
 
     Images are read ``batch_size`` at a time, the next chunk while this one is decoded and inferred, and decoded
     into one reused uint8 buffer: a worker holds two chunks of bytes and one of pixels, whatever the batch size.
     """
     features: list[np.ndarray | None] = [None] * len(uris)
-    reasons: list[str | None] = [None] * len(uris)
+    kinds: list[str | None] = [None] * len(uris)
+    details: list[str | None] = [None] * len(uris)
     pixels = np.empty((batch_size, image_size, image_size, 3), dtype=np.uint8)
     starts = range(0, len(uris), batch_size)
     pending = prefetch.submit(read, list(uris.iloc[0:batch_size]))
@@ -70,15 +71,15 @@ def featurize_batch(uris: pd.Series, read: Reader, predict: Predictor, image_siz
         for row, content in enumerate(contents, start=start):
             try:
                 if isinstance(content, Exception):
-                    raise ImageRejected(read_failure(content))
+                    raise read_failure(content)
                 pixels[len(rows)] = decode_image(content, image_size)
                 rows.append(row)
             except ImageRejected as rejected:
-                reasons[row] = str(rejected)
+                kinds[row], details[row] = rejected.kind.value, rejected.detail
         if rows:
             for row, vector in zip(rows, predict(pixels[: len(rows)]), strict=True):
                 features[row] = vector
-    return pd.DataFrame({"features": features, "reason": reasons})
+    return pd.DataFrame({"features": features, "reject_kind": kinds, "reject_detail": details})
 
 
 def featurizer(payload_broadcast: Any, payload: ModelPayload, threads: int, batch_size: int,

@@ -29,8 +29,8 @@ VECTOR = pa.list_(pa.float32())
 IMAGE_KEY = ["path", "change_key"]
 STORE_KEY = [*IMAGE_KEY, "fingerprint"]
 
-# Every image the network was asked about, append-only. ``reason`` says why an image gave no features; ``run_id``
-# is the run that featurized it (what that run reports).
+# Every image the network was asked about, append-only. ``reject_kind`` (a ``fruits.rejects.RejectKind``) and
+# ``reject_detail`` say why an image gave no features; ``run_id`` is the run that featurized it (what it reports).
 FEATURE_STORE = pa.schema([
     ("path", pa.string()),
     ("relative_path", pa.string()),
@@ -38,7 +38,8 @@ FEATURE_STORE = pa.schema([
     ("change_key", pa.string()),
     ("fingerprint", pa.string()),
     ("features", VECTOR),
-    ("reason", pa.string()),
+    ("reject_kind", pa.string()),
+    ("reject_detail", pa.string()),
     ("featurized_at", pa.timestamp("us", tz="UTC")),
     ("run_id", pa.string()),
 ])
@@ -52,11 +53,12 @@ RESULTS = pa.schema([
     ("pca_features", VECTOR),
     ("pca_run_id", pa.string()),
 ])
-# Every image of the tree that gave no features, with the reason.
+# Every image of the tree that gave no features, with the kind of reject and its detail.
 REJECTS = pa.schema([
     ("path", pa.string()),
     ("label", pa.string()),
-    ("reason", pa.string()),
+    ("reject_kind", pa.string()),
+    ("reject_detail", pa.string()),
 ])
 
 # What the manifest says a listed file is.
@@ -87,16 +89,16 @@ def spark_schema(schema: pa.Schema) -> StructType:
 
 def newest_keys(index: pd.DataFrame, sample: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
     """For each sampled image, the store row of the current model that describes it (the newest if an image was
-    featurized twice, by a full refresh): key columns plus ``featurized_at`` and ``reason``, in key order."""
+    featurized twice, by a full refresh): key columns plus ``featurized_at`` and ``reject_kind``, in key order."""
     current = index[index["fingerprint"] == fingerprint].merge(sample[IMAGE_KEY], on=IMAGE_KEY)
     newest = current.sort_values([*IMAGE_KEY, "featurized_at"]).drop_duplicates(IMAGE_KEY, keep="last")
     return newest.reset_index(drop=True)
 
 
 def featurized_keys(index: pd.DataFrame, sample: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
-    """The :func:`newest_keys` that hold features (no reject reason): what the PCA fits on and the results show."""
+    """The :func:`newest_keys` that hold features (no reject kind): what the PCA fits on and the results show."""
     keys = newest_keys(index, sample, fingerprint)
-    return keys[keys["reason"].isna()]
+    return keys[keys["reject_kind"].isna()]
 
 
 def live_features(feature_store: DataFrame, keys: pd.DataFrame, fingerprint: str) -> DataFrame:
@@ -107,11 +109,6 @@ def live_features(feature_store: DataFrame, keys: pd.DataFrame, fingerprint: str
     current = feature_store.where(F.col("fingerprint") == fingerprint).join(wanted, IMAGE_KEY, "left_semi")
     newest = current.groupBy(*IMAGE_KEY).agg(F.max("featurized_at").alias("featurized_at"))
     return current.join(newest, [*IMAGE_KEY, "featurized_at"], "left_semi")
-
-
-def reason_kind(reasons: pd.Series) -> pd.Series:
-    """The kind of a reject reason: the part before ':' (the rest is file-specific)."""
-    return reasons.str.split(":").str[0].str.strip()
 
 
 def seeded_rank(keys: pd.Series, seed: int) -> np.ndarray:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from kedro.io.core import DatasetError
+from PIL import Image
 
 from fruits.datasets.image_tree import ImageTreeDataset, change_key
+from fruits.images import PLACEHOLDER, THUMBNAIL
+from tests.support.images import decompression_bomb
 from tests.support.paths import MINI_SET
 
 ODD_NAMES = ["12:30:00.jpg", "_x.jpg", "a%20b #1?.jpg", "été 🍓.jpg", ".hidden.jpg", "x" * 200 + ".jpg",
@@ -61,3 +67,16 @@ def test_the_tree_is_read_only(odd_tree: Path) -> None:
     dataset = ImageTreeDataset(filepath=str(odd_tree))
     with pytest.raises(DatasetError, match="only reads it"):
         dataset.save(dataset.load())
+
+
+def test_the_preview_shows_a_placeholder_for_a_class_whose_files_cannot_be_shown(tmp_path: Path) -> None:
+    for folder in ("Bomb", "Kiwi"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "Bomb" / "bomb.png").write_bytes(decompression_bomb())
+    (tmp_path / "Kiwi" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # skipped: the first file that can be shown
+    shutil.copy(MINI_SET / "Kiwi" / "3_100.jpg", tmp_path / "Kiwi" / "3_100.jpg")
+    grid = Image.open(io.BytesIO(base64.b64decode(ImageTreeDataset(filepath=str(tmp_path)).preview())))
+    assert grid.size == (2 * THUMBNAIL, THUMBNAIL)
+    bomb, kiwi = (grid.crop((x, 0, x + THUMBNAIL, THUMBNAIL)) for x in (0, THUMBNAIL))
+    assert bomb.getcolors() == [(THUMBNAIL * THUMBNAIL, PLACEHOLDER)]
+    assert len(kiwi.getcolors(maxcolors=100_000)) > 100  # a photo

@@ -129,17 +129,17 @@ def test_a_change_with_nothing_in_it_commits_nothing(spark, tmp_path: Path) -> N
 
 def test_store_rows_carry_their_run_and_load_as_pandas_columns(spark, tmp_path: Path) -> None:
     stamp = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
-    data = [("a", "Kiwi/a.jpg", "Kiwi", "k1", "f1", [1.0], None, stamp, None)]
+    data = [("a", "Kiwi/a.jpg", "Kiwi", "k1", "f1", [1.0], None, None, stamp, None)]
     with run_scope(str(tmp_path)) as run:
         store = bound(TableDataset(path=str(tmp_path), table="feature_store",
-                                   columns=["path", "featurized_at", "reason"]), run)
+                                   columns=["path", "featurized_at", "reject_kind"]), run)
         assert list(store.load().columns) == ["path", "featurized_at", "reason"]  # empty table, typed columns
         rows_without_run = spark.createDataFrame(data, spark_schema(FEATURE_STORE)).drop("run_id")
         store.save(rows_without_run)
         this_run = bound(TableDataset(path=str(tmp_path), table="feature_store", rows="run", columns=["run_id"]), run)
         assert this_run.load()["run_id"].tolist() == [run.id]
         frame = store.load()
-    assert frame.to_dict("records") == [{"path": "a", "featurized_at": pd.Timestamp(stamp), "reason": None}]
+    assert frame.to_dict("records") == [{"path": "a", "featurized_at": pd.Timestamp(stamp), "reject_kind": None}]
 
 
 def test_an_empty_table_loads_with_its_schema_in_a_run_and_says_so_outside(spark, tmp_path: Path) -> None:

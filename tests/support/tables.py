@@ -20,12 +20,13 @@ def store_of(spark: Any, vectors: np.ndarray, fingerprint: str = "fp", rejected:
     """Store rows for ``vectors`` (+ rejected images), their pandas index and the sample they belong to; the last
     ``later`` images were featurized a day after the others."""
     stamps = [STAMP + timedelta(days=1) if i >= len(vectors) - later else STAMP for i in range(len(vectors))]
-    rows = [(f"img{i}", f"a/img{i}", "a", "k", fingerprint, [float(x) for x in vector], None, stamp)
+    rows = [(f"img{i}", f"a/img{i}", "a", "k", fingerprint, [float(x) for x in vector], None, None, stamp)
             for i, (vector, stamp) in enumerate(zip(vectors, stamps, strict=True))]
-    rows += [(f"bad{i}", f"a/bad{i}", "a", "k", fingerprint, None, "empty file", STAMP) for i in range(rejected)]
+    rows += [(f"bad{i}", f"a/bad{i}", "a", "k", fingerprint, None, "empty file", None, STAMP)
+             for i in range(rejected)]
     store = spark.createDataFrame(rows, spark_schema(FEATURE_STORE))
     index = pd.DataFrame([row[:1] + row[3:5] + row[6:] for row in rows],
-                         columns=["path", "change_key", "fingerprint", "reason", "featurized_at"])
+                         columns=["path", "change_key", "fingerprint", "reject_kind", "reject_detail", "featurized_at"])
     sample = pd.DataFrame({"path": index["path"], "change_key": "k", "label": "a"})
     return store, index, sample
 

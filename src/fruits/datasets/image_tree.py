@@ -25,6 +25,7 @@ from kedro_datasets._typing import ImagePreview
 from PIL import Image
 
 from fruits.featurizer import read_files
+from fruits.images import THUMBNAIL, placeholder, thumbnail
 from fruits.publishing import absolute_uri
 
 logger = logging.getLogger(__name__)
@@ -104,13 +105,14 @@ class ImageTree:
         return None
 
 
-def _thumbnail(fs: Any, path: str) -> Image.Image | None:
-    """A 96 px picture of a file, or None when it is no image (the first image of a folder is shown)."""
-    try:
-        with Image.open(io.BytesIO(fs.cat_file(path))) as image:
-            return image.convert("RGB").resize((96, 96))
-    except (OSError, ValueError, SyntaxError):
-        return None
+def _first_picture(tree: ImageTree, folder: str) -> Image.Image:
+    """The first file of a class folder that can be shown, else a placeholder tile: a preview shows the tree as it
+    is, bad files included, and never fails on one."""
+    for path in sorted(tree.fs.find(folder)):
+        picture = thumbnail(read_files(tree.fs, [path])[0])
+        if picture is not None:
+            return picture
+    return placeholder()
 
 
 class ImageTreeDataset(AbstractDataset[None, ImageTree]):
@@ -134,18 +136,14 @@ class ImageTreeDataset(AbstractDataset[None, ImageTree]):
         return {"filepath": self._root}
 
     def preview(self, images: int = 12) -> ImagePreview:
-        """A grid of the first images of a few classes, as a PNG data URI (``kedro viz --include-previews``)."""
+        """A grid of the first image of a few classes, as a PNG data URI (``kedro viz --include-previews``)."""
         tree = self.load()
         fs = tree.fs
         folders = sorted(entry for entry in fs.ls(tree.root_path, detail=False) if fs.isdir(entry))[:images]
-        thumbnails = []
-        for folder in folders:
-            picture = next(filter(None, (_thumbnail(fs, path) for path in sorted(fs.find(folder)))), None)
-            if picture is not None:
-                thumbnails.append(picture)
-        grid = Image.new("RGB", (96 * max(1, len(thumbnails)), 96), "white")
-        for index, thumbnail in enumerate(thumbnails):
-            grid.paste(thumbnail, (96 * index, 0))
+        pictures = [_first_picture(tree, folder) for folder in folders]
+        grid = Image.new("RGB", (THUMBNAIL * max(1, len(pictures)), THUMBNAIL), "white")
+        for index, picture in enumerate(pictures):
+            grid.paste(picture, (THUMBNAIL * index, 0))
         buffer = io.BytesIO()
         grid.save(buffer, format="PNG")
         return ImagePreview(base64.b64encode(buffer.getvalue()).decode())

@@ -14,6 +14,7 @@ from fruits.pipelines.featurization.nodes import (
     plan_featurization,
     record_featurization,
 )
+from fruits.rejects import RejectKind
 from tests.support.paths import MINI_SET
 
 SETTINGS = FeaturizationParams(batch_size=4)
@@ -27,7 +28,7 @@ def sample(*rows: tuple[str, str]) -> pd.DataFrame:
 def store_index(*rows: tuple[str, str, str]) -> pd.DataFrame:
     return pd.DataFrame([(f"file:///t/Kiwi/{name}", key, fingerprint, None, pd.Timestamp("2026-11-29", tz="UTC"))
                          for name, key, fingerprint in rows],
-                        columns=["path", "change_key", "fingerprint", "reason", "featurized_at"])
+                        columns=["path", "change_key", "fingerprint", "reject_kind", "featurized_at"])
 
 
 def test_samples_are_compared_by_uri_and_change_key() -> None:
@@ -46,8 +47,8 @@ def test_the_plan_keeps_only_keys_the_store_lacks_for_this_model(small_payload: 
                  ("timed out.jpg", "k1"), ("corrupt.jpg", "k1"))
     index = store_index(("same.jpg", "k1", "fp1"), ("edited.jpg", "k1", "fp1"), ("other model.jpg", "k1", "fp0"),
                         ("timed out.jpg", "k1", "fp1"), ("corrupt.jpg", "k1", "fp1"))
-    index.loc[index["path"].str.endswith("timed out.jpg"), "reason"] = "unreadable: ReadTimeoutError: …"
-    index.loc[index["path"].str.endswith("corrupt.jpg"), "reason"] = "corrupt image: truncated"
+    index.loc[index["path"].str.endswith("timed out.jpg"), "reject_kind"] = RejectKind.UNREADABLE.value
+    index.loc[index["path"].str.endswith("corrupt.jpg"), "reject_kind"] = RejectKind.CORRUPT_IMAGE.value
     todo, plan = plan_featurization(manifest_of(now), now, None, index, small_payload, FeaturizationParams())
     assert sorted(todo["relative_path"]) == ["Kiwi/added.jpg", "Kiwi/edited.jpg", "Kiwi/other model.jpg",
                                              "Kiwi/timed out.jpg"]  # a read error is tried again, not a decode error
@@ -72,15 +73,15 @@ def test_the_udf_reads_odd_names_in_the_executors_and_counts_inferences(spark, s
                          "label": "Kiwi", "change_key": "k"})
     change, counters = featurize_images(todo, small_payload, SETTINGS)
     rows = change.add.collect()
-    reasons = {row.relative_path: row.reason for row in rows}
-    assert reasons == {**dict.fromkeys(names[:-1]), "empty.jpg": "empty file"}
-    assert {len(row.features) for row in rows if row.reason is None} == {1280}
+    kinds = {row.relative_path: (row.reject_kind, row.reject_detail) for row in rows}
+    assert kinds == {**dict.fromkeys(names[:-1], (None, None)), "empty.jpg": ("empty file", None)}
+    assert {len(row.features) for row in rows if row.reject_kind is None} == {1280}
     assert {row.fingerprint for row in rows} == {"fp1"}
     assert counters["images_inferred"].value == counters["images_done"].value - 1 == 8
     assert 1 <= counters["models_built"].value <= 2  # once per Python worker, not once per batch
-    report = record_featurization(pd.DataFrame({"reason": [row.reason for row in rows]}),
+    report = record_featurization(pd.DataFrame({"reject_kind": [row.reject_kind for row in rows]}),
                                   {"to_featurize": 9}, counters)
-    assert (report["featurized"], report["rejected"], report["rejected_by_reason"]) == (8, 1, {"empty file": 1})
+    assert (report["featurized"], report["rejected"], report["rejected_by_kind"]) == (8, 1, {"empty file": 1})
 
 
 def test_nothing_to_featurize_starts_no_spark_job(spark, small_payload) -> None:

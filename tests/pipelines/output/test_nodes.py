@@ -1,4 +1,4 @@
-"""Output: results changed by what changed (projected with the model's components); rejects with reasons."""
+"""Output: results changed by what changed (projected with the model's components); rejects with their kind."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ def test_projection_equals_the_saved_spark_ml_model(spark):
     model, components, _, _ = fit_pca(store, index, sample, report(), None, PcaParams(variance_target=0.8,
                                                                                         max_components=12))
     ours = {row.path: np.array(row.pca_features) for row in project(store.repartition(3), components).collect()}
-    vectors = store.where("reason is null").withColumn(FEATURE_VECTOR, array_to_vector("features"))  # as README says
+    vectors = store.where("reject_kind is null")
+    vectors = vectors.withColumn(FEATURE_VECTOR, array_to_vector("features"))  # as README says
     spark_ml = model.transform(vectors).select("path", vector_to_array(PCA_VECTOR).alias("p"))
     expected = {row.path: np.array(row.p) for row in spark_ml.collect()}
     assert ours.keys() == expected.keys() and len(ours) == 300
@@ -36,7 +37,7 @@ def test_results_change_by_what_they_lack_and_what_is_no_longer_live(spark):
     assert sorted(row.path for row in change.add.collect()) == ["img1", "img2", "img3", "img4"]
     assert sorted(change.remove) == ["gone", "img1"]  # the changed image's old row goes, its new row comes
     assert not change.replace
-    complete = index[index["reason"].isna()][["path", "change_key"]]
+    complete = index[index["reject_kind"].isna()][["path", "change_key"]]
     unchanged = update_results(store, index, complete, sample, components, fit, report(), OutputParams())
     assert unchanged.add is None and unchanged.remove is None
 
@@ -56,7 +57,7 @@ def test_rejects_are_the_unclassified_files_and_the_images_the_network_could_not
                              "status": ["rejected", "image"], "detail": ["not in a class folder", ""]})
     rejects = collect_rejects(manifest, index, sample, report())
     assert rejects.to_dict("records") == [
-        {"path": "bad0", "label": "a", "reason": "empty file"},
-        {"path": "bad1", "label": "a", "reason": "empty file"},
-        {"path": "file:///t/root.jpg", "label": None, "reason": "not in a class folder"},
+        {"path": "bad0", "label": "a", "reject_kind": "empty file", "reject_detail": None},
+        {"path": "bad1", "label": "a", "reject_kind": "empty file", "reject_detail": None},
+        {"path": "file:///t/root.jpg", "label": None, "reject_kind": "not in a class folder", "reject_detail": None},
     ]

@@ -17,10 +17,11 @@ from pyspark.sql import functions as F
 
 from fruits.datasets.table import TableChange
 from fruits.engines import ModelPayload
-from fruits.featurizer import UNREADABLE, featurizer
+from fruits.featurizer import featurizer
 from fruits.params import FeaturizationParams
 from fruits.progress import Progress
-from fruits.tables import IMAGE_KEY, reason_kind
+from fruits.rejects import RETRIED
+from fruits.tables import IMAGE_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def plan_featurization(
     if not settings.full_refresh:
         known = feature_store.where(
             (F.col("fingerprint") == inference_model.fingerprint)
-            & ~F.coalesce(F.col("reason").startswith(UNREADABLE), F.lit(False))
+            & ~F.coalesce(F.col("reject_kind").isin([kind.value for kind in RETRIED]), F.lit(False))
         ).select(*IMAGE_KEY)
         todo = todo.join(known, IMAGE_KEY, "left_anti")
     todo = todo.cache()
@@ -94,7 +95,7 @@ def featurize_images(
     progress: Progress,
 ) -> TableChange:
     """Rows for the feature store (keyed by :data:`fruits.tables.STORE_KEY`): the images to featurize with their
-    features or reject reason, computed as the store's dataset writes them.
+    features or reject kind and detail, computed as the store's dataset writes them.
 
     The model is broadcast once; each Python worker builds it once. An accumulator counts the images done, for
     the progress log only: what was featurized is read back from the rows written.
@@ -117,22 +118,22 @@ def featurize_images(
         *TODO_COLUMNS,
         F.lit(inference_model.fingerprint).alias("fingerprint"),
         F.col("result.features").alias("features"),
-        F.col("result.reason").alias("reason"),
+        F.col("result.reject_kind").alias("reject_kind"),
+        F.col("result.reject_detail").alias("reject_detail"),
         F.current_timestamp().alias("featurized_at"),
     ))
 
 
 def record_featurization(new_features: pd.DataFrame, featurization_plan: dict[str, Any]) -> dict[str, Any]:
-    """What the featurization did, read back from the store rows this run wrote (their ``reason`` column): the plan
-    plus featurized and rejected images, by reason."""
-    reasons = new_features["reason"]
-    kinds = reason_kind(reasons.dropna()).value_counts()
-    featurized = int(reasons.isna().sum())
+    """What the featurization did, read back from the store rows this run wrote (their ``reject_kind``): the plan
+    plus featurized and rejected images, by kind."""
+    kinds = new_features["reject_kind"].dropna().value_counts()
+    featurized = int(new_features["reject_kind"].isna().sum())
     report = {
         **featurization_plan,
         "featurized": featurized,
         "rejected": int(kinds.sum()),
-        "rejected_by_reason": {str(reason): int(count) for reason, count in sorted(kinds.items())},
+        "rejected_by_kind": {str(kind): int(count) for kind, count in sorted(kinds.items())},
         "images_inferred": featurized,
     }
     if featurized + report["rejected"] != featurization_plan["to_featurize"]:

@@ -15,13 +15,13 @@ import pandas as pd
 
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import IngestionParams, SamplingParams
+from fruits.rejects import RejectKind
 from fruits.tables import IGNORED, IMAGE, REJECTED, seeded_rank
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = ["path", "relative_path", "label", "size", "change_key", "status", "detail"]
 SAMPLE_COLUMNS = ["path", "relative_path", "label", "change_key"]
-NOT_IN_CLASS_FOLDER = "not in a class folder"
 # Files that operating systems and archivers leave next to photos: counted as ignored, never featurized.
 OS_METADATA_FILES = {".ds_store": ".DS_Store", "thumbs.db": "Thumbs.db", "desktop.ini": "desktop.ini"}
 OS_METADATA_FOLDERS = ("__MACOSX", ".Trashes", ".Spotlight-V100", ".fseventsd", ".TemporaryItems")
@@ -32,7 +32,8 @@ def classify_files(files: pd.DataFrame, extensions: tuple[str, ...]) -> pd.DataF
     """Label every listed file: an image of the class named by its first folder, a reject, or ignored by kind.
 
     Deeper folders are allowed (``Apple/deeper/x.jpg`` is an Apple). An image directly at the root has no class:
-    it is a reject. OS metadata and other extensions are ignored but counted, by kind.
+    it is a reject, its ``detail`` the reject's kind. OS metadata and other extensions are ignored but counted, by
+    kind.
     """
     parts = files["relative_path"].str.split("/")
     name = parts.str[-1]
@@ -43,18 +44,19 @@ def classify_files(files: pd.DataFrame, extensions: tuple[str, ...]) -> pd.DataF
     apple_double = lower.str.startswith("._")
     is_image = suffix.isin([extension.lower() for extension in extensions])
     at_root = parts.str.len() == 1
+    ignored = [metadata_folder.notna(), metadata_file.notna(), apple_double, ~is_image]
     detail = np.select(
-        [metadata_folder.notna(), metadata_file.notna(), apple_double, ~is_image, at_root],
+        [*ignored, at_root],
         [
             "os metadata (" + metadata_folder.fillna("") + ")",
             "os metadata (" + metadata_file.fillna("") + ")",
             "os metadata (AppleDouble ._ file)",
             "other extension (" + suffix.fillna("none") + ")",
-            NOT_IN_CLASS_FOLDER,
+            RejectKind.NOT_IN_CLASS_FOLDER.value,
         ],
         default="",
     )
-    status = np.select([detail == NOT_IN_CLASS_FOLDER, detail != ""], [REJECTED, IGNORED], default=IMAGE)
+    status = np.select([np.logical_or.reduce(ignored), at_root], [IGNORED, REJECTED], default=IMAGE)
     manifest = files.assign(label=parts.str[0].where(~at_root), status=status, detail=detail)
     return manifest[MANIFEST_COLUMNS]
 

@@ -1,6 +1,6 @@
 """Output: the results table (features and PCA projection of every featurized image of the sample) kept current by
-changes, the rejects table (every image that gave no features, with the reason), and the accounting of every listed
-file that gates publication."""
+changes, the rejects table (every image that gave no features, with the kind of reject and its detail), and the
+accounting of every listed file that gates publication."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from fruits.tables import IMAGE_KEY, REJECTED, featurized_keys, live_features, n
 
 logger = logging.getLogger(__name__)
 
-REJECT_COLUMNS = ["path", "label", "reason"]
+REJECT_COLUMNS = ["path", "label", "reject_kind", "reject_detail"]
 
 
 def project(features: DataFrame, pca_components: np.ndarray, fit_run_id: str) -> DataFrame:
@@ -81,12 +81,14 @@ def collect_rejects(
     image_manifest: pd.DataFrame, feature_store_index: pd.DataFrame, image_sample: pd.DataFrame,
     featurization_report: dict[str, Any],
 ) -> TableChange:
-    """Every image of the tree that gave no features, with the reason: images outside any class folder, and the
-    sampled images the network could not take (from the store, whichever run tried them). Replaces the table."""
+    """Every image of the tree that gave no features, with the kind of reject: images outside any class folder (the
+    listing's detail is their kind), and the sampled images the network could not take (from the store, whichever
+    run tried them). Replaces the table."""
     listed = image_manifest.loc[image_manifest["status"] == REJECTED, ["path", "label", "detail"]]
+    listed = listed.rename(columns={"detail": "reject_kind"}).assign(reject_detail=None)
     keys = newest_keys(feature_store_index, image_sample, featurization_report["fingerprint"])
-    failed = keys[keys["reason"].notna()].merge(image_sample[[*IMAGE_KEY, "label"]], on=IMAGE_KEY)
-    rejects = pd.concat([listed.rename(columns={"detail": "reason"}), failed[REJECT_COLUMNS]], ignore_index=True)
+    failed = keys[keys["reject_kind"].notna()].merge(image_sample[[*IMAGE_KEY, "label"]], on=IMAGE_KEY)
+    rejects = pd.concat([listed, failed[REJECT_COLUMNS]], ignore_index=True)
     return TableChange(add=rejects.sort_values("path", ignore_index=True)[REJECT_COLUMNS], replace=True)
 
 

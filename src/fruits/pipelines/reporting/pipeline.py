@@ -2,19 +2,12 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from fruits.pipelines.reporting.nodes import (
-    count_images_per_class,
-    count_reject_reasons,
-    evaluate_probe,
-    list_rejects,
-    plot_explained_variance,
-    plot_neighbours,
-    plot_pca_map,
-    plot_rejects,
-    render_report,
-    sample_results,
-    summarize_run,
-)
+from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons, list_rejects
+from fruits.pipelines.reporting.markdown import render_report
+from fruits.pipelines.reporting.plots import plot_explained_variance, plot_pca_map
+from fruits.pipelines.reporting.probe import evaluate_probe, sample_results
+from fruits.pipelines.reporting.summary import summarize_run
+from fruits.pipelines.reporting.thumbnails import plot_neighbours, plot_rejects
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -91,7 +84,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=render_report,
-                inputs=["run_summary", "class_counts", "reject_reasons"],
+                inputs=["run_summary", "class_counts", "reject_reasons", "run_metrics"],
                 outputs="report",
                 name="render_report",
             ),

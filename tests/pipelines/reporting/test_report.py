@@ -1,4 +1,4 @@
-"""Reporting: counts that add up, a probe that does not flatter, plots and a report a person can read."""
+"""Counts that add up, plots, a summary and a report a person can read."""
 
 from __future__ import annotations
 
@@ -9,69 +9,14 @@ from matplotlib.figure import Figure
 
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import ProbeParams, ReportingParams
-from fruits.pipelines.reporting.nodes import (
-    check_counts,
-    count_images_per_class,
-    count_reject_reasons,
-    evaluate_probe,
-    frame_groups,
-    group_split,
-    nearest_neighbours,
-    plot_explained_variance,
-    plot_neighbours,
-    plot_pca_map,
-    plot_rejects,
-    plural,
-    render_report,
-    summarize_run,
-)
+from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons
+from fruits.pipelines.reporting.markdown import agrees, plural, render_report
+from fruits.pipelines.reporting.plots import plot_explained_variance, plot_pca_map
+from fruits.pipelines.reporting.probe import evaluate_probe
+from fruits.pipelines.reporting.summary import check_counts, summarize_run
+from fruits.pipelines.reporting.thumbnails import plot_neighbours, plot_rejects
 from fruits.tables import RESULTS, spark_schema
 from tests.support.paths import MINI_SET
-
-LABELS = ("Apple Braeburn", "Kiwi", "Lemon")
-
-
-@pytest.fixture(scope="module")
-def sample() -> pd.DataFrame:
-    """Three well separated classes, 40 video frames each, in a 6-d PCA space."""
-    rng = np.random.default_rng(2)
-    rows = [(f"file://{MINI_SET}/Kiwi/r_{frame}_100.jpg" if label == "Kiwi" else f"file:///t/{label}/r_{frame}_100.jpg",
-             label, (centre + rng.normal(size=6)).astype(np.float32))
-            for label, centre in zip(LABELS, (0.0, 5.0, -5.0), strict=True) for frame in range(40)]
-    return pd.DataFrame(rows, columns=["path", "label", "pca_features"])
-
-
-def test_frames_of_one_video_are_grouped() -> None:
-    paths = pd.Series(["x/Kiwi/r_1_100.jpg", "x/Kiwi/r_9_100.jpg", "x/Kiwi/r_10_100.jpg", "x/Kiwi/3_100.jpg",
-                       "x/Kiwi/r2_3_100.jpg", "x/Kiwi/IMG.jpg"])
-    groups = frame_groups(paths, pd.Series(["Kiwi"] * 6), frames_per_group=10).tolist()
-    assert groups[0] == groups[1] != groups[2]
-    assert len({groups[3], groups[4], groups[0]}) == 3  # other series
-    assert groups[5] == "Kiwi/IMG.jpg"  # no frame number: its own group
-
-
-def test_the_split_holds_out_whole_groups_of_every_class(sample: pd.DataFrame) -> None:
-    held_out = group_split(sample, ProbeParams(test_fraction=0.25, frames_per_group=10))
-    groups = frame_groups(sample["path"], sample["label"], 10)
-    assert not set(groups[held_out]) & set(groups[~held_out])
-    assert sample[held_out]["label"].value_counts().to_dict() == dict.fromkeys(LABELS, 10)
-
-
-def test_the_probe_separates_separable_classes_and_skips_one_class(sample: pd.DataFrame) -> None:
-    metrics = evaluate_probe(sample, ProbeParams(test_fraction=0.25))
-    assert metrics["accuracy"] >= 0.9 and metrics["classes"] == 3
-    assert (metrics["train_images"], metrics["test_images"]) == (90, 30)
-    assert evaluate_probe(sample[sample["label"] == "Kiwi"], ProbeParams()) == {
-        "skipped": "needs at least 2 classes, got 1"}
-    assert evaluate_probe(sample, ProbeParams(enabled=False))["skipped"].startswith("disabled")
-
-
-def test_neighbours_come_from_other_videos(sample: pd.DataFrame) -> None:
-    rows = nearest_neighbours(sample, ReportingParams(gallery_queries=2, gallery_neighbours=3), ProbeParams())
-    assert len(rows) == 2 and all(len(row) == 4 for row in rows)
-    for query, *neighbours in rows:
-        assert query[2] == 0.0 and all(distance > 0 for _, _, distance in neighbours)
-        assert all(label == query[1] for _, label, _ in neighbours)  # separable classes: same-class neighbours
 
 
 def test_counts_add_up_or_nothing_is_published() -> None:
@@ -88,11 +33,11 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
     results = spark.createDataFrame([(row.path, row.label, "k", [0.0], [float(x) for x in row.pca_features])
                                      for row in sample.itertuples()], spark_schema(RESULTS))
     rejects = pd.DataFrame({"path": [f"file://{tmp_path}/Kiwi/bad.jpg"], "label": ["Kiwi"],
-                            "reason": ["corrupt image: truncated"]})
+                            "reject_kind": ["corrupt image"], "reject_detail": ["truncated"]})
     counts = count_images_per_class(results, rejects)
     assert counts.to_dict("records")[1] == {"label": "Kiwi", "featurized": 40, "rejected": 1, "total": 41}
     reasons = count_reject_reasons(rejects)
-    assert reasons.to_dict("records") == [{"reason": "corrupt image", "images": 1}]
+    assert reasons.to_dict("records") == [{"reject_kind": "corrupt image", "images": 1}]
     curve = pd.DataFrame({"component": range(1, 401), "cumulative": np.linspace(0.3, 1, 400)})
     fit = {"k": 40, "explained_variance": 0.95, "refit": False, "reason": "reused: 3 images added",
            "fitted_on_images": 120}
@@ -110,16 +55,44 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
     info = {"run_id": "r1", "started_at": "2026-11-29T10:00:00+00:00", "env": "local", "code_version": "fruits 0.1",
             "raw_images": "/data", "sampling": {"strategy": "all"}, "weights": "imagenet"}
     probe = evaluate_probe(sample, ProbeParams())
-    timings = {"stage_seconds": {"b": 2, "a": 1}}
+    timings = {"stage_seconds": {"b": 2.0, "a": 1.0}}
     summary = summarize_run(report, fit, probe, counts, reasons, rejects, info, timings)
     assert summary["counts"]["listed"] == 121 and summary["results"] == {"images": 120, "classes": 3, "rejects": 1}
-    text = render_report(summary, counts, reasons)
+    timings["stage_seconds"]["summarize_run"] = 0.5  # what the hook records once the summary is saved
+    text = render_report(summary, counts, reasons, timings)
     for expected in ("Run `r1`", "fingerprint `abc`", "**120 featurized**", "reused: 3 images added",
-                     "3 classes", "| corrupt image | 1 |", "| b | 2.0 |\n| a | 1.0 |\n| all stages | 3.0 |",
-                     "groups of consecutive video frames"):
+                     "3 classes", "| corrupt image | 1 |", "1 reject is listed", "fitted on 120 images",
+                     "| b | 2.0 |\n| a | 1.0 |\n| summarize_run | 0.5 |\n| render_report (this page) | — |\n"
+                     "| all stages before this page | 3.5 |", "groups of consecutive video frames",
+                     "nearest images in PCA space from other videos"):
         assert expected in text
+    assert text.endswith("|\n") and not text.endswith("\n\n")
 
 
 def test_plural() -> None:
     assert [plural(1, "class"), plural(2, "class"), plural(1, "image"), plural(3, "time")] == [
         "1 class", "2 classes", "1 image", "3 times"]
+    assert [agrees(1, "is", "are"), agrees(0, "is", "are"), agrees(2, "keeps", "keep")] == ["is", "are", "keep"]
+
+
+def test_a_report_on_ones_own_photos_agrees_in_number_and_speaks_of_no_video() -> None:
+    photos = pd.DataFrame({"path": [f"/p/{label}/IMG_{index}.JPG" for label in "abc" for index in range(2)],
+                           "label": [label for label in "abc" for _ in range(2)],
+                           "pca_features": [np.ones(3, np.float32) * index for index in range(6)]})
+    probe = evaluate_probe(photos, ProbeParams())
+    counts = {"listed": 1, "ignored": 0, "ignored_by_kind": {}, "not_sampled": 0, "skipped": 0, "featurized": 1,
+              "rejected": 0, "new": 1, "changed": 0, "deleted": 0, "unchanged": 0}
+    summary = {"run": {"run_id": "r", "started_at": "t", "env": "local", "code_version": "c", "raw_images": "/p",
+                       "sampling": "all", "weights": "w"},
+               "counts": counts, "results": {"images": 1, "classes": 1, "rejects": 1},
+               "model": {"engine": "tflite", "image_size": 224, "fingerprint": "f"},
+               "featurization": {"images_inferred": 1, "models_built": 1},
+               "pca": {"k": 1, "explained_variance": 1.0, "fitted_on_images": 1, "refit": True, "reason": "first"},
+               "probe": probe}
+    text = render_report(summary, pd.DataFrame({"label": ["a"]}), pd.DataFrame(), {"stage_seconds": {}})
+    for expected in ("1 file listed", "ran on 1 image (the model was loaded 1 time", "**1 image** of 1 class",
+                     "1 reject is listed", "k = **1** component keeps", "fitted on 1 image)",
+                     "No probe: too few images: each class needs 2 training images besides the held-out ones, "
+                     "and a has 1.", "nearest images in PCA space (red"):
+        assert expected in text
+    assert "video" not in text and "Fruits-360" not in text
