@@ -17,17 +17,17 @@ from typing import Any
 import boto3
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import requests
 import s3fs
 import yaml
 from click.testing import CliRunner, Result
+from deltalake import write_deltalake
 from moto.servicequotas.models import ServiceQuotasBackend
 
 from fruits.cloud.cli import cli as fruits_cloud
 from fruits.publishing import Publication
-from fruits.tables import RESULTS as RESULTS_SCHEMA
+from fruits.tables import TABLES
 from tests.support.aws import AMBIENT_VARIABLES, BUCKET, PREFIX, REGION, isolated_environment, moto_server
 from tests.support.paths import AWS_YML
 
@@ -212,7 +212,8 @@ RUN_ID = "20261129T120000.000000Z-test"
 
 @pytest.fixture
 def results(bucket, fresh_s3fs):
-    """What a published run leaves: result files under its run folder, and data/current.json listing them."""
+    """What a published run leaves: the results Delta table (written by delta-rs, no Spark), and data/current.json
+    naming its version."""
     rng = np.random.default_rng(0)
     rows = [
         {
@@ -221,16 +222,17 @@ def results(bucket, fresh_s3fs):
             "change_key": f"etag:{index}",
             "features": rng.random(1280, dtype=np.float32).tolist(),
             "pca_features": rng.random(12, dtype=np.float32).tolist(),
+            "pca_run_id": RUN_ID,
         }
         for index, label in enumerate(RESULT_LABELS)
     ]
-    fs = s3fs.S3FileSystem()
-    files = [f"runs/{RUN_ID}/07_model_output/results/part-0000{part}.parquet" for part in range(2)]
-    for path, chunk in zip(files, (rows[:3], rows[3:]), strict=True):
-        with fs.open(f"{BUCKET}/fruits/data/{path}", "wb") as file:
-            pq.write_table(pa.Table.from_pylist(chunk, schema=RESULTS_SCHEMA), file)
-    pointer = Publication(run_id=RUN_ID, tables={"results": files})
-    fs.pipe_file(f"{BUCKET}/fruits/data/current.json", pointer.to_json().encode())
+    table = f"s3://{BUCKET}/fruits/data/{TABLES['results'].location}"
+    options = {"AWS_ALLOW_HTTP": "true", "AWS_S3_ALLOW_UNSAFE_RENAME": "true"}  # one writer, a local S3
+    for chunk in (rows[:3], rows[3:]):
+        write_deltalake(table, pa.Table.from_pylist(chunk, schema=TABLES["results"].schema), mode="append",
+                        storage_options=options)
+    pointer = Publication(run_id=RUN_ID, tables={"results": 1})
+    s3fs.S3FileSystem().pipe_file(f"{BUCKET}/fruits/data/current.json", pointer.to_json().encode())
     return rows
 
 

@@ -20,15 +20,18 @@ def store_of(spark: Any, vectors: np.ndarray, fingerprint: str = "fp", rejected:
     """Store rows for ``vectors`` (+ rejected images), their pandas index and the sample they belong to; the last
     ``later`` images were featurized a day after the others."""
     stamps = [STAMP + timedelta(days=1) if i >= len(vectors) - later else STAMP for i in range(len(vectors))]
-    rows = [(f"img{i}", f"a/img{i}", "a", "k", fingerprint, [float(x) for x in vector], None, None, stamp)
+    rows = [(f"img{i}", f"a/img{i}", "a", "k", fingerprint, [float(x) for x in vector], None, None, stamp, "r0")
             for i, (vector, stamp) in enumerate(zip(vectors, stamps, strict=True))]
-    rows += [(f"bad{i}", f"a/bad{i}", "a", "k", fingerprint, None, "empty file", None, STAMP)
+    rows += [(f"bad{i}", f"a/bad{i}", "a", "k", fingerprint, None, "empty file", None, STAMP, "r0")
              for i in range(rejected)]
     store = spark.createDataFrame(rows, spark_schema(FEATURE_STORE))
-    index = pd.DataFrame([row[:1] + row[3:5] + row[6:] for row in rows],
+    index = pd.DataFrame([row[:1] + row[3:5] + row[6:9] for row in rows],
                          columns=["path", "change_key", "fingerprint", "reject_kind", "reject_detail", "featurized_at"])
     sample = pd.DataFrame({"path": index["path"], "change_key": "k", "label": "a"})
     return store, index, sample
+
+
+RUN_INFO = {"run_id": "r1"}  # what the run hook hands to the PCA node
 
 
 def report(fingerprint: str = "fp", full_refresh: bool = False) -> dict:

@@ -9,15 +9,13 @@ from rich.table import Table
 
 from fruits.cloud.aws import CloudError
 from fruits.cloud.config import Settings
-from fruits.datasets.table import read_arrow
+from fruits.datasets.table import read_published
 from fruits.publishing import POINTER, DataRoot
-from fruits.tables import RESULTS
 
 
 def load_results(settings: Settings) -> tuple[pd.DataFrame, str]:
-    """The published results (the files ``data/current.json`` lists) as one DataFrame, and the run they are from.
-
-    Reading through the pointer means a run that failed or is still running is never read as complete.
+    """The published results (the Delta version ``data/current.json`` names) as one DataFrame, and the run they are
+    from. Reading through the pointer means a run that failed or is still running is never read as complete.
     """
     root = DataRoot(settings.uri("data"))
     published = root.published()
@@ -26,7 +24,7 @@ def load_results(settings: Settings) -> tuple[pd.DataFrame, str]:
             f"No published run at {root.join(POINTER)}: the `run` step has not finished yet "
             "(see `fruits-cloud status`)."
         )
-    return read_arrow(root, published.tables.get("results", []), RESULTS, None).to_pandas(), published.run_id
+    return read_published(root.uri, "results"), published.run_id
 
 
 def _dimensions(column: pd.Series) -> str:

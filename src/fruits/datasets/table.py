@@ -8,6 +8,7 @@ first, so every change applies to exactly what the node read. Outside a run, the
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,18 +154,35 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
 
     def preview(self, nrows: int = 10) -> TablePreview:
         """The first rows of the published version, vectors shortened, for kedro-viz (``--include-previews``): read
-        with delta-rs, no Spark."""
-        from deltalake import DeltaTable as DeltaReader  # noqa: PLC0415 - only kedro-viz previews need it
-
+        with delta-rs, no Spark; every value a string, so that the preview serialises."""
         version = DataRoot(self._root_uri).published().tables.get(self._table.name)
         if version is None:
             return TablePreview({"columns": [], "data": []})
-        batches = DeltaReader(self.uri, version=version).to_pyarrow_dataset().head(nrows)
-        frame = batches.to_pandas()
-        for name in frame.columns:
-            if frame[name].map(lambda value: hasattr(value, "__len__") and not isinstance(value, str)).any():
-                frame[name] = frame[name].map(lambda vector: None if vector is None else f"[{len(vector)} floats]")
+        frame = delta_reader(self.uri, version).to_pyarrow_dataset().head(nrows).to_pandas()
+        for field in self._table.schema:
+            if pa.types.is_list(field.type):
+                frame[field.name] = frame[field.name].map(
+                    lambda vector: "null" if vector is None else f"[{len(vector)} floats]")
         return TablePreview(frame.astype(str).to_dict(orient="split"))
+
+
+def delta_reader(uri: str, version: int | None = None) -> Any:
+    """delta-rs' reader of a table (local or S3, no Spark): ``s3a://`` is spelt ``s3://``, credentials and
+    ``AWS_ENDPOINT_URL`` come from the environment as for boto3 (an ``http://`` endpoint, e.g. a local S3, is
+    allowed)."""
+    from deltalake import DeltaTable as DeltaReader  # noqa: PLC0415 - readers without Spark only
+
+    options = {"AWS_ALLOW_HTTP": "true"} if os.environ.get("AWS_ENDPOINT_URL", "").startswith("http://") else {}
+    return DeltaReader(uri.replace("s3a://", "s3://", 1), version=version, storage_options=options)
+
+
+def read_published(root_uri: str, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """The published version of a table as pandas, without Spark (what ``fruits-cloud results`` shows)."""
+    root = DataRoot(root_uri)
+    version = root.published().tables.get(table)
+    if version is None:
+        return TABLES[table].schema.empty_table().to_pandas()
+    return delta_reader(root.join(TABLES[table].location), version).to_pandas(columns=columns)
 
 
 def utc_timestamps(frame: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from pyspark.ml.functions import array_to_vector, vector_to_array
 
-from fruits.params import OutputParams, PcaParams
-from fruits.pipelines.output.nodes import collect_rejects, project, update_results
+from fruits.params import PcaParams
+from fruits.pipelines.output.nodes import account_for_files, collect_rejects, project, update_results
 from fruits.pipelines.pca.nodes import FEATURE_VECTOR, PCA_VECTOR, fit_pca
-from tests.support.tables import report, store_of
+from tests.support.tables import RUN_INFO, report, store_of
 
 
 def test_projection_equals_the_saved_spark_ml_model(spark):
     rng = np.random.default_rng(2)
     store, index, sample = store_of(spark, rng.normal(size=(300, 16)) * np.geomspace(10, 0.1, 16) + 1, rejected=0)
-    model, components, _, _ = fit_pca(store, index, sample, report(), None, PcaParams(variance_target=0.8,
-                                                                                        max_components=12))
-    ours = {row.path: np.array(row.pca_features) for row in project(store.repartition(3), components).collect()}
+    settings = PcaParams(variance_target=0.8, max_components=12)
+    model, components, _, _ = fit_pca(store, index, sample, report(), None, settings, RUN_INFO)
+    projected = project(store.repartition(3), components, "r1").collect()
+    ours = {row.path: np.array(row.pca_features) for row in projected}
+    assert {row.pca_run_id for row in projected} == {"r1"}
     vectors = store.where("reject_kind is null")
     vectors = vectors.withColumn(FEATURE_VECTOR, array_to_vector("features"))  # as README says
     spark_ml = model.transform(vectors).select("path", vector_to_array(PCA_VECTOR).alias("p"))
@@ -31,22 +34,24 @@ def test_projection_equals_the_saved_spark_ml_model(spark):
 def test_results_change_by_what_they_lack_and_what_is_no_longer_live(spark):
     store, index, sample = store_of(spark, np.eye(6)[:5], rejected=1)
     components = np.eye(6)[:, :2]
-    results_index = pd.DataFrame({"path": ["img0", "img1", "gone"], "change_key": ["k", "old", "k"]})
-    fit = {"refit": False}
-    change = update_results(store, index, results_index, sample, components, fit, report(), OutputParams())
+    results_index = pd.DataFrame({"path": ["img0", "img1", "gone", "img2"], "change_key": ["k", "old", "k", "k"],
+                                  "pca_run_id": ["r1", "r1", "r1", "killed"]})
+    fit = {"refit": False, "fit_run_id": "r1"}
+    change = update_results(store, index, results_index, sample, components, fit, report())
     assert sorted(row.path for row in change.add.collect()) == ["img1", "img2", "img3", "img4"]
-    assert sorted(change.remove) == ["gone", "img1"]  # the changed image's old row goes, its new row comes
+    # the changed image's old row goes (its new row comes), and so does a row another fit projected
+    assert sorted(change.remove["path"]) == ["gone", "img1", "img2"]
     assert not change.replace
-    complete = index[index["reject_kind"].isna()][["path", "change_key"]]
-    unchanged = update_results(store, index, complete, sample, components, fit, report(), OutputParams())
+    complete = index[index["reject_kind"].isna()][["path", "change_key"]].assign(pca_run_id="r1")
+    unchanged = update_results(store, index, complete, sample, components, fit, report())
     assert unchanged.add is None and unchanged.remove is None
 
 
 def test_a_refit_replaces_all_results(spark):
     store, index, sample = store_of(spark, np.eye(6)[:5], rejected=1)
     already = index[["path", "change_key"]]
-    change = update_results(store, index, already, sample, np.eye(6)[:, :2], {"refit": True}, report(),
-                            OutputParams())
+    change = update_results(store, index, already, sample, np.eye(6)[:, :2], {"refit": True, "fit_run_id": "r2"},
+                            report())
     assert change.replace and change.add.count() == 5
     assert {len(row.pca_features) for row in change.add.collect()} == {2}
 
@@ -55,9 +60,21 @@ def test_rejects_are_the_unclassified_files_and_the_images_the_network_could_not
     _, index, sample = store_of(spark, np.eye(3), rejected=2)
     manifest = pd.DataFrame({"path": ["file:///t/root.jpg", "file:///t/a/ok.jpg"], "label": [None, "a"],
                              "status": ["rejected", "image"], "detail": ["not in a class folder", ""]})
-    rejects = collect_rejects(manifest, index, sample, report())
-    assert rejects.to_dict("records") == [
+    change = collect_rejects(manifest, index, sample, report())
+    assert change.replace
+    assert change.add.to_dict("records") == [
         {"path": "bad0", "label": "a", "reject_kind": "empty file", "reject_detail": None},
         {"path": "bad1", "label": "a", "reject_kind": "empty file", "reject_detail": None},
         {"path": "file:///t/root.jpg", "label": None, "reject_kind": "not in a class folder", "reject_detail": None},
     ]
+
+
+def test_every_listed_file_is_accounted_for_or_nothing_is_published() -> None:
+    listing = {"listed": 7, "ignored": 1, "ignored_by_kind": {"os metadata (.DS_Store)": 1}, "listing_rejected": 1,
+               "images": 5}
+    featurization = {"sampled": 4, "skipped": 1, "featurized": 2, "rejected": 1}
+    counts = account_for_files(listing, featurization)
+    assert (counts["listed"], counts["ignored"], counts["not_sampled"], counts["rejected"]) == (7, 1, 1, 2)
+    assert counts["ignored_by_kind"] == {"os metadata (.DS_Store)": 1}
+    with pytest.raises(ValueError, match="7 files were listed but 6 are accounted for .* nothing is published"):
+        account_for_files(listing, {**featurization, "featurized": 1})

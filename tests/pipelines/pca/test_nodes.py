@@ -19,7 +19,7 @@ from fruits.pipelines.pca.nodes import (
     refit_reason,
     spark_pca_model,
 )
-from tests.support.tables import report, store_of
+from tests.support.tables import RUN_INFO, report, store_of
 
 
 @pytest.mark.parametrize(
@@ -46,27 +46,28 @@ def low_rank(spark):
 
 def test_pca_finds_the_intrinsic_dimension_and_records_the_fit(low_rank):
     model, components, curve, record = fit_pca(*low_rank, report(), None, PcaParams(variance_target=0.999,
-                                                                                       max_components=10))
+                                                                                       max_components=10), RUN_INFO)
     assert len(curve) == 10
     assert curve["cumulative"].iloc[2] > 0.999 > curve["cumulative"].iloc[1]
     assert model.stages[-1].getIndices() == [0, 1, 2]
     assert components.shape == (12, 3)
     assert record["refit"] and record["reason"] == "no published PCA model yet"
     assert (record["fitted_on_images"], record["k"], record["fingerprint"]) == (60, 3, "fp")
+    assert record["fit_run_id"] == "r1"  # the results rows it projects carry it
 
 
 def test_the_published_model_is_reused_until_enough_images_changed(spark, low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
     vectors = np.asarray([row.features for row in low_rank[0].orderBy("path").collect() if row.features is not None])
     store, index, sample = store_of(spark, vectors[:48])
-    *_, first = fit_pca(store, index, sample, report(), None, settings)
+    *_, first = fit_pca(store, index, sample, report(), None, settings, RUN_INFO)
     assert first["fitted_on_images"] == 48
     ten_more = store_of(spark, vectors[:58], later=10)  # 10 images featurized after the fit
-    model, components, curve, record = fit_pca(*ten_more, report(), first, settings)
+    model, components, curve, record = fit_pca(*ten_more, report(), first, settings, RUN_INFO)
     assert (model, components, curve) == (UNCHANGED, UNCHANGED, UNCHANGED)
     assert not record["refit"] and record["changed_since_fit"] == 10 and record["k"] == first["k"]
     fifteen_more = store_of(spark, vectors[:60], later=15)
-    *_, refitted = fit_pca(*fifteen_more, report(), record, settings)
+    *_, refitted = fit_pca(*fifteen_more, report(), record, settings, RUN_INFO)
     assert refitted["refit"] and "15 images were added or changed since the fit on 48" in refitted["reason"]
 
 
@@ -83,21 +84,23 @@ def test_the_published_model_is_reused_until_enough_images_changed(spark, low_ra
 def test_refit_reasons(change: dict, reason: str) -> None:
     settings = PcaParams()
     previous = {"fingerprint": "fp", "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
-                "fitted_on_images": 100}
+                "fitted_on_images": 100, "fit_run_id": "r0"}
     assert refit_reason(previous, "fp", 25, False, settings) is None
     found = refit_reason(previous, change.get("fingerprint", "fp"), change.get("changed", 25),
                          change.get("full_refresh", False), change.get("settings", settings))
     assert found is not None and found.startswith(reason)
+    unnamed = {key: value for key, value in previous.items() if key != "fit_run_id"}
+    assert refit_reason(unnamed, "fp", 0, False, settings).startswith("the published PCA model does not name its fit")
 
 
 def test_fewer_than_two_featurized_images_is_a_clear_error(spark):
     with pytest.raises(ValueError, match="PCA needs at least 2 featurized images, got 1"):
-        fit_pca(*store_of(spark, np.ones((1, 4))), report(), None, PcaParams())
+        fit_pca(*store_of(spark, np.ones((1, 4))), report(), None, PcaParams(), RUN_INFO)
 
 
 def test_fixed_k_out_of_range_is_refused_before_fitting(low_rank):
     with pytest.raises(ValueError, match="pca.n_components must be between 1 and 12, got 13"):
-        fit_pca(*low_rank, report(), None, PcaParams(n_components=13))
+        fit_pca(*low_rank, report(), None, PcaParams(n_components=13), RUN_INFO)
 
 
 def test_the_fit_sample_is_capped_and_seeded() -> None:
@@ -122,6 +125,6 @@ def test_the_fit_equals_spark_ml_pca_fit(spark) -> None:
 
 def test_pca_on_a_capped_sample_still_finds_the_subspace(low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10, max_fit_rows=30, seed=3)
-    model, *_, record = fit_pca(*low_rank, report(), None, settings)
+    model, *_, record = fit_pca(*low_rank, report(), None, settings, RUN_INFO)
     assert model.stages[-1].getIndices() == [0, 1, 2]
     assert (record["fit_rows"], record["fitted_on_images"]) == (30, 60)
