@@ -99,7 +99,7 @@ def run(project: Path, weights: Path, *params: str, **env: str) -> Run:
     result = kedro(project, "run", "--params", ",".join([f"weights={weights}", *params]), **env)
     assert result.returncode == 0, result.stdout[-6000:]
     data = project / "data"
-    rejects = pd.read_parquet(published_file(data, "07_model_output/rejects.parquet"))
+    rejects = published_table(data, "rejects")
     return Run(files, result.stdout, published_json(data, SUMMARY), published_table(data, "results"), rejects)
 
 
@@ -229,11 +229,10 @@ def test_runs_beyond_the_last_kept_keep_only_the_files_still_in_use(scenario: Sc
     runs = sorted((data / "runs").iterdir())
     assert runs[-1].name == pointer["run_id"]
     kept_states = [json.loads((run / "_run.json").read_text()) for run in runs[-3:]]  # publishing.keep_runs=3
-    in_use = {location for state in kept_states for location in state["datasets"].values()} | {
-        path for state in kept_states for files in state["tables"].values() for path in files}
+    in_use = {location for state in kept_states for location in state["datasets"].values()}
     for old in runs[:-3]:
         files = {path.relative_to(data).as_posix() for path in old.rglob("*") if path.is_file()}
-        assert files, old.name  # run 0 holds the feature-store files and the PCA the kept runs still use
+        assert files, old.name  # run 0 holds the PCA model the kept runs still use (tables live outside runs)
         assert all(any(file == used or file.startswith(used + "/") for used in in_use) for file in files), old.name
     assert all((run / "08_reporting").is_dir() for run in runs[-3:])
 
@@ -323,6 +322,8 @@ def test_viz_build_shows_the_pipeline_with_layers_and_previews(scenario: Scenari
     assert previews["results"]["preview_type"] == "TablePreview"
     assert "pca_features" in previews["results"]["preview"]["columns"]
     assert previews["rejects"]["preview"]["data"]
+    json.dumps(previews)  # every preview serialised, vectors included (results_sample's pca_features)
+    assert (project / "build" / "index.html").is_file(), sorted(path.name for path in (project / "build").iterdir())
     for layer in ('"raw"', '"intermediate"', '"feature"', '"models"', '"model_output"', '"reporting"'):
         assert layer in graph
     for node in ("list_images", "featurize_images", "fit_pca", "update_results", "render_report"):

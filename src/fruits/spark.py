@@ -36,8 +36,9 @@ def missing_jars(spark_conf: dict[str, Any]) -> list[str]:
     return [jar for jar in jars if "://" not in jar and not Path(jar).is_file()]
 
 
-def start_spark(spark_conf: dict[str, Any]) -> SparkSession:
-    """Start (or reuse) the Spark session from the environment's ``spark.yml``.
+def start_spark(spark_conf: dict[str, Any], project_path: Path | None = None) -> SparkSession:
+    """Start (or reuse) the Spark session from the environment's ``spark.yml`` (its relative jars found under
+    ``project_path``: ``start_spark(context.config_loader["spark"], context.project_path)`` in a notebook).
 
     Python workers run ``$PYSPARK_PYTHON`` (else the ``python3`` on PATH, often without our packages),
     so it defaults to this interpreter; local masters stay on the loopback interface.
@@ -45,6 +46,8 @@ def start_spark(spark_conf: dict[str, Any]) -> SparkSession:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if str(spark_conf.get("spark.master", "")).startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if project_path is not None:
+        spark_conf = with_project_jars(spark_conf, project_path)
     conf = SparkConf().setAll([(key, str(value)) for key, value in spark_conf.items()])
     started = time.perf_counter()
     spark = SparkSession.builder.config(conf=conf).getOrCreate()
@@ -78,7 +81,7 @@ def existing_spark() -> SparkSession:
     session = SparkSession.getActiveSession() or SparkSession._instantiatedSession  # started on another thread
     if session is None:
         raise DatasetError(
-            "No Spark session: in a notebook, start one with `spark = fruits.spark.start_spark(context."
-            "config_loader['spark'])` first (`kedro run` starts its own)."
+            "No Spark session: in a notebook, start one first with `spark = fruits.spark.start_spark("
+            "context.config_loader['spark'], context.project_path)` (`kedro run` starts its own)."
         )
     return session

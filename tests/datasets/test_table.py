@@ -154,7 +154,7 @@ def test_the_preview_reads_the_published_version_without_spark_and_serialises(sp
     published_runs(tmp_path, rows(spark, ["a", "b"]))
     preview = results_table(tmp_path).preview(nrows=1)
     assert preview["columns"][:2] == ["path", "label"]
-    assert preview["data"][0][3] == "[2 floats]"
+    assert preview["data"][0][3] == "[2 values]"
     json.dumps(preview)  # kedro viz build serialises every preview
 
 

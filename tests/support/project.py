@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from fruits.datasets.table import read_published
 from tests.support.paths import MINI_SET, PROJECT_ROOT
 
 PROJECT_FILES = ("pyproject.toml", ".telemetry", "conf", "src")
@@ -29,6 +30,7 @@ def copy_project(target: Path, images: bool = True) -> Path:
     (target / "conf" / "local").mkdir()
     for name in TRACKED_LOCAL_CONF:
         shutil.copy(PROJECT_ROOT / "conf" / "local" / name, target / "conf" / "local" / name)
+    (target / ".jars").symlink_to(PROJECT_ROOT / ".jars")  # the jars `make setup` fetched, as in a set-up clone
     if images:
         shutil.copytree(MINI_SET, target / "data" / "01_raw" / "fruits-360-mini" / "Test")
     return target
@@ -53,8 +55,8 @@ def published(root: Path) -> dict:
 
 
 def published_table(root: Path, table: str) -> pd.DataFrame:
-    """A published table, read the way the README tells users: pandas over the files the pointer lists."""
-    return pd.read_parquet([root / path for path in published(root)["tables"][table]])
+    """A published table, read the way the README tells users: delta-rs at the version the pointer names."""
+    return read_published(str(root), table)
 
 
 def published_file(root: Path, path: str) -> Path:

@@ -103,7 +103,18 @@ class RunDataset(RunBound, AbstractDataset[Any, Any]):
         inner = self._inner(location) if location is not None else None
         if inner is None or _preview_kind(inner) != "TablePreview":
             return TablePreview({"columns": [], "data": []})
-        return TablePreview(inner.preview(nrows=nrows))
+        return printable(inner.preview(nrows=nrows))
+
+
+def printable(table: dict[str, Any]) -> TablePreview:
+    """A table preview whose cells all serialise: a vector (a list column read back as an array) is shown as its
+    length, as kedro-viz cannot encode arrays."""
+    def cell(value: Any) -> Any:
+        if isinstance(value, str | int | float | bool) or value is None:
+            return value
+        return f"[{len(value)} values]" if hasattr(value, "__len__") else str(value)
+
+    return TablePreview({**table, "data": [[cell(value) for value in row] for row in table["data"]]})
 
 
 def _preview_kind(dataset: AbstractDataset) -> str | None:

@@ -22,6 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fruits.datasets.binding import RunBound
+from fruits.datasets.run import printable
 from fruits.publishing import DataRoot
 from fruits.spark import existing_spark
 from fruits.tables import TABLES, Table, spark_schema
@@ -159,11 +160,7 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         if version is None:
             return TablePreview({"columns": [], "data": []})
         frame = delta_reader(self.uri, version).to_pyarrow_dataset().head(nrows).to_pandas()
-        for field in self._table.schema:
-            if pa.types.is_list(field.type):
-                frame[field.name] = frame[field.name].map(
-                    lambda vector: "null" if vector is None else f"[{len(vector)} floats]")
-        return TablePreview(frame.astype(str).to_dict(orient="split"))
+        return printable(frame.astype(object).where(frame.notna(), None).to_dict(orient="split"))
 
 
 def delta_reader(uri: str, version: int | None = None) -> Any:
