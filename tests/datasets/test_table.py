@@ -133,7 +133,7 @@ def test_store_rows_carry_their_run_and_load_as_pandas_columns(spark, tmp_path: 
     with run_scope(str(tmp_path)) as run:
         store = bound(TableDataset(path=str(tmp_path), table="feature_store",
                                    columns=["path", "featurized_at", "reject_kind"]), run)
-        assert list(store.load().columns) == ["path", "featurized_at", "reason"]  # empty table, typed columns
+        assert list(store.load().columns) == ["path", "featurized_at", "reject_kind"]  # empty table, typed columns
         rows_without_run = spark.createDataFrame(data, spark_schema(FEATURE_STORE)).drop("run_id")
         store.save(rows_without_run)
         this_run = bound(TableDataset(path=str(tmp_path), table="feature_store", rows="run", columns=["run_id"]), run)
