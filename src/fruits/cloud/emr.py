@@ -67,7 +67,7 @@ def executor_plan(settings: Settings) -> ExecutorPlan:
 
 
 def _instances(settings: Settings) -> dict[str, Any]:
-    """Instance groups, keep-alive, and the optional subnet and SSH key."""
+    """Instance groups, keep-alive, and the optional subnet, SSH key and EMR-managed security groups."""
     spec = settings.spec["cluster"]
     instances: dict[str, Any] = {
         "InstanceGroups": [
@@ -82,7 +82,14 @@ def _instances(settings: Settings) -> dict[str, Any]:
         ],
         "KeepJobFlowAliveWhenNoSteps": bool(spec["keep_alive"]),
     }
-    optional = {"Ec2SubnetId": spec.get("ec2_subnet_id"), "Ec2KeyName": spec.get("ec2_key_name")}
+    groups = spec.get("security_groups") or {}
+    optional = {
+        "Ec2SubnetId": spec.get("ec2_subnet_id"),
+        "Ec2KeyName": spec.get("ec2_key_name"),
+        "EmrManagedMasterSecurityGroup": groups.get("primary"),
+        "EmrManagedSlaveSecurityGroup": groups.get("core_and_task"),
+        "ServiceAccessSecurityGroup": groups.get("service_access"),
+    }
     return instances | {key: value for key, value in optional.items() if value}
 
 
