@@ -11,7 +11,7 @@ from rich.console import Console
 
 from fruits.cloud import cost as costs
 from fruits.cloud import doctor as checks
-from fruits.cloud import emr, packaging
+from fruits.cloud import emr, glue, packaging
 from fruits.cloud import results as outputs
 from fruits.cloud.aws import CloudError, client, user_errors
 from fruits.cloud.config import DEFAULT_CONFIG, Settings, load_settings, load_state, remembered, save_state
@@ -85,6 +85,7 @@ def cli(ctx: click.Context, region: str | None, bucket: str | None, prefix: str 
     fruits-cloud up                                    # EMR cluster (auto-terminates when idle)
     fruits-cloud run                                   # kedro run --env cloud as an EMR step
     fruits-cloud status / logs / results / cost
+    fruits-cloud tables                                # Delta tables in the Glue Data Catalog, for Athena
     fruits-cloud down
     """
     ctx.obj = load_settings(config_path, region, bucket, prefix)
@@ -265,6 +266,20 @@ def results(settings: Settings, rows: int) -> None:
     console = Console()
     for table in outputs.summary_tables(outputs.summarize(frame, sample_rows=rows), run_id):
         console.print(table)
+
+
+@cli.command()
+@pass_settings
+def tables(settings: Settings) -> None:
+    """Register the Delta tables (feature_store, results, rejects) in the Glue Data Catalog for Athena.
+
+    Database from aws.yml (glue.database, default fruits), created if absent; tables created or updated in place.
+    Then, in Athena: SELECT label, count(*) FROM fruits.results GROUP BY label
+    """
+    s3 = client("s3", settings.region)
+    require_bucket(s3, settings)
+    for registration in glue.register_tables(client("glue", settings.region), s3, settings):
+        click.echo(registration.line())
 
 
 @cli.command()
