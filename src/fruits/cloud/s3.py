@@ -260,12 +260,13 @@ def sync(s3: Any, bucket: str, files: Sequence[tuple[Path, str]], workers: int =
 
 
 def newest_key(s3: Any, bucket: str, prefix: str, suffix: str) -> str | None:
-    """The most recently written key under ``prefix`` ending in ``suffix`` (the last packaged wheel)."""
+    """The most recently written key directly under ``prefix`` ending in ``suffix`` (the last packaged wheel, not
+    one of a subfolder such as the wheelhouse)."""
     candidates = [
         item
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for item in page.get("Contents", [])
-        if item["Key"].endswith(suffix)
+        if item["Key"].endswith(suffix) and "/" not in item["Key"].removeprefix(prefix)
     ]
     return max(candidates, key=lambda item: item["LastModified"])["Key"] if candidates else None
 
