@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
+import requests
+import s3fs
 
 from fruits.publishing import (
     POINTER,
@@ -16,6 +20,7 @@ from fruits.publishing import (
     resumable_run,
     start_run,
 )
+from tests.support.aws import AMBIENT_VARIABLES, BUCKET, PREFIX, REGION, isolated_environment, moto_server
 
 
 def write_dataset(run, path: str, text: str) -> str:
@@ -119,3 +124,61 @@ def test_a_data_root_of_the_parquet_file_layout_says_how_to_migrate(tmp_path: Pa
                                                 "added": {}}))
     with pytest.raises(LegacyLayoutError, match="convert it once with `fruits migrate-tables`"):
         DataRoot(str(tmp_path)).published()
+
+
+def test_a_stale_pointer_version_is_refused_locally(tmp_path: Path) -> None:
+    """The compare-and-swap itself: a run that read the pointer before another published cannot overwrite it."""
+    root = DataRoot(str(tmp_path))
+    root.write_pointer(POINTER, b'{"run_id": "a"}', expected=None)
+    _, version_a = root.read_versioned(POINTER)
+    root.write_pointer(POINTER, b'{"run_id": "b"}', expected=version_a)
+    with pytest.raises(RuntimeError, match="^Another run published .*current.json while this one ran: run the"):
+        root.write_pointer(POINTER, b'{"run_id": "c"}', expected=version_a)
+    with pytest.raises(RuntimeError, match="^Another run published"):
+        root.write_pointer(POINTER, b'{"run_id": "d"}', expected=None)  # a first run that found no pointer
+    assert root.published().run_id == "b"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [POINTER]  # no lock or temporary file left
+
+
+@pytest.fixture
+def s3_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DataRoot]:
+    """A data root in a moto S3 bucket (moto 5.2.5 evaluates If-Match and If-None-Match on PutObject)."""
+    with moto_server() as endpoint:
+        requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()  # moto's state is per process
+        for name in AMBIENT_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        (tmp_path / "aws-home").mkdir()
+        for name, value in isolated_environment(endpoint, tmp_path / "aws-home").items():
+            monkeypatch.setenv(name, value)
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        s3fs.S3FileSystem.clear_instance_cache()
+        yield DataRoot(f"s3://{BUCKET}/{PREFIX}/data")
+        s3fs.S3FileSystem.clear_instance_cache()
+
+
+def test_two_runs_publishing_at_once_on_s3_only_one_wins(s3_root: DataRoot) -> None:
+    first, second = start_run(s3_root, resume=False), start_run(s3_root, resume=False)
+    assert first.base_version is None  # no pointer yet: the first publication uses If-None-Match: *
+    first.publish()
+    etag = s3_root.read_versioned(POINTER)[1]
+    # The other run read no pointer too: its conditional PUT is refused by S3 itself, not by a prior read.
+    with pytest.raises(RuntimeError, match="^Another run published s3://.*/current.json while this one ran"):
+        s3_root.write_pointer(POINTER, b"{}", second.base_version)
+    third = start_run(s3_root, resume=False)
+    assert third.base_version == etag  # If-Match: the ETag read when the run started
+    s3_root.write_pointer(POINTER, b'{"run_id": "elsewhere"}', etag)  # published meanwhile
+    with pytest.raises(RuntimeError, match="^Another run published"):
+        s3_root.write_pointer(POINTER, b"{}", third.base_version)
+    assert s3_root.published().run_id == "elsewhere"
+
+
+def test_a_refused_read_on_s3_names_the_missing_permission(s3_root: DataRoot) -> None:
+    """Without s3:ListBucket, S3 answers a missing key with 403: that is not "no pointer yet"."""
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"}
+    boto3.client("s3", region_name=REGION).put_bucket_policy(
+        Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]})
+    )
+    with pytest.raises(PermissionError, match=r"^Access denied reading s3://.*/current.json: .* need s3:ListBucket "):
+        s3_root.published()

@@ -18,6 +18,8 @@ locally. Old run folders are then pruned; the tables are vacuumed by Delta Lake 
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -26,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 import fsspec
+from fsspec.asyn import sync
 from fsspec.implementations.local import LocalFileSystem
 
 logger = logging.getLogger(__name__)
@@ -95,10 +98,91 @@ class DataRoot:
 
     def read_bytes(self, relative: str) -> bytes | None:
         """Content of an object, or None when there is none."""
+        return self.read_versioned(relative)[0]
+
+    def read_versioned(self, relative: str) -> tuple[bytes | None, str | None]:
+        """Content of an object and the version a conditional write compares with (the ETag on S3, a SHA-256 of
+        the content locally), read together; (None, None) when there is no object.
+
+        S3 answers a missing key with 404 only to callers allowed ``s3:ListBucket`` on the bucket, else with 403:
+        a refusal is reported as that missing permission rather than as an absent object or a traceback.
+        """
+        target = f"{self.path}/{relative}"
         try:
-            return self.fs.cat_file(f"{self.path}/{relative}")
+            if isinstance(self.fs, LocalFileSystem):
+                content = self.fs.cat_file(target)
+                return content, hashlib.sha256(content).hexdigest()
+            return sync(self.fs.loop, self._get_with_etag, target)
         except FileNotFoundError:
-            return None
+            return None, None
+        except PermissionError as error:
+            if isinstance(self.fs, LocalFileSystem):
+                raise
+            raise PermissionError(
+                f"Access denied reading {self.join(relative)}: the credentials need s3:ListBucket on the bucket "
+                "(without an s3:prefix condition, or S3 answers a missing key with 403) and s3:GetObject on the "
+                "key (`fruits-cloud policy instance-profile` grants both)."
+            ) from error
+
+    async def _get_with_etag(self, target: str) -> tuple[bytes, str]:
+        """One GET: the body and the ETag of that very version (a HEAD then a GET could see two versions)."""
+        bucket, key, _ = self.fs.split_path(target)
+        response = await self.fs._call_s3("get_object", Bucket=bucket, Key=key)
+        try:
+            return await response["Body"].read(), response["ETag"]
+        finally:
+            response["Body"].close()
+
+    def write_pointer(self, relative: str, content: bytes, expected: str | None) -> None:
+        """Replace the object only if it is still the version read as ``expected`` (None: there was none), so two
+        runs publishing at once cannot both win; the loser gets one sentence.
+
+        On S3 a conditional PUT (``If-None-Match: *`` for the first pointer, ``If-Match: <ETag>`` after) decides
+        on the server; locally an exclusive lock on the pointer's folder covers the compare and the rename.
+        """
+        target = f"{self.path}/{relative}"
+        if isinstance(self.fs, LocalFileSystem):
+            self._swap_locally(target, content, expected)
+            return
+        bucket, key, _ = self.fs.split_path(target)
+        condition = {"IfNoneMatch": "*"} if expected is None else {"IfMatch": expected}
+        try:
+            self.fs.call_s3("put_object", Bucket=bucket, Key=key, Body=content, **condition)
+        except PermissionError:
+            raise
+        except OSError as error:  # FileExistsError, 412 PreconditionFailed, 409 ConditionalRequestConflict
+            if isinstance(error, (FileExistsError, FileNotFoundError)) or self._conditional_refusal(error):
+                raise self._published_meanwhile(self.join(relative)) from error
+            raise
+        finally:
+            self.fs.invalidate_cache(target)
+
+    def _swap_locally(self, target: str, content: bytes, expected: str | None) -> None:
+        """Compare and rename under an exclusive lock on the pointer's folder (no lock file left behind)."""
+        folder = self.fs._parent(target)
+        self.fs.makedirs(folder, exist_ok=True)
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            current = hashlib.sha256(self.fs.cat_file(target)).hexdigest() if self.fs.exists(target) else None
+            if current != expected:
+                raise self._published_meanwhile(target)
+            self.write_bytes_atomically(self.relative(target), content)
+        finally:
+            os.close(descriptor)  # releases the lock
+
+    @staticmethod
+    def _conditional_refusal(error: OSError) -> bool:
+        """Whether S3 refused a conditional write: 412 (the condition failed) or 409 (a concurrent one)."""
+        response = getattr(error.__cause__, "response", None) or {}
+        return response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict")
+
+    @staticmethod
+    def _published_meanwhile(pointer: str) -> RuntimeError:
+        return RuntimeError(
+            f"Another run published {pointer} while this one ran: run the pipeline again; "
+            "one run at a time per data root."
+        )
 
     def read_text(self, relative: str) -> str | None:
         content = self.read_bytes(relative)
@@ -121,8 +205,12 @@ class DataRoot:
 
     def published(self) -> Publication:
         """What the pointer names now (an empty state before the first published run)."""
-        text = self.read_text(POINTER)
-        return Publication.from_json(text) if text else Publication()
+        return self.published_versioned()[0]
+
+    def published_versioned(self) -> tuple[Publication, str | None]:
+        """The published state and the pointer's version, for :meth:`write_pointer` when the run publishes."""
+        content, version = self.read_versioned(POINTER)
+        return (Publication.from_json(content.decode()) if content else Publication()), version
 
     def ledger(self, run_id: str) -> Publication | None:
         text = self.read_text(f"{RUNS}/{run_id}/{LEDGER}")
@@ -148,7 +236,7 @@ class Run:
         self.root = root
         self.ledger = ledger
         self.resumed = resumed
-        self.base = root.published()
+        self.base, self.base_version = root.published_versioned()
 
     @property
     def id(self) -> str:
@@ -196,7 +284,7 @@ class Run:
         )
         self.ledger = publication
         self.save()
-        self.root.write_text_atomically(POINTER, publication.to_json())
+        self.root.write_pointer(POINTER, publication.to_json().encode(), self.base_version)
         logger.info("Published run %s: %s now names it", self.id, self.root.join(POINTER))
         return publication
 

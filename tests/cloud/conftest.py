@@ -253,7 +253,8 @@ def _with_ec2_quota(value: float) -> Callable[..., dict]:
 
 @pytest.fixture
 def account(cli: Callable[..., Result], packaged: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Everything `up` needs: bucket with its TLS-only policy, artifacts, roles, tagged network, 64 vCPUs.
+    """Everything `up` needs: bucket with its TLS-only policy, artifacts, roles, tagged network and security groups,
+    an S3 gateway endpoint, EBS encryption by default, 64 vCPUs.
 
     ``set_quota(value)`` changes the EC2 vCPU quota; ``set_quota(None)`` leaves it to moto, which has none.
     """
@@ -265,13 +266,38 @@ def account(cli: Callable[..., Result], packaged: str, monkeypatch: pytest.Monke
     iam.create_instance_profile(InstanceProfileName="EMR_EC2_DefaultRole")
     ec2 = boto3.client("ec2", region_name=REGION)
     subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
-    ec2.create_tags(
-        Resources=[subnet["SubnetId"] for subnet in subnets] + [subnets[0]["VpcId"]], Tags=[MANAGED_POLICY_TAG]
-    )
+    vpc_id = subnets[0]["VpcId"]
+    ec2.create_tags(Resources=[subnet["SubnetId"] for subnet in subnets] + [vpc_id], Tags=[MANAGED_POLICY_TAG])
+    # The ElasticMapReduce-* groups an earlier cluster would have left, tagged by hand as the docs say.
+    groups = [
+        ec2.create_security_group(GroupName=name, Description="EMR-managed", VpcId=vpc_id)["GroupId"]
+        for name in ("ElasticMapReduce-master", "ElasticMapReduce-slave")
+    ]
+    ec2.create_tags(Resources=groups, Tags=[MANAGED_POLICY_TAG])
+    # The recommended network: S3 through a gateway endpoint on the subnets' route table; EBS encrypted by default.
+    [main_table] = ec2.describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "association.main", "Values": ["true"]}]
+    )["RouteTables"]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc_id,
+        ServiceName=f"com.amazonaws.{REGION}.s3",
+        VpcEndpointType="Gateway",
+        RouteTableIds=[main_table["RouteTableId"]],
+    )["VpcEndpoint"]
+    ec2.enable_ebs_encryption_by_default()
 
     def set_quota(value: float | None) -> None:
         quota = MOTO_GET_SERVICE_QUOTA if value is None else _with_ec2_quota(value)
         monkeypatch.setattr(ServiceQuotasBackend, "get_service_quota", quota)
 
     set_quota(64.0)
-    return {"iam": iam, "ec2": ec2, "subnets": subnets, "tag": MANAGED_POLICY_TAG, "set_quota": set_quota}
+    return {
+        "iam": iam,
+        "ec2": ec2,
+        "subnets": subnets,
+        "tag": MANAGED_POLICY_TAG,
+        "set_quota": set_quota,
+        "security_groups": groups,
+        "route_table": main_table["RouteTableId"],
+        "endpoint": endpoint["VpcEndpointId"],
+    }

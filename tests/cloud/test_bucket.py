@@ -105,3 +105,22 @@ def test_policy_is_reapplied_once_and_other_statements_are_kept(cli, s3):
     statements = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
     assert [statement["Sid"] for statement in statements] == ["TheirAuditor", "DenyInsecureTransport"]
     assert statements[0] == theirs and tls_statement(s3)["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_lifecycle_aborts_incomplete_uploads_and_expires_logs_and_keeps_other_rules(cli, s3, spec):
+    spec(lambda content: content["lifecycle"].update(abort_incomplete_uploads_days=2, expire_logs_days=14))
+    cli("bucket")
+    theirs = {"ID": "their-archive", "Filter": {"Prefix": "archive/"}, "Status": "Enabled", "Expiration": {"Days": 400}}
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    s3.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [theirs, *rules]})
+
+    cli("bucket")  # re-applied: ours replaced by ID, theirs kept
+
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert [rule["ID"] for rule in rules] == ["their-archive", "fruits-abort-incomplete-uploads", "fruits-expire-logs"]
+    by_id = {rule["ID"]: rule for rule in rules}
+    assert by_id["fruits-abort-incomplete-uploads"]["Filter"] == {"Prefix": "fruits/"}
+    assert by_id["fruits-abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 2}
+    assert by_id["fruits-expire-logs"]["Filter"] == {"Prefix": "fruits/logs/"}
+    assert by_id["fruits-expire-logs"]["Expiration"] == {"Days": 14}
+    assert all(rule["Status"] == "Enabled" for rule in rules)

@@ -47,6 +47,15 @@ def test_documented_commands_run_in_order(cli, request, s3, tmp_path, monkeypatc
     copy_project(project)
     for name in ("README.md", "requirements.lock"):  # `kedro package` needs them
         shutil.copy(PROJECT_ROOT / name, project / name)
+    # The same project with its cluster requirements cut to two (a C extension, and one whose dependency has no
+    # wheel), so that `wheelhouse` really resolves and uploads in seconds instead of 2 GiB; test_wheelhouse.py
+    # checks the resolution itself.
+    pyproject = (project / "pyproject.toml").read_text()
+    start = pyproject.index("dependencies = [")
+    declared = pyproject[start : pyproject.index("]\n", start)]
+    (project / "pyproject.toml").write_text(
+        pyproject.replace(declared, 'dependencies = ["hdfs==2.7.3", "pyyaml==6.0.3", "pyspark==3.5.6"')
+    )
     monkeypatch.chdir(project)
 
     def lift_tls_statement():

@@ -1,6 +1,7 @@
 """`fruits-cloud doctor` against moto: all right, then each thing wrong in turn; read-only calls only."""
 
 import pytest
+import requests
 
 from tests.support.aws import BUCKET, REGION
 
@@ -12,6 +13,7 @@ def lines(output):
 def test_everything_right(cli, account, recorded_requests):
     output = cli("doctor").output
 
+    subnets = ", ".join(subnet["SubnetId"] for subnet in account["subnets"])
     assert lines(output) == [
         "ok credentials: account 123456789012 as arn:aws:sts::123456789012:user/moto",
         f"ok region {REGION} (EU)",
@@ -21,11 +23,17 @@ def test_everything_right(cli, account, recorded_requests):
         "ok bucket public access blocked",
         "ok bucket default encryption AES256",
         "ok bucket policy denies non-TLS requests",
+        "ok bucket lifecycle: incomplete uploads aborted after 3 days, logs expire after 30 days",
         f"ok artifacts in s3://{BUCKET}/fruits/artifacts/",
         "ok role EMR_DefaultRole_V2 exists",
         "ok role EMR_EC2_DefaultRole exists",
         "ok instance profile EMR_EC2_DefaultRole exists",
+        "ok role EMR_EC2_DefaultRole has no over-broad managed policy attached",
         "ok subnets and VPC tagged for-use-with-amazon-emr-managed-policies=true",
+        "ok security groups ElasticMapReduce-master, ElasticMapReduce-slave tagged "
+        "for-use-with-amazon-emr-managed-policies=true",
+        f"ok {subnets} (route table {account['route_table']}) reach S3 through gateway endpoint {account['endpoint']}",
+        f"ok EBS encryption by default on in {REGION}",
         "ok EC2 On-Demand standard vCPU quota 64 >= 12 needed",
     ]
     assert not recorded_requests("ElasticMapReduce.")  # nothing started, nothing changed
@@ -80,6 +88,24 @@ def problem_line(error_text, output):
             lambda a, s3, spec, env: spec(lambda c: c["cluster"]["instance_groups"][1].update(type="m7g.xlarge")),
             "problem executor sizing: fix: Instance type m7g.xlarge is not in the sizing table",
         ),
+        (
+            lambda a, s3, spec, env: s3.delete_bucket_lifecycle(Bucket=BUCKET),
+            "problem bucket lifecycle rules (abort incomplete uploads, expire logs) are missing: "
+            "fix: run `fruits-cloud bucket`",
+        ),
+        (
+            lambda a, s3, spec, env: a["ec2"].delete_tags(Resources=a["security_groups"][:1], Tags=[a["tag"]]),
+            "problem security groups ElasticMapReduce-master ({group}) lack the tag "
+            "for-use-with-amazon-emr-managed-policies=true: fix: tag them",
+        ),
+        (
+            lambda a, s3, spec, env: a["ec2"].delete_vpc_endpoints(VpcEndpointIds=[a["endpoint"]]),
+            "problem {subnets} (route table {table}) have no route to S3: fix: add an S3 gateway endpoint",
+        ),
+        (
+            lambda a, s3, spec, env: a["ec2"].disable_ebs_encryption_by_default(),
+            f"problem EBS encryption by default is off in {REGION} (the nodes' local disks would be unencrypted)",
+        ),
     ],
     ids=[
         "tls",
@@ -91,6 +117,10 @@ def problem_line(error_text, output):
         "quota",
         "artifact",
         "sizing",
+        "lifecycle",
+        "security-group-tag",
+        "no-route-to-s3",
+        "ebs-encryption",
     ],  # fmt: skip
 )
 def test_each_thing_wrong_is_one_problem_line(cli, error, account, s3, spec, monkeypatch, breakage, expected):
@@ -104,7 +134,14 @@ def test_each_thing_wrong_is_one_problem_line(cli, error, account, s3, spec, mon
     result = cli("doctor", ok=False)
 
     line = problem_line(error("doctor"), result.output)
-    assert line.startswith(expected.format(subnet=account["subnets"][0]["SubnetId"]))
+    assert line.startswith(
+        expected.format(
+            subnet=account["subnets"][0]["SubnetId"],
+            subnets=", ".join(subnet["SubnetId"] for subnet in account["subnets"]),
+            group=account["security_groups"][0],
+            table=account["route_table"],
+        )
+    )
 
 
 def test_another_region_than_aws_yml_is_a_problem(cli, account, monkeypatch):
@@ -146,3 +183,25 @@ def test_no_credentials_is_the_only_line(cli, error, monkeypatch):
         "fix: run `aws configure` or `aws sso login`, or set AWS_PROFILE"
     )
     assert error("doctor") == "Error: 1 problem(s) above: fix them before `fruits-cloud up`."
+
+
+@pytest.fixture
+def aws_managed_policies(aws, monkeypatch):
+    """moto loads AWS's managed policies into IAM when its backend starts, only if asked: ask, and start it again
+    (before `account` creates the roles)."""
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    requests.post(f"{aws}/moto-api/reset", timeout=10).raise_for_status()
+
+
+@pytest.mark.parametrize("policy", ["service-role/AmazonElasticMapReduceforEC2Role", "AmazonS3FullAccess"])
+def test_an_over_broad_managed_policy_on_the_nodes_role_is_a_problem(cli, error, aws_managed_policies, account, policy):
+    """What `aws emr create-default-roles` leaves: the inline project policy would not limit anything."""
+    account["iam"].attach_role_policy(RoleName="EMR_EC2_DefaultRole", PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
+
+    result = cli("doctor", ok=False)
+
+    name = policy.rsplit("/", 1)[-1]
+    assert problem_line(error("doctor"), result.output) == (
+        f"problem role EMR_EC2_DefaultRole has {name} attached (s3:* on every bucket): fix: detach it and attach "
+        "`fruits-cloud policy instance-profile` as an inline policy of EMR_EC2_DefaultRole"
+    )

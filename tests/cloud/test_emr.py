@@ -101,7 +101,7 @@ def test_up_creates_the_cluster_of_the_spec(cli, emr, s3, packaged, recorded_req
         s3.head_object(Bucket=BUCKET, Key=uri.removeprefix(f"s3://{BUCKET}/"))
     # moto 5.2.5 neither stores AutoTerminationPolicy nor implements GetAutoTerminationPolicy: check the request.
     [(_, request)] = recorded_requests("ElasticMapReduce.RunJobFlow")
-    assert request["AutoTerminationPolicy"] == {"IdleTimeout": 3600}
+    assert request["AutoTerminationPolicy"] == {"IdleTimeout": 900}  # one-shot runs: a short idle window
     assert request["Instances"]["KeepJobFlowAliveWhenNoSteps"] is True
     assert request["EbsRootVolumeSize"] == 15 + 2 * 2 + 1  # EMR's default + twice the measured 2.0 GiB venv + 1
 

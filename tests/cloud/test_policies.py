@@ -105,3 +105,135 @@ def test_operator_policy_allows_every_emr_call_of_the_cli(cli, packaged, recorde
     allowed = {action for statement in statements(cli, "operator") for action in as_list(statement["Action"])}
     assert "elasticmapreduce:RunJobFlow" in called and "elasticmapreduce:TerminateJobFlows" in called
     assert called <= allowed
+
+
+B = f"arn:aws:s3:::{BUCKET}"
+OPERATOR = {
+    "CreateProjectBucketInRegionOnly": ({"s3:CreateBucket"}, {B}),
+    "ConfigureAndListProjectBucket": (
+        {
+            "s3:ListBucket",
+            "s3:GetBucketLocation",
+            "s3:GetBucketPublicAccessBlock",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:GetEncryptionConfiguration",
+            "s3:PutEncryptionConfiguration",
+            "s3:GetBucketPolicy",
+            "s3:PutBucketPolicy",
+            "s3:GetLifecycleConfiguration",
+            "s3:PutLifecycleConfiguration",
+        },
+        {B},
+    ),
+    "ReadWriteProjectPrefix": ({"s3:GetObject", "s3:PutObject"}, {f"{B}/fruits/*"}),
+    "CreateOnlyTaggedClustersInRegion": ({"elasticmapreduce:RunJobFlow"}, {"*"}),
+    "OperateOnlyProjectClusters": (
+        {
+            "elasticmapreduce:DescribeCluster",
+            "elasticmapreduce:ListInstanceGroups",
+            "elasticmapreduce:ListSteps",
+            "elasticmapreduce:DescribeStep",
+            "elasticmapreduce:AddJobFlowSteps",
+            "elasticmapreduce:TerminateJobFlows",
+            "elasticmapreduce:PutAutoTerminationPolicy",
+        },
+        {f"arn:aws:elasticmapreduce:{REGION}:*:cluster/*"},
+    ),
+    "LetEmrCreateItsCleanupRoleOnFirstLaunch": (
+        {"iam:CreateServiceLinkedRole"},
+        {"arn:aws:iam::*:role/aws-service-role/elasticmapreduce.amazonaws.com*/AWSServiceRoleForEMRCleanup*"},
+    ),
+    "DoctorReadsRolesOfTheCluster": (
+        {"iam:GetRole", "iam:GetInstanceProfile", "iam:ListAttachedRolePolicies"},
+        {
+            "arn:aws:iam::*:role/EMR_DefaultRole_V2",
+            "arn:aws:iam::*:role/EMR_EC2_DefaultRole",
+            "arn:aws:iam::*:instance-profile/EMR_EC2_DefaultRole",
+        },
+    ),
+    "DoctorReadsNetworkEncryptionAndQuota": (
+        {
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeRouteTables",
+            "ec2:DescribeVpcEndpoints",
+            "ec2:GetEbsEncryptionByDefault",
+            "servicequotas:GetServiceQuota",
+        },
+        {"*"},
+    ),
+    "PassEmrServiceRole": ({"iam:PassRole"}, {"arn:aws:iam::*:role/EMR_DefaultRole_V2"}),
+    "PassEmrInstanceProfileRole": ({"iam:PassRole"}, {"arn:aws:iam::*:role/EMR_EC2_DefaultRole"}),
+    "RegisterProjectTablesInGlue": (
+        {"glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"},
+        {
+            f"arn:aws:glue:{REGION}:*:catalog",
+            f"arn:aws:glue:{REGION}:*:database/fruits",
+            f"arn:aws:glue:{REGION}:*:table/fruits/*",
+        },
+    ),
+}
+INSTANCE_PROFILE = {
+    "LocateProjectBucket": ({"s3:GetBucketLocation"}, {B}),
+    "ListProjectBucketSoMissingKeysAre404": ({"s3:ListBucket"}, {B}),
+    "ListPendingUploadsForTheS3ACommitter": ({"s3:ListBucketMultipartUploads"}, {B}),
+    "ReadArtifacts": ({"s3:GetObject"}, {f"{B}/fruits/artifacts/*"}),
+    "ReadWritePipelineData": (
+        {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
+        {f"{B}/fruits/data/*"},
+    ),
+    "PushClusterLogs": ({"s3:PutObject"}, {f"{B}/fruits/logs/*"}),
+    "ReadEmrRegionalSupportFiles": ({"s3:GetObject"}, {f"arn:aws:s3:::{REGION}.elasticmapreduce/*"}),
+}
+
+
+@pytest.mark.parametrize(("name", "expected"), [("operator", OPERATOR), ("instance-profile", INSTANCE_PROFILE)])
+def test_each_statement_grants_exactly_its_actions_on_its_resources(cli, name, expected):
+    found = {
+        statement["Sid"]: (set(as_list(statement["Action"])), set(as_list(statement["Resource"])))
+        for statement in statements(cli, name)
+    }
+
+    assert found == expected
+
+
+def test_missing_keys_are_404_for_the_nodes_list_bucket_has_no_prefix_condition(cli):
+    """S3 answers a GET on a missing key (the first run's current.json, model cache) with 404 only to a caller
+    allowed s3:ListBucket on the bucket; a GET has no s3:prefix, so a conditional grant would give 403."""
+    [statement] = [s for s in statements(cli, "instance-profile") if "s3:ListBucket" in as_list(s["Action"])]
+
+    assert "Condition" not in statement
+
+
+def test_emr_may_create_only_its_cleanup_role_for_the_operator(cli):
+    [statement] = [s for s in statements(cli, "operator") if s["Sid"] == "LetEmrCreateItsCleanupRoleOnFirstLaunch"]
+
+    assert statement["Condition"] == {
+        "StringEquals": {"iam:AWSServiceName": ["elasticmapreduce.amazonaws.com", "elasticmapreduce.amazonaws.com.cn"]}
+    }
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_kms_statement_only_with_sse_kms_and_scoped_to_the_key_through_s3(cli, spec, name):
+    assert not any("kms:" in json.dumps(s["Action"]) for s in statements(cli, name))
+    key = f"arn:aws:kms:{REGION}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    spec(lambda content: content["encryption"].update(algorithm="aws:kms", kms_key_id=key))
+
+    [statement] = [s for s in statements(cli, name) if "kms:" in json.dumps(s["Action"])]
+
+    assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"] and statement["Resource"] == key
+    assert statement["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}
+    spec(lambda content: content["encryption"].update(algorithm="aws:kms", kms_key_id=None))  # the aws/s3 key
+    [statement] = [s for s in statements(cli, name) if "kms:" in json.dumps(s["Action"])]
+    assert statement["Resource"] == f"arn:aws:kms:{REGION}:*:key/*"
+
+
+def test_spot_service_linked_role_only_with_a_spot_group(cli, spec):
+    assert "LetEc2CreateItsSpotRoleOnFirstSpotRequest" not in {s["Sid"] for s in statements(cli, "operator")}
+    spec(lambda content: content["cluster"]["instance_groups"][2].update(count=2))
+
+    [statement] = [s for s in statements(cli, "operator") if s["Sid"] == "LetEc2CreateItsSpotRoleOnFirstSpotRequest"]
+
+    assert statement["Resource"] == "arn:aws:iam::*:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot"
+    assert statement["Condition"] == {"StringEquals": {"iam:AWSServiceName": "spot.amazonaws.com"}}

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from fruits.cloud import cost as costs
 from fruits.cloud import doctor as checks
-from fruits.cloud import emr, packaging
+from fruits.cloud import emr, glue, packaging, wheelhouse
 from fruits.cloud import results as outputs
 from fruits.cloud.aws import CloudError, client, user_errors
 from fruits.cloud.config import DEFAULT_CONFIG, Settings, load_settings, load_state, remembered, save_state
@@ -80,11 +80,13 @@ def cli(ctx: click.Context, region: str | None, bucket: str | None, prefix: str 
     fruits-cloud bucket                                # once
     fruits-cloud upload data/01_raw/fruits-360-mini    # images -> s3://BUCKET/PREFIX/data/01_raw/...
     fruits-cloud package                               # wheel, conf, lock, entrypoint, bootstrap -> artifacts/
+    fruits-cloud wheelhouse                            # the cluster's wheels -> artifacts/wheelhouse/
     fruits-cloud doctor                                # read-only checks, one line each
     fruits-cloud up --dry-run                          # the request, the executors, the cost; nothing sent
     fruits-cloud up                                    # EMR cluster (auto-terminates when idle)
     fruits-cloud run                                   # kedro run --env cloud as an EMR step
     fruits-cloud status / logs / results / cost
+    fruits-cloud tables                                # Delta tables in the Glue Data Catalog, for Athena
     fruits-cloud down
     """
     ctx.obj = load_settings(config_path, region, bucket, prefix)
@@ -141,6 +143,37 @@ def package(settings: Settings, dist: Path | None) -> None:
     for path in artifacts:
         click.echo(settings.uri("artifacts", path.name))
     click.echo(f"{result.uploaded} uploaded, {result.skipped} unchanged.")
+
+
+@cli.command(name="wheelhouse")
+@click.option(
+    "--dist",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="The folder `fruits-cloud package` left (requirements-emr.txt and requirements.lock).",
+)
+@pass_settings
+def wheelhouse_command(settings: Settings, dist: Path) -> None:
+    """Resolve the cluster's wheels (CPython 3.11, manylinux x86_64, the lock file's versions) and upload them to
+    PREFIX/artifacts/wheelhouse/: the nodes install from the bucket, nothing from the internet.
+
+    Run after `package` whenever the requirements change; unchanged wheels are not uploaded again.
+    """
+    s3 = client("s3", settings.region)
+    require_bucket(s3, settings)
+    requirements, lock = dist / packaging.REQUIREMENTS, dist / packaging.LOCK_FILE
+    if not requirements.is_file() or not lock.is_file():
+        raise CloudError(
+            f"No {packaging.REQUIREMENTS} and {packaging.LOCK_FILE} in {dist}: run `fruits-cloud package` first."
+        )
+    wheels = wheelhouse.resolve(requirements, lock, dist / wheelhouse.FOLDER)
+    keys = [packaging.artifact_key(settings, f"{wheelhouse.FOLDER}/{wheel.name}") for wheel in wheels]
+    result = sync(s3, settings.bucket, list(zip(wheels, keys, strict=True)))
+    click.echo(
+        f"{len(wheels)} wheels for CPython {wheelhouse.PYTHON_VERSION} manylinux x86_64: {result.uploaded} uploaded, "
+        f"{result.skipped} unchanged -> {settings.uri('artifacts', wheelhouse.FOLDER)}/"
+    )
 
 
 @cli.command()
@@ -265,6 +298,20 @@ def results(settings: Settings, rows: int) -> None:
     console = Console()
     for table in outputs.summary_tables(outputs.summarize(frame, sample_rows=rows), run_id):
         console.print(table)
+
+
+@cli.command()
+@pass_settings
+def tables(settings: Settings) -> None:
+    """Register the Delta tables (feature_store, results, rejects) in the Glue Data Catalog for Athena.
+
+    Database from aws.yml (glue.database, default fruits), created if absent; tables created or updated in place.
+    Then, in Athena: SELECT label, count(*) FROM fruits.results GROUP BY label
+    """
+    s3 = client("s3", settings.region)
+    require_bucket(s3, settings)
+    for registration in glue.register_tables(client("glue", settings.region), s3, settings):
+        click.echo(registration.line())
 
 
 @cli.command()

@@ -15,7 +15,15 @@ from botocore.exceptions import ClientError, NoCredentialsError, PartialCredenti
 from fruits.cloud import emr
 from fruits.cloud.aws import CloudError, error_code
 from fruits.cloud.config import Settings
-from fruits.cloud.s3 import BLOCK_ALL_PUBLIC_ACCESS, bucket_policy, bucket_region, encryption_rules, has_tls_only
+from fruits.cloud.s3 import (
+    BLOCK_ALL_PUBLIC_ACCESS,
+    bucket_policy,
+    bucket_region,
+    encryption_rules,
+    has_project_rules,
+    has_tls_only,
+    lifecycle_rules,
+)
 from fruits.cloud.sizing import instance_type
 
 # Regions in EU member states (https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html):
@@ -28,6 +36,9 @@ ON_DEMAND_STANDARD_VCPUS = ("ec2", "L-1216C47A")
 # (https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-managed-iam-policies.html#manually-tagged-resources).
 MANAGED_POLICY_TAG = ("for-use-with-amazon-emr-managed-policies", "true")
 FIX_BUCKET = "run `fruits-cloud bucket`"
+# AWS managed policies that give the nodes s3:* on every bucket of the account (and more): the instance profile's
+# role keeps them after the project's inline policy is added, so the inline policy alone does not limit anything.
+OVER_BROAD_POLICIES = ("AmazonElasticMapReduceforEC2Role", "AmazonS3FullAccess", "AdministratorAccess")
 
 
 @dataclass(frozen=True)
@@ -103,7 +114,19 @@ def bucket(s3: Any, settings: Settings) -> list[Finding]:
             found.append(ok("bucket policy denies non-TLS requests"))
         else:
             found.append(problem("bucket policy does not deny non-TLS requests", FIX_BUCKET))
+    with refusals(found, "bucket lifecycle"):
+        found.append(_lifecycle(s3, settings))
     return found
+
+
+def _lifecycle(s3: Any, settings: Settings) -> Finding:
+    spec = settings.spec["lifecycle"]
+    if not has_project_rules(lifecycle_rules(s3, settings.bucket), settings):
+        return problem("bucket lifecycle rules (abort incomplete uploads, expire logs) are missing", FIX_BUCKET)
+    return ok(
+        f"bucket lifecycle: incomplete uploads aborted after {spec['abort_incomplete_uploads_days']} days, "
+        f"logs expire after {spec['expire_logs_days']} days"
+    )
 
 
 def _public_access(s3: Any, name: str) -> Finding:
@@ -146,7 +169,24 @@ def roles(iam: Any, settings: Settings) -> list[Finding]:
     for what, call in checks:
         with refusals(found, what):
             found.append(_exists(what, call))
+    if all(finding.status == "ok" for finding in found):
+        with refusals(found, f"policies of {cluster['job_flow_role']}"):
+            found.append(_instance_role_policies(iam, cluster["job_flow_role"]))
     return found
+
+
+def _instance_role_policies(iam: Any, role: str) -> Finding:
+    """The nodes' role must not keep a managed policy that grants S3 everywhere (``aws emr create-default-roles``
+    attaches AmazonElasticMapReduceforEC2Role): IAM allows what any attached policy allows."""
+    pages = iam.get_paginator("list_attached_role_policies").paginate(RoleName=role)
+    attached = [policy["PolicyName"] for page in pages for policy in page["AttachedPolicies"]]
+    broad = [name for name in attached if name in OVER_BROAD_POLICIES]
+    if broad:
+        return problem(
+            f"role {role} has {', '.join(broad)} attached (s3:* on every bucket)",
+            f"detach it and attach `fruits-cloud policy instance-profile` as an inline policy of {role}",
+        )
+    return ok(f"role {role} has no over-broad managed policy attached")
 
 
 def _exists(what: str, call: Callable[[], Any]) -> Finding:
@@ -164,9 +204,10 @@ def _tagged(resource: dict[str, Any]) -> bool:
     return {"Key": key, "Value": value} in resource.get("Tags", [])
 
 
-def network_tags(ec2: Any, settings: Settings) -> list[Finding]:
-    """The subnet the cluster launches in (aws.yml's, else the default VPC's) and its VPC carry the tag the v2
-    managed policy needs; without it EMR fails the launch after the request was accepted."""
+def network(ec2: Any, settings: Settings) -> list[Finding]:
+    """The subnet the cluster launches in (aws.yml's, else the default VPC's), its VPC and the security groups EMR
+    will use carry the tag the v2 managed policy needs (without it EMR fails the launch after the request was
+    accepted); the subnet reaches S3; new EBS volumes are encrypted."""
     subnet_id = settings.spec["cluster"].get("ec2_subnet_id")
     query = {"SubnetIds": [subnet_id]} if subnet_id else {"Filters": [{"Name": "default-for-az", "Values": ["true"]}]}
     subnets = ec2.describe_subnets(**query)["Subnets"]
@@ -174,11 +215,102 @@ def network_tags(ec2: Any, settings: Settings) -> list[Finding]:
         return [problem("no subnet to launch in (no default VPC)", "set cluster.ec2_subnet_id in aws.yml")]
     tag = "=".join(MANAGED_POLICY_TAG)
     untagged = [subnet["SubnetId"] for subnet in subnets if not _tagged(subnet)]
-    vpcs = ec2.describe_vpcs(VpcIds=sorted({subnet["VpcId"] for subnet in subnets}))["Vpcs"]
+    vpc_ids = sorted({subnet["VpcId"] for subnet in subnets})
+    vpcs = ec2.describe_vpcs(VpcIds=vpc_ids)["Vpcs"]
     untagged += [vpc["VpcId"] for vpc in vpcs if not _tagged(vpc)]
     if untagged:
-        return [problem(f"{', '.join(untagged)} lack the tag {tag}", f"tag them {tag} (EC2 console, Tags)")]
-    return [ok(f"subnets and VPC tagged {tag}")]
+        found = [problem(f"{', '.join(untagged)} lack the tag {tag}", f"tag them {tag} (EC2 console, Tags)")]
+    else:
+        found = [ok(f"subnets and VPC tagged {tag}")]
+    with refusals(found, "security groups"):
+        found.append(_security_groups(ec2, settings, vpc_ids))
+    with refusals(found, "route to S3"):
+        found.extend(_routes_to_s3(ec2, settings, subnets))
+    with refusals(found, "EBS encryption by default"):
+        found.append(_ebs_encryption(ec2, settings))
+    return found
+
+
+def _security_groups(ec2: Any, settings: Settings, vpc_ids: list[str]) -> Finding:
+    """The groups of aws.yml, else the ``ElasticMapReduce-*`` groups an earlier cluster left in the VPC, which EMR
+    reuses without tagging them; groups it creates for the v2 policy are tagged."""
+    configured = [group for group in (settings.spec["cluster"].get("security_groups") or {}).values() if group]
+    emr_groups = [{"Name": "vpc-id", "Values": vpc_ids}, {"Name": "group-name", "Values": ["ElasticMapReduce-*"]}]
+    query = {"GroupIds": configured} if configured else {"Filters": emr_groups}
+    groups = ec2.describe_security_groups(**query)["SecurityGroups"]
+    tag = "=".join(MANAGED_POLICY_TAG)
+    untagged = [f"{group['GroupName']} ({group['GroupId']})" for group in groups if not _tagged(group)]
+    if untagged:
+        return problem(
+            f"security groups {', '.join(untagged)} lack the tag {tag}",
+            f"tag them {tag} (EC2 console, Security Groups, Tags), or delete them and let EMR create tagged ones",
+        )
+    if not groups:
+        return ok("no EMR security groups yet: EMR creates them tagged for the v2 policy")
+    return ok(f"security groups {', '.join(sorted(group['GroupName'] for group in groups))} tagged {tag}")
+
+
+def _route_table(ec2: Any, subnet: dict[str, Any]) -> dict[str, Any] | None:
+    """The subnet's own route table, else its VPC's main one."""
+    for filters in (
+        [{"Name": "association.subnet-id", "Values": [subnet["SubnetId"]]}],
+        [{"Name": "vpc-id", "Values": [subnet["VpcId"]]}, {"Name": "association.main", "Values": ["true"]}],
+    ):
+        tables = ec2.describe_route_tables(Filters=filters)["RouteTables"]
+        if tables:
+            return tables[0]
+    return None
+
+
+def _routes_to_s3(ec2: Any, settings: Settings, subnets: list[dict[str, Any]]) -> list[Finding]:
+    """Every node reads the wheelhouse, the weights and the images from S3: through an S3 gateway endpoint (no
+    internet, no charge), else through an internet gateway or NAT; with neither, the bootstrap hangs. One line per
+    route table of the subnets."""
+    endpoints = ec2.describe_vpc_endpoints(
+        Filters=[{"Name": "service-name", "Values": [f"com.amazonaws.{settings.region}.s3"]}]
+    )["VpcEndpoints"]
+    gateways = {
+        table: endpoint["VpcEndpointId"]
+        for endpoint in endpoints
+        if endpoint.get("State", "").lower() not in ("deleting", "deleted", "failed", "rejected")
+        for table in endpoint.get("RouteTableIds", [])
+    }
+    tables: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for subnet in subnets:
+        table = _route_table(ec2, subnet) or {"RouteTableId": "-", "Routes": []}
+        tables.setdefault(table["RouteTableId"], (table, []))[1].append(subnet["SubnetId"])
+    found = []
+    for table_id, (table, subnet_ids) in tables.items():
+        where = f"{', '.join(subnet_ids)} (route table {table_id})"
+        out = [
+            route.get("GatewayId") or route.get("NatGatewayId") or ""
+            for route in table["Routes"]
+            if route.get("DestinationCidrBlock") == "0.0.0.0/0"
+        ]
+        if table_id in gateways:
+            found.append(ok(f"{where} reach S3 through gateway endpoint {gateways[table_id]}"))
+        elif any(target.startswith(("igw-", "nat-")) for target in out):
+            found.append(ok(f"{where} reach S3 through {out[0]} (an S3 gateway endpoint is free and stays private)"))
+        else:
+            found.append(
+                problem(
+                    f"{where} have no route to S3",
+                    f"add an S3 gateway endpoint (VPC console, Endpoints, com.amazonaws.{settings.region}.s3) "
+                    f"on route table {table_id}",
+                )
+            )
+    return found
+
+
+def _ebs_encryption(ec2: Any, settings: Settings) -> Finding:
+    """HDFS, shuffle and spill files live on the nodes' EBS volumes: encrypted only if the account encrypts new
+    volumes by default (the AWS-managed key aws/ebs costs nothing)."""
+    if not ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"]:
+        return problem(
+            f"EBS encryption by default is off in {settings.region} (the nodes' local disks would be unencrypted)",
+            "turn it on (EC2 console, Settings, Data protection, or `aws ec2 enable-ebs-encryption-by-default`)",
+        )
+    return ok(f"EBS encryption by default on in {settings.region}")
 
 
 def artifacts(s3: Any, settings: Settings) -> Finding:
@@ -236,6 +368,6 @@ def examine(settings: Settings, client: Callable[[str], Any]) -> list[Finding]:
     return (
         found
         + roles(client("iam"), settings)
-        + network_tags(client("ec2"), settings)
+        + network(client("ec2"), settings)
         + quota(client("service-quotas"), settings)
     )

@@ -26,6 +26,7 @@ from fruits.cloud.packaging import (
 )
 from fruits.cloud.s3 import newest_key, read_gzip_text, remote_objects, require_bucket
 from fruits.cloud.sizing import ExecutorPlan, instance_type, plan_executors
+from fruits.cloud.wheelhouse import FOLDER as WHEELHOUSE
 
 ENDED = ("TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS")
 EMR_DEFAULT_ROOT_GIB = 15
@@ -67,7 +68,7 @@ def executor_plan(settings: Settings) -> ExecutorPlan:
 
 
 def _instances(settings: Settings) -> dict[str, Any]:
-    """Instance groups, keep-alive, and the optional subnet and SSH key."""
+    """Instance groups, keep-alive, and the optional subnet, SSH key and EMR-managed security groups."""
     spec = settings.spec["cluster"]
     instances: dict[str, Any] = {
         "InstanceGroups": [
@@ -82,13 +83,23 @@ def _instances(settings: Settings) -> dict[str, Any]:
         ],
         "KeepJobFlowAliveWhenNoSteps": bool(spec["keep_alive"]),
     }
-    optional = {"Ec2SubnetId": spec.get("ec2_subnet_id"), "Ec2KeyName": spec.get("ec2_key_name")}
+    groups = spec.get("security_groups") or {}
+    optional = {
+        "Ec2SubnetId": spec.get("ec2_subnet_id"),
+        "Ec2KeyName": spec.get("ec2_key_name"),
+        "EmrManagedMasterSecurityGroup": groups.get("primary"),
+        "EmrManagedSlaveSecurityGroup": groups.get("core_and_task"),
+        "ServiceAccessSecurityGroup": groups.get("service_access"),
+    }
     return instances | {key: value for key, value in optional.items() if value}
 
 
-def _bootstrap_actions(settings: Settings, wheel_uri: str) -> list[dict[str, Any]]:
-    """The venv install on every node: wheel, its requirements without EMR's own Spark, and the lock file."""
+def _bootstrap_actions(settings: Settings, wheel_uri: str, wheelhouse: bool) -> list[dict[str, Any]]:
+    """The venv install on every node: wheel, its requirements without EMR's own Spark, the lock file, and the
+    wheelhouse when there is one (else the nodes install from PyPI)."""
     args = [wheel_uri, settings.uri("artifacts", REQUIREMENTS), settings.uri("artifacts", LOCK_FILE)]
+    if wheelhouse:
+        args.append(settings.uri("artifacts", WHEELHOUSE) + "/")
     return [
         {
             "Name": "install the project wheel",
@@ -137,7 +148,7 @@ def root_volume_gib(settings: Settings) -> int:
     return EMR_DEFAULT_ROOT_GIB + math.ceil(2 * float(settings.spec["bootstrap"]["venv_size_gib"])) + 1
 
 
-def cluster_request(settings: Settings, wheel_uri: str) -> dict[str, Any]:
+def cluster_request(settings: Settings, wheel_uri: str, wheelhouse: bool = True) -> dict[str, Any]:
     """The RunJobFlow request for aws.yml: everything the console's "Create cluster" page would ask for."""
     spec = settings.spec["cluster"]
     request: dict[str, Any] = {
@@ -146,7 +157,7 @@ def cluster_request(settings: Settings, wheel_uri: str) -> dict[str, Any]:
         "LogUri": settings.log_uri,
         "Applications": [{"Name": name} for name in spec["applications"]],
         "Instances": _instances(settings),
-        "BootstrapActions": _bootstrap_actions(settings, wheel_uri),
+        "BootstrapActions": _bootstrap_actions(settings, wheel_uri, wheelhouse),
         "Configurations": [_spark_env(settings), _spark_defaults(settings, executor_plan(settings))],
         "EbsRootVolumeSize": root_volume_gib(settings),
         "JobFlowRole": spec["job_flow_role"],
@@ -160,7 +171,8 @@ def cluster_request(settings: Settings, wheel_uri: str) -> dict[str, Any]:
 
 def missing_artifacts(s3: Any, settings: Settings) -> list[str]:
     """What `up` and `run` need in ``PREFIX/artifacts/`` and is not there: one listing, no request per file."""
-    present = {key.rsplit("/", 1)[-1] for key in remote_objects(s3, settings.bucket, artifact_key(settings, ""))}
+    folder = artifact_key(settings, "")
+    present = {key.removeprefix(folder) for key in remote_objects(s3, settings.bucket, folder)} - {""}
     missing = [] if any(name.endswith(".whl") for name in present) else ["the wheel"]
     expected = (BOOTSTRAP, REQUIREMENTS, LOCK_FILE, ENTRYPOINT, CONF_ARCHIVE)
     return missing + [name for name in expected if name not in present]
@@ -179,7 +191,13 @@ def planned_cluster(s3: Any, settings: Settings) -> dict[str, Any]:
             f"{', '.join(missing)} not in {settings.uri('artifacts')}/ yet: run `fruits-cloud package` first."
         )
     wheel = newest_key(s3, settings.bucket, artifact_key(settings, ""), ".whl")
-    return cluster_request(settings, f"s3://{settings.bucket}/{wheel}")
+    return cluster_request(settings, f"s3://{settings.bucket}/{wheel}", has_wheelhouse(s3, settings))
+
+
+def has_wheelhouse(s3: Any, settings: Settings) -> bool:
+    """Whether `fruits-cloud wheelhouse` has uploaded the cluster's wheels."""
+    prefix = artifact_key(settings, WHEELHOUSE) + "/"
+    return s3.list_objects_v2(Bucket=settings.bucket, Prefix=prefix, MaxKeys=1).get("KeyCount", 0) > 0
 
 
 def step_request(settings: Settings, kedro_args: list[str]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -134,7 +135,8 @@ def artifact_key(settings: Settings, name: str) -> str:
 
 
 def policy(settings: Settings, name: str) -> str:
-    """An IAM policy document of ``policies/`` scoped to this deployment's bucket, prefix, region, tag and roles."""
+    """An IAM policy document of ``policies/`` scoped to this deployment's bucket, prefix, region, tag, roles and
+    Glue database, with the statements only some deployments need (SSE-KMS, spot instances)."""
     cluster = settings.spec["cluster"]
     values = {
         "BUCKET": settings.bucket,
@@ -143,5 +145,43 @@ def policy(settings: Settings, name: str) -> str:
         "PROJECT_TAG": str(settings.spec["tags"]["project"]),
         "SERVICE_ROLE": cluster["service_role"],
         "JOB_FLOW_ROLE": cluster["job_flow_role"],
+        "GLUE_DATABASE": glue_database(settings),
     }
-    return render(f"policies/{name}-policy.json", values)
+    document = json.loads(render(f"policies/{name}-policy.json", values))
+    document["Statement"] += kms_statements(settings)
+    if name == "operator" and any(group["market"] == "SPOT" and group["count"] for group in cluster["instance_groups"]):
+        document["Statement"].append(SPOT_SERVICE_LINKED_ROLE)
+    return json.dumps(document, indent=2)
+
+
+# A first spot request in an account creates EC2's spot service-linked role with the caller's permissions.
+SPOT_SERVICE_LINKED_ROLE = {
+    "Sid": "LetEc2CreateItsSpotRoleOnFirstSpotRequest",
+    "Effect": "Allow",
+    "Action": "iam:CreateServiceLinkedRole",
+    "Resource": "arn:aws:iam::*:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
+    "Condition": {"StringEquals": {"iam:AWSServiceName": "spot.amazonaws.com"}},
+}
+
+
+def glue_database(settings: Settings) -> str:
+    """The Glue Data Catalog database the tables are registered in (aws.yml ``glue.database``)."""
+    return str((settings.spec.get("glue") or {}).get("database", "fruits"))
+
+
+def kms_statements(settings: Settings) -> list[dict[str, object]]:
+    """With SSE-KMS, S3 calls KMS as the caller: reading needs kms:Decrypt, writing kms:GenerateDataKey, on the
+    bucket's key (its ARN when aws.yml gives one, else any key used through S3 in the region, e.g. aws/s3)."""
+    encryption = settings.spec["encryption"]
+    if encryption["algorithm"] != "aws:kms":
+        return []
+    key = str(encryption.get("kms_key_id") or "")
+    return [
+        {
+            "Sid": "UseTheBucketKmsKeyThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": key if key.startswith("arn:aws:kms:") else f"arn:aws:kms:{settings.region}:*:key/*",
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{settings.region}.amazonaws.com"}},
+        }
+    ]

@@ -66,7 +66,8 @@ def require_bucket(s3: Any, settings: Settings) -> None:
 
 
 def ensure_bucket(s3: Any, settings: Settings) -> bool:
-    """Create the bucket if needed, then (re)apply the public-access block, default encryption and TLS-only policy.
+    """Create the bucket if needed, then (re)apply the public-access block, default encryption, TLS-only policy and
+    lifecycle rules.
 
     Re-applying on every call makes the command idempotent and repairs a bucket whose settings drifted.
     Returns whether the bucket was created.
@@ -86,7 +87,53 @@ def ensure_bucket(s3: Any, settings: Settings) -> bool:
     s3.put_bucket_policy(
         Bucket=settings.bucket, Policy=json.dumps(with_tls_only(bucket_policy(s3, settings.bucket), settings.bucket))
     )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=settings.bucket,
+        LifecycleConfiguration={"Rules": with_project_rules(lifecycle_rules(s3, settings.bucket), settings)},
+    )
     return region is None
+
+
+def project_lifecycle_rules(settings: Settings) -> list[dict[str, Any]]:
+    """What would otherwise be billed forever: multipart uploads that killed executors never completed (invisible in
+    listings, charged as storage until aborted), and the cluster logs under ``PREFIX/logs/``."""
+    spec = settings.spec["lifecycle"]
+    return [
+        {
+            "ID": f"{settings.prefix}-abort-incomplete-uploads",
+            "Filter": {"Prefix": f"{settings.prefix}/"},
+            "Status": "Enabled",
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": int(spec["abort_incomplete_uploads_days"])},
+        },
+        {
+            "ID": f"{settings.prefix}-expire-logs",
+            "Filter": {"Prefix": settings.key("logs") + "/"},
+            "Status": "Enabled",
+            "Expiration": {"Days": int(spec["expire_logs_days"])},
+        },
+    ]
+
+
+def lifecycle_rules(s3: Any, bucket: str) -> list[dict[str, Any]]:
+    """The bucket's lifecycle rules, or none."""
+    try:
+        return s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchLifecycleConfiguration":
+            return []
+        raise
+
+
+def with_project_rules(rules: list[dict[str, Any]], settings: Settings) -> list[dict[str, Any]]:
+    """The project's rules in place (replaced by ID, not duplicated); rules of other prefixes are kept."""
+    ours = project_lifecycle_rules(settings)
+    ids = {rule["ID"] for rule in ours}
+    return [rule for rule in rules if rule.get("ID") not in ids] + ours
+
+
+def has_project_rules(rules: list[dict[str, Any]], settings: Settings) -> bool:
+    """Whether the bucket holds the project's lifecycle rules as `bucket` applies them."""
+    return all(rule in rules for rule in project_lifecycle_rules(settings))
 
 
 TLS_ONLY_SID = "DenyInsecureTransport"
@@ -213,12 +260,13 @@ def sync(s3: Any, bucket: str, files: Sequence[tuple[Path, str]], workers: int =
 
 
 def newest_key(s3: Any, bucket: str, prefix: str, suffix: str) -> str | None:
-    """The most recently written key under ``prefix`` ending in ``suffix`` (the last packaged wheel)."""
+    """The most recently written key directly under ``prefix`` ending in ``suffix`` (the last packaged wheel, not
+    one of a subfolder such as the wheelhouse)."""
     candidates = [
         item
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for item in page.get("Contents", [])
-        if item["Key"].endswith(suffix)
+        if item["Key"].endswith(suffix) and "/" not in item["Key"].removeprefix(prefix)
     ]
     return max(candidates, key=lambda item: item["LastModified"])["Key"] if candidates else None
 
