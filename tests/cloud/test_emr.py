@@ -83,6 +83,7 @@ def test_up_creates_the_cluster_of_the_spec(cli, emr, s3, packaged, recorded_req
         "spark.yarn.maxAppAttempts": "1",
     }
     assert "2 executors × 4 cores (8 total cores)" in result.output
+    assert configuration(cluster, "delta-defaults")["Properties"] == {"delta.enabled": "true"}  # EMR's own jars
     groups = emr.list_instance_groups(ClusterId=cluster_id)["InstanceGroups"]
     assert sorted(
         (g["InstanceGroupType"], g["InstanceType"], g["RequestedInstanceCount"], g["Market"]) for g in groups

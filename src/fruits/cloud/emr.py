@@ -136,6 +136,10 @@ def _spark_defaults(settings: Settings, plan: ExecutorPlan) -> dict[str, Any]:
     return {"Classification": "spark-defaults", "Properties": properties}
 
 
+# EMR's own Delta Lake (3.3.2 on emr-7.12) on the Spark classpath; conf/base/spark.yml switches its SQL extension on.
+DELTA = {"Classification": "delta-defaults", "Properties": {"delta.enabled": "true"}}
+
+
 def cluster_tags(settings: Settings) -> list[dict[str, str]]:
     """Tags of aws.yml; EMR propagates them to the instances and volumes it creates."""
     return [{"Key": key, "Value": str(value)} for key, value in settings.spec["tags"].items()]
@@ -158,7 +162,7 @@ def cluster_request(settings: Settings, wheel_uri: str, wheelhouse: bool = True)
         "Applications": [{"Name": name} for name in spec["applications"]],
         "Instances": _instances(settings),
         "BootstrapActions": _bootstrap_actions(settings, wheel_uri, wheelhouse),
-        "Configurations": [_spark_env(settings), _spark_defaults(settings, executor_plan(settings))],
+        "Configurations": [_spark_env(settings), _spark_defaults(settings, executor_plan(settings)), DELTA],
         "EbsRootVolumeSize": root_volume_gib(settings),
         "JobFlowRole": spec["job_flow_role"],
         "ServiceRole": spec["service_role"],
