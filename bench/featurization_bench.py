@@ -10,6 +10,8 @@ one invocation on the same images (this VM's speed drifts: only figures taken si
 - the project: `kedro run` as a fresh process (imports, checks, JVM, pipeline, publication), with its phases, peak
   memory of the driver, the JVM and the Python workers, and CPU seconds of each.
 - --full: all 20,622 images; --incremental (with --full): then a rerun with nothing new, then +1 % new images.
+- --baseline REV: the project as it was at git revision REV, run on the same images in the same invocation (its
+  own copy of src/ and conf/, this venv), for a before/after ratio.
 - --photos N: N multi-megapixel EXIF-rotated JPEGs (generated once into bench/cache/) against N 100×100 images:
   per-image cost, and the cosine of draft-mode (reduced-scale) decoding against a full decode.
 
@@ -191,6 +193,7 @@ def kedro_run(project: Path, params: str) -> dict[str, Any]:
                    "PYSPARK_PYTHON": sys.executable}
     usage, stop = Usage(), threading.Event()
     started = time.time()
+    environment["PYTHONPATH"] = str(project / "src")  # the copy's own code (a baseline's is another revision)
     process = subprocess.Popen([sys.executable, "-m", "kedro", "run", "--params", params], cwd=project,
                                env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     watcher = threading.Thread(target=watch, args=(process.pid, usage, stop), daemon=True)
@@ -205,9 +208,18 @@ def kedro_run(project: Path, params: str) -> dict[str, Any]:
     return {"summary": summary, "phases": phases(started, ended, log_events(output)), "usage": asdict(usage)}
 
 
-def fresh_project(cache: Path) -> Path:
-    """A throw-away project copy with the converted model already cached (as after a first run)."""
-    project = copy_project(Path(tempfile.mkdtemp(prefix="fruits-bench-")), images=False)
+def fresh_project(cache: Path, revision: str | None = None) -> Path:
+    """A throw-away project copy with the converted model already cached (as after a first run): of the working
+    tree, or of the files a git ``revision`` had."""
+    target = Path(tempfile.mkdtemp(prefix="fruits-bench-"))
+    if revision is None:
+        project = copy_project(target, images=False)
+    else:
+        archive = subprocess.run(["git", "archive", revision, "pyproject.toml", ".telemetry", "conf", "src"],
+                                 cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+        (target / ".jars").symlink_to(PROJECT_ROOT / ".jars")
+        project = target
     shutil.copytree(cache, project / "data" / "model_cache")
     return project
 
@@ -291,15 +303,24 @@ def draft_cosines(tree: Path, blob: bytes) -> dict[str, dict[str, float]]:
 
 # --- scenarios ------------------------------------------------------------------------------------------------------
 
-def sized_scenario(size: int, tree: Path, cache: Path, blob: bytes, cores: int) -> dict[str, Any]:
-    """Ceiling, baseline and project on the same images, the ceiling measured on both sides."""
+def sized_scenario(size: int, tree: Path, cache: Path, blob: bytes, cores: int,
+                   revision: str | None = None) -> dict[str, Any]:
+    """Ceiling, baseline and project (and the project at an earlier ``revision``) on the same images, the ceiling
+    measured on both sides."""
     before = measure_ceiling(blob, cores)
     baseline = run_pool(tree, blob, cores)
     console.print(f"[bold]{size} images[/]: ceiling {before['ceiling']} img/s, pool {baseline['images_per_s']} img/s")
     project = project_run(fresh_project(cache), tree)
+    earlier = project_run(fresh_project(cache, revision), tree) if revision else None
     after = measure_ceiling(blob, cores)
     ceiling = round((before["ceiling"] + after["ceiling"]) / 2, 1)
+    if earlier is not None:
+        console.print(f"  project {project['phases']['wall']:.1f} s, at {revision} {earlier['phases']['wall']:.1f} s "
+                      f"(now / then {project['phases']['wall'] / earlier['phases']['wall']:.3f})")
     return {
+        **({"revision": {"name": revision, "project": earlier,
+                         "wall_ratio": round(project["phases"]["wall"] / earlier["phases"]["wall"], 3)}}
+           if earlier else {}),
         "size": size,
         "ceiling": {"before": before, "after": after, "mean": ceiling},
         "baseline_pool": baseline,
@@ -371,6 +392,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also all 20,622 images")
     parser.add_argument("--incremental", action="store_true", help="with --full: unchanged rerun, then +1 %% new")
     parser.add_argument("--photos", type=int, default=0, help="multi-megapixel photos against small images")
+    parser.add_argument("--baseline", help="also run the project as it was at this git revision (before/after)")
     args = parser.parse_args()
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
     cores = os.cpu_count() or 1
@@ -379,11 +401,12 @@ def main() -> None:
     report: dict[str, Any] = {"machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30),
                                           "cpu": platform_cpu()}, "sized": []}
     for size in args.sizes:
-        report["sized"].append(sized_scenario(size, sample_tree(size, Path(tempfile.mkdtemp())), cache, blob, cores))
+        tree = sample_tree(size, Path(tempfile.mkdtemp()))
+        report["sized"].append(sized_scenario(size, tree, cache, blob, cores, args.baseline))
     if args.full:
         full_tree = Path(tempfile.mkdtemp(prefix="fruits-full-")) / "Test"
         shutil.copytree(FULL_SET, full_tree)
-        report["sized"].append(sized_scenario(FULL_SET_SIZE, full_tree, cache, blob, cores))
+        report["sized"].append(sized_scenario(FULL_SET_SIZE, full_tree, cache, blob, cores, args.baseline))
         if args.incremental:
             report["incremental"] = incremental_scenario(full_tree, cache)
     if args.photos:
