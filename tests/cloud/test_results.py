@@ -17,7 +17,7 @@ def test_results_summary(cli, results):
 
     assert "Published results (run 20261129T120000.000000Z-test)" in output
     rows = table_rows(output)
-    assert ["6", "path, label, change_key, features, pca_features", "1280", "12"] in rows
+    assert ["6", "path, label, change_key, features, pca_features, pca_run_id", "1280", "12"] in rows
     assert {row[0]: row[1] for row in rows if row[0] in {row["label"] for row in results} and len(row) == 2} == {
         "Apple Granny Smith": "1",
         "Banana": "2",
