@@ -23,7 +23,7 @@ def test_results_summary(cli, results):
         "Banana": "2",
         "Kiwi": "3",
     }
-    assert [row[0] for row in rows if len(row) == 3] == [results[0]["path"], results[1]["path"]]
+    assert [row[0] for row in rows if len(row) == 3] == sorted(row["path"] for row in results)[:2]
 
 
 def test_results_not_written_yet(error, bucket, fresh_s3fs):

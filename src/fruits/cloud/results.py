@@ -15,7 +15,8 @@ from fruits.publishing import POINTER, DataRoot
 
 def load_results(settings: Settings) -> tuple[pd.DataFrame, str]:
     """The published results (the Delta version ``data/current.json`` names) as one DataFrame, and the run they are
-    from. Reading through the pointer means a run that failed or is still running is never read as complete.
+    from, in path order. Reading through the pointer means a run that failed or is still running is never read as
+    complete.
     """
     root = DataRoot(settings.uri("data"))
     published = root.published()
@@ -24,7 +25,7 @@ def load_results(settings: Settings) -> tuple[pd.DataFrame, str]:
             f"No published run at {root.join(POINTER)}: the `run` step has not finished yet "
             "(see `fruits-cloud status`)."
         )
-    return read_published(root.uri, "results"), published.run_id
+    return read_published(root.uri, "results").sort_values("path", ignore_index=True), published.run_id
 
 
 def _dimensions(column: pd.Series) -> str:
