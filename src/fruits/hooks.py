@@ -21,7 +21,7 @@ from pyspark.sql import SparkSession
 
 import fruits
 from fruits.datasets.binding import RunBound, RunContext
-from fruits.datasets.table import vacuum
+from fruits.datasets.table import TableDataset, vacuum
 from fruits.params import PublishingParams, parameter_problems
 from fruits.progress import INTERVAL_SECONDS, Progress, ProgressMonitor
 from fruits.publishing import DataRoot, LegacyLayoutError, Run, prune, start_run
@@ -76,11 +76,23 @@ class PreflightHooks:
             )
         if RAW_IMAGES in pipeline.inputs():
             self._check_raw_images(catalog)
+        self._check_tables(catalog)
         if INFERENCE_MODEL in pipeline.inputs():
             try:
                 catalog.load(INFERENCE_MODEL)  # the dataset keeps the model for the featurization node
             except DatasetError as error:
                 raise click.ClickException(str(error.__cause__ or error)) from None
+
+    @staticmethod
+    def _check_tables(catalog: DataCatalog) -> None:
+        """The published version of each table can be read (its Delta log is whole)."""
+        checked = set()
+        for _, dataset in catalog.items():
+            if isinstance(dataset, TableDataset) and dataset.uri not in checked:
+                checked.add(dataset.uri)
+                problem = dataset.problem()
+                if problem is not None:
+                    raise click.ClickException(problem)
 
     @staticmethod
     def _check_raw_images(catalog: DataCatalog) -> None:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import pytest
 from delta.tables import DeltaTable
 from deltalake import DeltaTable as DeltaReader
+from deltalake import write_deltalake
 from kedro.io.core import DatasetError
 
 from fruits.datasets.table import TableChange, TableDataset, vacuum
@@ -176,3 +178,16 @@ def test_vacuum_deletes_only_files_no_kept_version_uses(spark, tmp_path: Path) -
 def test_unknown_tables_are_refused(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="Unknown table 'nope'"):
         TableDataset(path=str(tmp_path), table="nope")
+
+
+def test_a_broken_log_is_one_sentence_before_any_work(tmp_path: Path) -> None:
+    table = tmp_path / TABLES["results"].location
+    write_deltalake(str(table), pa.Table.from_pylist([], RESULTS))  # delta-rs: no Spark needed
+    write_deltalake(str(table), pa.Table.from_pylist([], RESULTS), mode="append")
+    (tmp_path / "current.json").write_text(json.dumps({"run_id": "r", "tables": {"results": 1}}))
+    assert results_table(tmp_path).problem() is None
+    (table / "_delta_log" / "00000000000000000001.json").unlink()  # a log file deleted by hand
+    problem = results_table(tmp_path).problem()
+    assert problem.startswith(f"The results table at {table} cannot be read at its published version 1 (")
+    assert problem.endswith("restore the table's folder, _delta_log/ included, from a backup, or move the data root "
+                            "aside to start afresh.")

@@ -150,6 +150,21 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
     def _exists(self) -> bool:
         return self._version() is not None
 
+    def problem(self) -> str | None:
+        """Why the published version of this table cannot be read (a log deleted or corrupted by hand, a table
+        folder gone), in one sentence; None when it can. Read with delta-rs: no JVM, a second before slow work."""
+        version = DataRoot(self._root_uri).published().tables.get(self._table.name)
+        if version is None:
+            return None
+        try:
+            delta_reader(self.uri, version)
+        except Exception as error:  # delta-rs raises its own error types for each way a log can be broken
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return (f"The {self._table.name} table at {self.uri} cannot be read at its published version {version} "
+                    f"({reason}): restore the table's folder, _delta_log/ included, from a backup, or move the data "
+                    "root aside to start afresh.")
+        return None
+
     def _describe(self) -> dict[str, Any]:
         return {"path": self._root_uri, "table": self._table.name, "rows": self._rows, "columns": self._columns}
 
