@@ -6,24 +6,18 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fruits.datasets.table import latest_version
-from fruits.publishing import LEDGER, POINTER, RUNS, DataRoot
+from fruits.publishing import LEDGER, POINTER, RUNS, DataRoot, is_legacy
 from fruits.tables import TABLES, spark_schema
 
 logger = logging.getLogger(__name__)
 
 LEGACY_REJECTS = "07_model_output/rejects.parquet"  # the rejects were a run output, not a table
-
-
-def is_legacy(content: dict[str, Any]) -> bool:
-    """A pointer or ledger of the Parquet-file layout: tables as file lists."""
-    return "added" in content or any(isinstance(value, list) for value in content.get("tables", {}).values())
 
 
 def _conformed(rows: DataFrame, table: str) -> DataFrame:

@@ -65,7 +65,7 @@ class Publication:
     @classmethod
     def from_json(cls, text: str) -> Publication:
         content = json.loads(text)
-        if "added" in content or any(isinstance(version, list) for version in content.get("tables", {}).values()):
+        if is_legacy(content):
             raise LegacyLayoutError(  # fruits.migration converts it
                 "This data root holds tables as Parquet file lists (the layout before Delta Lake): convert it once "
                 "with `fruits migrate-tables`, then run again."
@@ -75,6 +75,11 @@ class Publication:
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
+
+
+def is_legacy(content: dict) -> bool:
+    """A pointer or ledger of the layout before Delta Lake: tables as lists of Parquet files."""
+    return "added" in content or any(isinstance(value, list) for value in content.get("tables", {}).values())
 
 
 class LegacyLayoutError(RuntimeError):
