@@ -9,6 +9,8 @@ import click
 from kedro.framework.cli.utils import find_run_command
 from kedro.framework.project import configure_project
 
+from fruits.uris import is_plain_path
+
 
 @click.command(name="migrate-tables")
 @click.option("--env", default="local", show_default=True, help="Kedro environment whose data root to convert.")
@@ -25,7 +27,7 @@ def migrate_tables_command(env: str) -> None:
     with KedroSession.create(project_path=project, env=env) as session:
         config = session.load_context().config_loader
         root = str(config["globals"]["root"])
-        root = root if "://" in root else str(project / root)
+        root = str(project / root) if is_plain_path(root) else root
         spark = start_spark(with_project_jars(config["spark"], project))
         try:
             counts = migrate_tables(spark, root)

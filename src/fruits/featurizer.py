@@ -21,6 +21,7 @@ from pyspark.sql.functions import pandas_udf
 from fruits.engines import ModelPayload, Predictor, cached_predictor
 from fruits.images import decode_image
 from fruits.rejects import ImageRejected, RejectKind
+from fruits.uris import protocol
 
 # What the featurization of one image gives: features, or the kind of reject and its detail.
 FEATURE_RESULT_SCHEMA = "features array<float>, reject_kind string, reject_detail string"
@@ -38,7 +39,7 @@ def read_files(fs: AbstractFileSystem, uris: list[str]) -> list[bytes | Exceptio
 
 def file_reader(uri: str) -> Reader:
     """A reader for URIs of one filesystem, chosen by the protocol alone (a name is never parsed as a URL)."""
-    fs = fsspec.filesystem(uri.split("://", 1)[0] if "://" in uri else "file")
+    fs = fsspec.filesystem(protocol(uri))
     return lambda uris: read_files(fs, uris)
 
 

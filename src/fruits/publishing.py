@@ -31,6 +31,8 @@ import fsspec
 from fsspec.asyn import sync
 from fsspec.implementations.local import LocalFileSystem
 
+from fruits.uris import is_plain_path
+
 logger = logging.getLogger(__name__)
 
 POINTER = "current.json"
@@ -45,7 +47,7 @@ def new_run_id(now: datetime | None = None) -> str:
 
 def absolute_uri(uri: str) -> str:
     """Executors and Spark run elsewhere than the driver's working directory: local paths are made absolute."""
-    return uri if "://" in uri else os.path.abspath(uri)
+    return os.path.abspath(uri) if is_plain_path(uri) else uri
 
 
 @dataclass

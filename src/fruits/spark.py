@@ -19,6 +19,8 @@ from kedro.io.core import DatasetError
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
+from fruits.uris import is_plain_path
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,14 +28,14 @@ def with_project_jars(spark_conf: dict[str, Any], project_path: Path) -> dict[st
     """``spark.jars`` with its relative entries (the project's ``.jars/`` cache) made absolute, so that Spark finds
     them from any working directory (a notebook runs in ``notebooks/``)."""
     jars = [jar.strip() for jar in str(spark_conf.get("spark.jars") or "").split(",") if jar.strip()]
-    resolved = [jar if "://" in jar or Path(jar).is_absolute() else str(project_path / jar) for jar in jars]
+    resolved = [str(project_path / jar) if is_plain_path(jar) and not Path(jar).is_absolute() else jar for jar in jars]
     return {**spark_conf, "spark.jars": ",".join(resolved)} if resolved else dict(spark_conf)
 
 
 def missing_jars(spark_conf: dict[str, Any]) -> list[str]:
     """The local files named by ``spark.jars`` that are not there (a clone where `make setup` never ran)."""
     jars = [jar.strip() for jar in str(spark_conf.get("spark.jars") or "").split(",") if jar.strip()]
-    return [jar for jar in jars if "://" not in jar and not Path(jar).is_file()]
+    return [jar for jar in jars if is_plain_path(jar) and not Path(jar).is_file()]
 
 
 def start_spark(spark_conf: dict[str, Any], project_path: Path | None = None) -> SparkSession:

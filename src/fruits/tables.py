@@ -61,6 +61,15 @@ REJECTS = pa.schema([
     ("reject_detail", pa.string()),
 ])
 
+# One sampled image: what the featurization reads and the feature store's first columns.
+SAMPLE = pa.schema([
+    ("path", pa.string()),
+    ("relative_path", pa.string()),
+    ("label", pa.string()),
+    ("change_key", pa.string()),
+])
+SAMPLE_COLUMNS = SAMPLE.names
+
 # What the manifest says a listed file is.
 IMAGE, IGNORED, REJECTED = "image", "ignored", "rejected"
 

@@ -27,6 +27,7 @@ from PIL import Image
 from fruits.featurizer import read_files
 from fruits.images import THUMBNAIL, placeholder, thumbnail
 from fruits.publishing import absolute_uri
+from fruits.uris import protocol
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class ImageTree:
 
     def __post_init__(self) -> None:
         self.fs, self.root_path = fsspec.core.url_to_fs(self.root)
-        self._protocol = self.root.split("://", 1)[0] if "://" in self.root else "file"
+        self._protocol = protocol(self.root)
 
     def uri(self, fs_path: str) -> str:
         """A listed path as a URI in the root's own spelling (``file:///…`` locally, ``s3a://bucket/key``)."""

@@ -21,12 +21,10 @@ from fruits.featurizer import featurizer
 from fruits.params import FeaturizationParams
 from fruits.progress import Progress
 from fruits.rejects import RETRIED
-from fruits.tables import IMAGE_KEY
+from fruits.tables import IMAGE_KEY, SAMPLE, SAMPLE_COLUMNS, spark_schema
 
 logger = logging.getLogger(__name__)
 
-TODO_COLUMNS = ["path", "relative_path", "label", "change_key"]
-TODO_SCHEMA = "path string, relative_path string, label string, change_key string"
 
 
 def compare_samples(sample: pd.DataFrame, previous: pd.DataFrame | None) -> dict[str, int]:
@@ -54,7 +52,7 @@ def plan_featurization(
     counts for the report. Only keys are compared, by a Spark anti-join: no image is read. An image that could not
     be read (a network error, a file being written) is tried again; one that could not be decoded is not."""
     spark = feature_store.sparkSession
-    todo = spark.createDataFrame(image_sample[TODO_COLUMNS], TODO_SCHEMA)
+    todo = spark.createDataFrame(image_sample[SAMPLE_COLUMNS], spark_schema(SAMPLE))
     if not settings.full_refresh:
         known = feature_store.where(
             (F.col("fingerprint") == inference_model.fingerprint)
@@ -112,10 +110,10 @@ def featurize_images(
     featurize = featurizer(context.broadcast(inference_model), inference_model, settings.threads_per_task,
                            settings.batch_size, done)
     featurized = images_to_featurize.repartition(partitions).select(
-        *TODO_COLUMNS, featurize(F.col("path")).alias("result")
+        *SAMPLE_COLUMNS, featurize(F.col("path")).alias("result")
     )
     return TableChange(add=featurized.select(
-        *TODO_COLUMNS,
+        *SAMPLE_COLUMNS,
         F.lit(inference_model.fingerprint).alias("fingerprint"),
         F.col("result.features").alias("features"),
         F.col("result.reject_kind").alias("reject_kind"),

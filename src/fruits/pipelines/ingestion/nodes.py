@@ -16,12 +16,11 @@ import pandas as pd
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import IngestionParams, SamplingParams
 from fruits.rejects import RejectKind
-from fruits.tables import IGNORED, IMAGE, REJECTED, seeded_rank
+from fruits.tables import IGNORED, IMAGE, REJECTED, SAMPLE_COLUMNS, seeded_rank
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = ["path", "relative_path", "label", "size", "change_key", "status", "detail"]
-SAMPLE_COLUMNS = ["path", "relative_path", "label", "change_key"]
 # Files that operating systems and archivers leave next to photos: counted as ignored, never featurized.
 OS_METADATA_FILES = {".ds_store": ".DS_Store", "thumbs.db": "Thumbs.db", "desktop.ini": "desktop.ini"}
 OS_METADATA_FOLDERS = ("__MACOSX", ".Trashes", ".Spotlight-V100", ".fseventsd", ".TemporaryItems")
