@@ -59,7 +59,9 @@ def echo_plan(settings: Settings) -> None:
 @click.option(
     "--region", envvar="FRUITS_REGION", help="AWS region for bucket, cluster and logs. [default: aws.yml, eu-west-3]"
 )
-@click.option("--bucket", envvar="FRUITS_BUCKET", help="Project bucket. [env FRUITS_BUCKET; default: aws.yml]")
+@click.option(
+    "--bucket", envvar="FRUITS_BUCKET", help="Project bucket (required). [env FRUITS_BUCKET; or aws.yml's bucket]"
+)
 @click.option(
     "--prefix", envvar="FRUITS_PREFIX", help="Key prefix inside the bucket. [env FRUITS_PREFIX; default: fruits]"
 )
