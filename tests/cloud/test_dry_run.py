@@ -60,3 +60,18 @@ def test_run_dry_run_before_any_cluster(cli, recorded_requests):
 
     assert printed_request(output, "AddJobFlowSteps")["JobFlowId"] == "<cluster id from `fruits-cloud up`>"
     assert not recorded_requests("")
+
+
+def test_up_dry_run_needs_no_credentials(cli, monkeypatch, recorded_requests):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+
+    output = cli("up", "--dry-run").output
+
+    request = printed_request(output, "RunJobFlow")
+    assert request["BootstrapActions"][0]["ScriptBootstrapAction"]["Args"][0] == (
+        "s3://fruits-test-bucket/fruits/artifacts/fruits-<version>-py3-none-any.whl"
+    )
+    assert "No AWS credentials: the bucket and its artifacts were not checked" in output
+    assert "2 executors × 4 cores (8 total cores)" in output
+    assert not recorded_requests("")

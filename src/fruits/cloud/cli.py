@@ -13,7 +13,7 @@ from fruits.cloud import cost as costs
 from fruits.cloud import doctor as checks
 from fruits.cloud import emr, glue, packaging, wheelhouse
 from fruits.cloud import results as outputs
-from fruits.cloud.aws import CloudError, client, user_errors
+from fruits.cloud.aws import CloudError, client, has_credentials, user_errors
 from fruits.cloud.config import DEFAULT_CONFIG, Settings, load_settings, load_state, remembered, save_state
 from fruits.cloud.s3 import ensure_bucket, local_files, require_bucket, sync
 
@@ -185,7 +185,13 @@ def up(settings: Settings, dry_run: bool) -> None:
     """Start the EMR cluster of aws.yml and remember its id for the other commands.
 
     Refused until `fruits-cloud package` has put the bootstrap script, wheel and requirements in the bucket.
+    `--dry-run` needs no credentials: without them, the bucket and its artifacts are not checked.
     """
+    if dry_run and not has_credentials():
+        echo_request("RunJobFlow", emr.unchecked_cluster(settings))
+        click.echo("No AWS credentials: the bucket and its artifacts were not checked (wheel name left open).")
+        echo_plan(settings)
+        return
     request = emr.planned_cluster(client("s3", settings.region), settings)
     if dry_run:
         echo_request("RunJobFlow", request)

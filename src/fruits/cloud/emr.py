@@ -20,6 +20,7 @@ from fruits.cloud.packaging import (
     CONF_ARCHIVE,
     ENTRYPOINT,
     LOCK_FILE,
+    PACKAGE,
     REQUIREMENTS,
     artifact_key,
     node_python,
@@ -196,6 +197,12 @@ def planned_cluster(s3: Any, settings: Settings) -> dict[str, Any]:
         )
     wheel = newest_key(s3, settings.bucket, artifact_key(settings, ""), ".whl")
     return cluster_request(settings, f"s3://{settings.bucket}/{wheel}", has_wheelhouse(s3, settings))
+
+
+def unchecked_cluster(settings: Settings) -> dict[str, Any]:
+    """The RunJobFlow request as `up` would send it after `package` and `wheelhouse`, without looking at the bucket
+    (a dry run without credentials): the wheel's file name is a placeholder."""
+    return cluster_request(settings, settings.uri("artifacts", f"{PACKAGE}-<version>-py3-none-any.whl"))
 
 
 def has_wheelhouse(s3: Any, settings: Settings) -> bool:
