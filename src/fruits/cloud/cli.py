@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ def cli(ctx: click.Context, region: str | None, bucket: str | None, prefix: str 
 
     \b
     fruits-cloud bucket                                # once
-    fruits-cloud upload data/01_raw/fruits-360-mini    # images -> s3://BUCKET/PREFIX/data/01_raw/...
+    fruits-cloud upload --images DIR                   # images -> s3://BUCKET/PREFIX/data/01_raw/DIR/
     fruits-cloud package                               # wheel, conf, lock, entrypoint, bootstrap -> artifacts/
     fruits-cloud wheelhouse                            # the cluster's wheels -> artifacts/wheelhouse/
     fruits-cloud doctor                                # read-only checks, one line each
@@ -111,17 +112,25 @@ def bucket(settings: Settings) -> None:
 
 
 @cli.command()
-@click.argument("local_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
-    "--dest", default="01_raw/fruits-360-mini", show_default=True, help="Folder under s3://BUCKET/PREFIX/data/."
+    "--images",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of class folders (your photos): to s3://BUCKET/PREFIX/data/01_raw/<its name>/.",
 )
+@click.option("--dest", help="Folder under s3://BUCKET/PREFIX/data/ instead of 01_raw/<name of --images>.")
 @pass_settings
-def upload(settings: Settings, local_dir: Path, dest: str) -> None:
-    """Sync LOCAL_DIR to the data folder in S3; files with the same size and MD5 are skipped."""
+def upload(settings: Settings, images: Path | None, dest: str | None) -> None:
+    """Sync a folder of images to the data folder in S3 (files with the same size and MD5 are skipped), and print
+    the `run` arguments that process it."""
+    if images is None:
+        raise CloudError("Nothing to upload: pass --images DIR (a folder of class folders).")
     s3 = client("s3", settings.region)
     require_bucket(s3, settings)
-    result = sync(s3, settings.bucket, local_files(local_dir, settings.key("data", dest)))
-    click.echo(f"{result.uploaded} uploaded, {result.skipped} unchanged (skipped) -> {settings.uri('data', dest)}/")
+    folder = dest or f"01_raw/{images.resolve().name}"
+    result = sync(s3, settings.bucket, local_files(images, settings.key("data", folder)))
+    click.echo(f"{result.uploaded} uploaded, {result.skipped} unchanged (skipped) -> {settings.uri('data', folder)}/")
+    raw_images = f"s3a://{settings.bucket}/{settings.key('data', folder)}"
+    click.echo(f"Run on them: fruits-cloud run -- --params {shlex.quote(f'raw_images={raw_images}')}")
 
 
 @cli.command()
