@@ -11,6 +11,8 @@ from tests.support.paths import AWS_YML
 
 PRICING = yaml.safe_load(AWS_YML.read_text())["pricing"]
 M5_XLARGE = 0.224 + 0.048  # EC2 on-demand + EMR, USD per hour in eu-west-3 (the table's assumption)
+M5_2XLARGE = 0.448 + 0.096
+CLUSTER = M5_2XLARGE + 2 * M5_XLARGE  # the primary sized for the driver, two core nodes
 
 
 def test_price_table_states_its_date_and_currency():
@@ -53,7 +55,7 @@ def test_cost_of_the_planned_cluster_without_one_running(cli):
     output = cli("cost", "--hours", "2").output
 
     assert "Primary" in output and "Core" in output and "Task" not in output  # task group has count 0
-    assert f"{3 * M5_XLARGE * 2:.2f}" in output.splitlines()[-2]  # total row: 3 x m5.xlarge x 2 h = 1.63
+    assert f"{CLUSTER * 2:.2f}" in output.splitlines()[-2]  # total row: (m5.2xlarge + 2 m5.xlarge) x 2 h = 2.18
 
 
 def test_cost_of_a_cluster_uses_its_instance_groups_and_lifetime(cli, cluster_id):
@@ -61,12 +63,12 @@ def test_cost_of_a_cluster_uses_its_instance_groups_and_lifetime(cli, cluster_id
 
     output = cli("cost").output  # moto's cluster lived seconds: the one-minute minimum applies
 
-    assert cluster_id and "Primary" in output and f"{3 * M5_XLARGE / 60:.2f}" in output.splitlines()[-2]
-    assert f"{3 * M5_XLARGE * 10:.2f}" in cli("cost", "--hours", "10").output
+    assert cluster_id and "Primary" in output and f"{CLUSTER / 60:.2f}" in output.splitlines()[-2]
+    assert f"{CLUSTER * 10:.2f}" in cli("cost", "--hours", "10").output
 
 
 def test_instance_type_missing_from_the_price_table(error, spec):
-    spec(lambda content: content["cluster"]["instance_groups"][0].update(type="m7i.xlarge"))
+    spec(lambda content: content["cluster"]["instance_groups"][1].update(type="m7i.xlarge"))
 
     assert "No price for m7i.xlarge in the pricing table of aws.yml" in error("cost", "--hours", "1")
 

@@ -34,7 +34,7 @@ def test_everything_right(cli, account, recorded_requests):
         "for-use-with-amazon-emr-managed-policies=true",
         f"ok {subnets} (route table {account['route_table']}) reach S3 through gateway endpoint {account['endpoint']}",
         f"ok EBS encryption by default on in {REGION}",
-        "ok EC2 On-Demand standard vCPU quota 64 >= 12 needed",
+        "ok EC2 On-Demand standard vCPU quota 64 >= 16 needed",
     ]
     assert not recorded_requests("ElasticMapReduce.")  # nothing started, nothing changed
 
@@ -77,8 +77,8 @@ def problem_line(error_text, output):
         ),
         (
             lambda a, s3, spec, env: a["set_quota"](8.0),
-            "problem EC2 On-Demand standard vCPU quota is 8, the cluster needs 12: "
-            "fix: request 12 in Service Quotas (L-1216C47A)",
+            "problem EC2 On-Demand standard vCPU quota is 8, the cluster needs 16: "
+            "fix: request 16 in Service Quotas (L-1216C47A)",
         ),
         (
             lambda a, s3, spec, env: s3.delete_object(Bucket=BUCKET, Key="fruits/artifacts/bootstrap.sh"),

@@ -8,7 +8,7 @@ import yaml
 from tests.support.paths import AWS_YML
 
 SPEC = yaml.safe_load(AWS_YML.read_text())
-HOURLY = 3 * (0.224 + 0.048)  # 3 × m5.xlarge, EC2 + EMR, the price table of aws.yml
+HOURLY = (0.448 + 0.096) + 2 * (0.224 + 0.048)  # m5.2xlarge primary + 2 × m5.xlarge, EC2 + EMR (aws.yml)
 RATE = SPEC["throughput"]["images_per_core_second"]
 
 
@@ -39,7 +39,7 @@ def test_dry_run_prices_an_hour_and_10k_images(cli, packaged):
         f"({SPEC['throughput']['source']}, {SPEC['throughput']['measured']}); "
         "start-up, bootstrap and idle time not included."
     ) in output
-    assert per_10k == pytest.approx(0.00465, abs=1e-5)  # 10,000 / (61 × 8) ≈ 20.5 s of 0.816 USD/h
+    assert per_10k == pytest.approx(0.00619, abs=1e-5)  # 10,000 / (61 × 8) ≈ 20.5 s of 1.088 USD/h
 
 
 def test_run_dry_run_prints_the_step_and_sends_nothing(cli, cluster_id, recorded_requests):
