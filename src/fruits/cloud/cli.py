@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import click
+from kedro.io.core import DatasetError
 from rich.console import Console
 
 from fruits.cloud import cost as costs
 from fruits.cloud import doctor as checks
-from fruits.cloud import emr, glue, packaging, wheelhouse
+from fruits.cloud import emr, glue, model, packaging, wheelhouse
 from fruits.cloud import results as outputs
 from fruits.cloud.aws import CloudError, client, has_credentials, user_errors
 from fruits.cloud.config import DEFAULT_CONFIG, Settings, load_settings, load_state, remembered, save_state
 from fruits.cloud.s3 import ensure_bucket, local_files, require_bucket, sync
+from fruits.datasets.inference_model import keras_weights_name
 
 pass_settings = click.make_pass_decorator(Settings)
 
@@ -81,6 +83,7 @@ def cli(ctx: click.Context, region: str | None, bucket: str | None, prefix: str 
 
     \b
     fruits-cloud bucket                                # once
+    fruits-cloud upload --weights imagenet             # weights + converted model -> the bucket
     fruits-cloud upload --images DIR                   # images -> s3://BUCKET/PREFIX/data/01_raw/DIR/
     fruits-cloud package                               # wheel, conf, lock, entrypoint, bootstrap -> artifacts/
     fruits-cloud wheelhouse                            # the cluster's wheels -> artifacts/wheelhouse/
@@ -118,19 +121,46 @@ def bucket(settings: Settings) -> None:
     help="A folder of class folders (your photos): to s3://BUCKET/PREFIX/data/01_raw/<its name>/.",
 )
 @click.option("--dest", help="Folder under s3://BUCKET/PREFIX/data/ instead of 01_raw/<name of --images>.")
+@click.option(
+    "--weights",
+    help="MobileNetV2 weights for the cluster: `imagenet` (Keras' download, cached) or a weights file; uploaded "
+    "with their TFLite conversion (made here once, with TensorFlow) to the bucket's model cache.",
+)
+@click.option("--image-size", default=224, show_default=True, help="Input size the weights are converted for.")
 @pass_settings
-def upload(settings: Settings, images: Path | None, dest: str | None) -> None:
-    """Sync a folder of images to the data folder in S3 (files with the same size and MD5 are skipped), and print
-    the `run` arguments that process it."""
-    if images is None:
-        raise CloudError("Nothing to upload: pass --images DIR (a folder of class folders).")
+def upload(settings: Settings, images: Path | None, dest: str | None, weights: str | None, image_size: int) -> None:
+    """Sync a folder of images to the data folder in S3 (files with the same size and MD5 are skipped) and print the
+    `run` arguments that process it; and/or upload the model, so the cluster needs no internet and no TensorFlow."""
+    if images is None and weights is None:
+        raise CloudError("Nothing to upload: pass --images DIR (a folder of class folders) and/or --weights imagenet.")
     s3 = client("s3", settings.region)
     require_bucket(s3, settings)
-    folder = dest or f"01_raw/{images.resolve().name}"
-    result = sync(s3, settings.bucket, local_files(images, settings.key("data", folder)))
-    click.echo(f"{result.uploaded} uploaded, {result.skipped} unchanged (skipped) -> {settings.uri('data', folder)}/")
-    raw_images = f"s3a://{settings.bucket}/{settings.key('data', folder)}"
-    click.echo(f"Run on them: fruits-cloud run -- --params {shlex.quote(f'raw_images={raw_images}')}")
+    if weights is not None:
+        upload_model(s3, settings, weights, image_size)
+    if images is not None:
+        folder = dest or f"01_raw/{images.resolve().name}"
+        result = sync(s3, settings.bucket, local_files(images, settings.key("data", folder)))
+        click.echo(
+            f"{result.uploaded} uploaded, {result.skipped} unchanged (skipped) -> {settings.uri('data', folder)}/"
+        )
+        raw_images = f"s3a://{settings.bucket}/{settings.key('data', folder)}"
+        click.echo(f"Run on them: fruits-cloud run -- --params {shlex.quote(f'raw_images={raw_images}')}")
+
+
+def upload_model(s3: Any, settings: Settings, weights: str, image_size: int) -> None:
+    """The weights and their conversion into the bucket; the `run` argument when conf/cloud does not name them."""
+    try:
+        files = model.prepare(weights, image_size)
+    except DatasetError as error:
+        raise CloudError(str(error)) from None
+    result = sync(s3, settings.bucket, files.keys(settings))
+    uri = f"s3a://{settings.bucket}/{model.weights_key(settings, files.weights.name)}"
+    click.echo(
+        f"Model: {result.uploaded} uploaded, {result.skipped} unchanged -> {uri} and its TFLite conversion "
+        f"{settings.uri('data', model.MODEL_CACHE, files.converted.name)}"
+    )
+    if files.weights.name != keras_weights_name(224):
+        click.echo(f"Run with them: fruits-cloud run -- --params {shlex.quote(f'weights={uri}')}")
 
 
 @cli.command()
