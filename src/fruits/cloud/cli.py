@@ -47,13 +47,15 @@ def echo_plan(settings: Settings) -> None:
     """Executors × cores of aws.yml's cluster, its hourly cost and the cost of 10,000 images at the measured rate."""
     plan = emr.executor_plan(settings)
     pricing, throughput = settings.spec["pricing"], settings.spec["throughput"]
-    hourly = costs.hourly_cost(emr.spec_groups(settings), pricing)
-    rate = float(throughput["images_per_core_second"])
+    hourly = costs.hourly_cost(emr.spec_groups(settings), settings)
+    rate = costs.rate_per_vcpu(throughput)
     per_10k = costs.cost_per_images(hourly, plan.total_cores, rate)
     click.echo(plan.summary())
     click.echo(
-        f"Estimated cost: {hourly:.3f} {pricing['currency']}/h; {per_10k:.3f} {pricing['currency']} per 10,000 images "
-        f"at {rate:g} images/s per core ({throughput['source']}, {throughput['measured']}); "
+        f"Estimated cost: {hourly:.3f} {pricing['currency']}/h (instances, EBS, public IPv4); {per_10k:.3f} "
+        f"{pricing['currency']} per 10,000 images at {rate:g} images/s per vCPU "
+        f"({throughput['images_per_core_second']:g} per core measured on {throughput['source']}, "
+        f"{throughput['measured']}, × {throughput['vcpu_per_core']:g} per hyperthread); "
         "start-up, bootstrap and idle time not included."
     )
 
@@ -323,14 +325,16 @@ def down(settings: Settings, cluster_id: str | None) -> None:
 @click.option("--hours", type=float, help="Hours to price. [default: the cluster's lifetime so far]")
 @pass_settings
 def cost(settings: Settings, cluster_id: str | None, hours: float | None) -> None:
-    """Estimate the cluster's cost: instances x hours x (EC2 + EMR price) from the table in aws.yml.
+    """Estimate the cluster's cost from the table in aws.yml: instances x hours x (EC2 + EMR price), EBS volumes
+    and public IPv4 addresses (none with a subnet in aws.yml, taken as private).
 
     Without a cluster (none given, none started), prices the instance groups of aws.yml for --hours.
     """
     cluster_id = cluster_id or load_state().get("cluster_id")
     groups, hours = costs.usage(client("emr", settings.region), settings, cluster_id, hours)
     pricing = settings.spec["pricing"]
-    Console().print(costs.cost_table(costs.estimate(groups, hours, pricing), pricing))
+    table = costs.cost_table(costs.estimate(groups, hours, pricing), costs.node_costs(groups, hours, settings), pricing)
+    Console().print(table)
 
 
 @cli.command()
