@@ -110,4 +110,6 @@ def test_your_photos_go_to_a_folder_of_their_own_and_the_run_gets_it(cli, s3, bu
 
 
 def test_upload_without_images_says_what_to_pass(error, bucket):
-    assert error("upload") == "Error: Nothing to upload: pass --images DIR (a folder of class folders)."
+    assert error("upload") == (
+        "Error: Nothing to upload: pass --images DIR (a folder of class folders) and/or --weights imagenet."
+    )
