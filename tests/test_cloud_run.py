@@ -45,7 +45,7 @@ pytestmark = pytest.mark.slow
 
 BUCKET = "fruits-e2e-cloud-run"
 PREFIX = "fruits-e2e"
-RAW_DEST = "01_raw/fruits-360-mini/Test"  # `fruits-cloud upload --dest`: a folder under s3://BUCKET/PREFIX/data/
+RAW_DEST = "01_raw/fruits-360-mini/Test"  # `fruits-cloud upload --images … --dest`: a folder under s3://BUCKET/PREFIX/data/
 DATA = f"{BUCKET}/{PREFIX}/data"  # catalog root: s3a://$FRUITS_BUCKET/$FRUITS_PREFIX/data (conf/cloud/globals.yml)
 RAW_URI = f"s3a://{DATA}/{RAW_DEST}/"
 CLUSTER = "local-cluster[2,1,1024]"  # two executor JVMs: the executors' own S3 reads and writes are exercised
@@ -175,13 +175,13 @@ def scenario(aws_env: dict[str, str], moto_endpoint: str, tmp_path_factory: pyte
     images = tmp_path_factory.mktemp("images") / "Test"
     shutil.copytree(MINI_SET, images)
     (images / BROKEN).write_bytes((images / "Kiwi" / "3_100.jpg").read_bytes()[:700])
-    uploads = [fruits_cloud(aws_env, "upload", str(images), "--dest", RAW_DEST)]
+    uploads = [fruits_cloud(aws_env, "upload", "--images", str(images), "--dest", RAW_DEST)]
     first_env = {**aws_env, "PYSPARK_SUBMIT_ARGS": spark_submit_args(moto_endpoint, CLUSTER)}
     outputs = [run(kedro_cloud(first_env), first_env)]
     states = [read_published(fs)]
     for index, name in enumerate(ADDED):
         shutil.copy(sorted(MINI_SET.glob("*/*.jpg"))[index * 13], images / name)
-    uploads.append(fruits_cloud(aws_env, "upload", str(images), "--dest", RAW_DEST))
+    uploads.append(fruits_cloud(aws_env, "upload", "--images", str(images), "--dest", RAW_DEST))
     for name in DELETED:
         s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}/data/{RAW_DEST}/{name}")
     outputs.append(run(kedro_cloud(aws_env), aws_env))

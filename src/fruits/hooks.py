@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from botocore.exceptions import NoCredentialsError
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.io.core import DatasetError
@@ -96,8 +97,16 @@ class PreflightHooks:
 
     @staticmethod
     def _check_raw_images(catalog: DataCatalog) -> None:
-        """The input folder exists and has class folders (one listing of its top level)."""
-        problem = catalog.load(RAW_IMAGES).problem()
+        """The input folder exists and has class folders (one listing of its top level). It is the run's first S3
+        request: without AWS credentials the run stops here, in one sentence."""
+        images = catalog.load(RAW_IMAGES)
+        try:
+            problem = images.problem()
+        except NoCredentialsError:
+            raise click.ClickException(
+                f"No AWS credentials to read {images.root}: run `aws configure` (or `aws sso login`), or set "
+                "AWS_PROFILE; on EMR the nodes' instance profile provides them."
+            ) from None
         if problem is not None:
             raise click.ClickException(problem)
 

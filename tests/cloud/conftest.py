@@ -7,8 +7,10 @@ with fake credentials and no ~/.aws file or instance metadata that could reach a
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
+import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,10 +28,13 @@ from deltalake import write_deltalake
 from moto.servicequotas.models import ServiceQuotasBackend
 
 from fruits.cloud.cli import cli as fruits_cloud
+from fruits.cloud.model import LOCAL_MODEL_CACHE
+from fruits.datasets.inference_model import conversion_name, keras_weights_name
+from fruits.engines import model_fingerprint
 from fruits.publishing import Publication
 from fruits.tables import TABLES
 from tests.support.aws import AMBIENT_VARIABLES, BUCKET, PREFIX, REGION, isolated_environment, moto_server
-from tests.support.paths import AWS_YML
+from tests.support.paths import AWS_YML, FIXTURE_MODEL, require_weights
 
 
 @pytest.fixture(scope="session")
@@ -236,6 +241,29 @@ def results(bucket, fresh_s3fs):
     return rows
 
 
+WEIGHTS_NAME = keras_weights_name(224)
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """Keras' cache holding the ImageNet weights (the real file), as after one download."""
+    home = tmp_path / "keras"
+    (home / "models").mkdir(parents=True)
+    (home / "models" / WEIGHTS_NAME).symlink_to(require_weights())
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def converted(keras_home):
+    """The local cache as a run that converted these weights leaves it; the committed tiny model stands in for the
+    conversion (same cache name, computed by the dataset's own functions), so no test converts with TensorFlow."""
+    fingerprint = model_fingerprint(hashlib.sha256(require_weights().read_bytes()).hexdigest(), "tflite", 224)
+    LOCAL_MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURE_MODEL, LOCAL_MODEL_CACHE / conversion_name(fingerprint))
+    return conversion_name(fingerprint)
+
+
 MANAGED_POLICY_TAG = {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"}
 MOTO_GET_SERVICE_QUOTA = ServiceQuotasBackend.get_service_quota
 
@@ -252,12 +280,15 @@ def _with_ec2_quota(value: float) -> Callable[..., dict]:
 
 
 @pytest.fixture
-def account(cli: Callable[..., Result], packaged: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Everything `up` needs: bucket with its TLS-only policy, artifacts, roles, tagged network and security groups,
-    an S3 gateway endpoint, EBS encryption by default, 64 vCPUs.
+def account(
+    cli: Callable[..., Result], packaged: str, converted: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """Everything `up` needs: bucket with its TLS-only policy, artifacts, the model, roles, tagged network and
+    security groups, an S3 gateway endpoint, EBS encryption by default, 64 vCPUs.
 
     ``set_quota(value)`` changes the EC2 vCPU quota; ``set_quota(None)`` leaves it to moto, which has none.
     """
+    cli("upload", "--weights", "imagenet")
     cli("bucket")  # re-applies the TLS statement the `bucket` fixture left out for the uploads
     iam = boto3.client("iam", region_name=REGION)
     trust = json.dumps({"Version": "2012-10-17", "Statement": []})

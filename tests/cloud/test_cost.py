@@ -11,6 +11,13 @@ from tests.support.paths import AWS_YML
 
 PRICING = yaml.safe_load(AWS_YML.read_text())["pricing"]
 M5_XLARGE = 0.224 + 0.048  # EC2 on-demand + EMR, USD per hour in eu-west-3 (the table's assumption)
+M5_2XLARGE = 0.448 + 0.096
+INSTANCES = M5_2XLARGE + 2 * M5_XLARGE  # the primary sized for the driver, two core nodes
+# EBS gp3 per GiB-month over 730 h: root volume 20 GiB on every node, EMR's default data volumes 128 GiB (m5.2xlarge)
+# and 64 GiB (m5.xlarge).
+EBS = ((20 + 128) + 2 * (20 + 64)) * 0.0928 / 730
+IPV4 = 3 * 0.005  # default VPC: a public address per node
+CLUSTER = INSTANCES + EBS + IPV4
 
 
 def test_price_table_states_its_date_and_currency():
@@ -53,7 +60,7 @@ def test_cost_of_the_planned_cluster_without_one_running(cli):
     output = cli("cost", "--hours", "2").output
 
     assert "Primary" in output and "Core" in output and "Task" not in output  # task group has count 0
-    assert f"{3 * M5_XLARGE * 2:.2f}" in output.splitlines()[-2]  # total row: 3 x m5.xlarge x 2 h = 1.63
+    assert f"{CLUSTER * 2:.2f}" in output.splitlines()[-2]  # total row: instances, EBS and addresses x 2 h = 2.29
 
 
 def test_cost_of_a_cluster_uses_its_instance_groups_and_lifetime(cli, cluster_id):
@@ -61,15 +68,33 @@ def test_cost_of_a_cluster_uses_its_instance_groups_and_lifetime(cli, cluster_id
 
     output = cli("cost").output  # moto's cluster lived seconds: the one-minute minimum applies
 
-    assert cluster_id and "Primary" in output and f"{3 * M5_XLARGE / 60:.2f}" in output.splitlines()[-2]
-    assert f"{3 * M5_XLARGE * 10:.2f}" in cli("cost", "--hours", "10").output
+    assert cluster_id and "Primary" in output and f"{CLUSTER / 60:.2f}" in output.splitlines()[-2]
+    assert f"{CLUSTER * 10:.2f}" in cli("cost", "--hours", "10").output
 
 
 def test_instance_type_missing_from_the_price_table(error, spec):
-    spec(lambda content: content["cluster"]["instance_groups"][0].update(type="m7i.xlarge"))
+    spec(lambda content: content["cluster"]["instance_groups"][1].update(type="m7i.xlarge"))
 
     assert "No price for m7i.xlarge in the pricing table of aws.yml" in error("cost", "--hours", "1")
 
 
 def test_no_cluster_and_no_hours(error):
     assert error("cost") == "Error: No cluster to time: pass --hours (and optionally --cluster-id)."
+
+
+def test_ebs_volumes_and_public_addresses_are_priced(cli):
+    output = cli("cost", "--hours", "1").output
+
+    assert "EBS Primary (148 GiB gp3 each)" in output and "EBS Core (84 GiB gp3 each)" in output
+    [ipv4] = [line for line in output.splitlines() if "public IPv4" in line]
+    assert "│ 3 " in ipv4 and "0.0050" in ipv4
+    assert CLUSTER == pytest.approx(1.1432, abs=1e-4)
+
+
+def test_a_private_subnet_has_no_public_addresses(cli, spec):
+    spec(lambda content: content["cluster"].update(ec2_subnet_id="subnet-0123456789abcdef0"))
+
+    output = cli("cost", "--hours", "2").output
+
+    assert "public IPv4" not in output
+    assert f"{(INSTANCES + EBS) * 2:.2f}" in output.splitlines()[-2]

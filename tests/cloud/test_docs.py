@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fruits.cloud.cli import cli as fruits_cloud
 from tests.support.aws import BUCKET
-from tests.support.paths import PROJECT_ROOT
+from tests.support.paths import MINI_SET, PROJECT_ROOT
 from tests.support.project import copy_project
 
 DOC = PROJECT_ROOT / "docs" / "cloud.md"
@@ -67,7 +67,16 @@ def test_documented_commands_run_in_order(cli, request, s3, tmp_path, monkeypatc
         key = f"fruits/logs/{state['cluster_id']}/steps/{state['step_id']}/stdout.gz"
         s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(b"Pipeline execution completed successfully.\n"))
 
+    def photos_and_model():
+        """The folder of class folders the page calls "my photos", and the weights with their conversion as a local
+        run leaves them (Keras' cache, data/model_cache), both in place before the first upload."""
+        request.getfixturevalue("converted")
+        if not Path("my photos").is_dir():
+            for label in ("Banana", "Kiwi"):
+                shutil.copytree(MINI_SET / label, Path("my photos") / label)
+
     before = {
+        "upload": photos_and_model,
         "doctor": lambda: request.getfixturevalue("account"),  # roles, tags, quota: set up outside fruits-cloud
         "logs": step_log,  # EMR would copy it; moto never runs a step
         "results": lambda: request.getfixturevalue("results"),  # the pipeline would write them
@@ -80,4 +89,4 @@ def test_documented_commands_run_in_order(cli, request, s3, tmp_path, monkeypatc
         after.get(args[0], lambda: None)()
         ran.append(args[0])
 
-    assert ran.count("run") == 2 and "down" in ran and "doctor" in ran
+    assert ran.count("run") == 3 and ran.count("upload") == 3 and "down" in ran and "doctor" in ran

@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from tests.cloud.conftest import WEIGHTS_NAME
 from tests.support.aws import BUCKET, REGION
 
 
@@ -25,6 +26,8 @@ def test_everything_right(cli, account, recorded_requests):
         "ok bucket policy denies non-TLS requests",
         "ok bucket lifecycle: incomplete uploads aborted after 3 days, logs expire after 30 days",
         f"ok artifacts in s3://{BUCKET}/fruits/artifacts/",
+        f"ok model: 1 weights file(s) in s3://{BUCKET}/fruits/artifacts/weights/, "
+        f"1 converted in s3://{BUCKET}/fruits/data/model_cache/",
         "ok role EMR_DefaultRole_V2 exists",
         "ok role EMR_EC2_DefaultRole exists",
         "ok instance profile EMR_EC2_DefaultRole exists",
@@ -34,7 +37,7 @@ def test_everything_right(cli, account, recorded_requests):
         "for-use-with-amazon-emr-managed-policies=true",
         f"ok {subnets} (route table {account['route_table']}) reach S3 through gateway endpoint {account['endpoint']}",
         f"ok EBS encryption by default on in {REGION}",
-        "ok EC2 On-Demand standard vCPU quota 64 >= 12 needed",
+        "ok EC2 On-Demand standard vCPU quota 64 >= 16 needed",
     ]
     assert not recorded_requests("ElasticMapReduce.")  # nothing started, nothing changed
 
@@ -77,8 +80,8 @@ def problem_line(error_text, output):
         ),
         (
             lambda a, s3, spec, env: a["set_quota"](8.0),
-            "problem EC2 On-Demand standard vCPU quota is 8, the cluster needs 12: "
-            "fix: request 12 in Service Quotas (L-1216C47A)",
+            "problem EC2 On-Demand standard vCPU quota is 8, the cluster needs 16: "
+            "fix: request 16 in Service Quotas (L-1216C47A)",
         ),
         (
             lambda a, s3, spec, env: s3.delete_object(Bucket=BUCKET, Key="fruits/artifacts/bootstrap.sh"),
@@ -106,6 +109,10 @@ def problem_line(error_text, output):
             lambda a, s3, spec, env: a["ec2"].disable_ebs_encryption_by_default(),
             f"problem EBS encryption by default is off in {REGION} (the nodes' local disks would be unencrypted)",
         ),
+        (
+            lambda a, s3, spec, env: s3.delete_object(Bucket=BUCKET, Key=f"fruits/artifacts/weights/{WEIGHTS_NAME}"),
+            "problem no weights in the bucket: fix: run `fruits-cloud upload --weights imagenet`",
+        ),
     ],
     ids=[
         "tls",
@@ -121,6 +128,7 @@ def problem_line(error_text, output):
         "security-group-tag",
         "no-route-to-s3",
         "ebs-encryption",
+        "weights",
     ],  # fmt: skip
 )
 def test_each_thing_wrong_is_one_problem_line(cli, error, account, s3, spec, monkeypatch, breakage, expected):

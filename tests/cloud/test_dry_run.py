@@ -8,8 +8,9 @@ import yaml
 from tests.support.paths import AWS_YML
 
 SPEC = yaml.safe_load(AWS_YML.read_text())
-HOURLY = 3 * (0.224 + 0.048)  # 3 × m5.xlarge, EC2 + EMR, the price table of aws.yml
-RATE = SPEC["throughput"]["images_per_core_second"]
+# m5.2xlarge primary + 2 × m5.xlarge (EC2 + EMR), their EBS volumes and 3 public IPv4 addresses (aws.yml's prices).
+HOURLY = (0.448 + 0.096) + 2 * (0.224 + 0.048) + (148 + 2 * 84) * 0.0928 / 730 + 3 * 0.005
+RATE = SPEC["throughput"]["images_per_core_second"] / 2  # one m5 vCPU, a hyperthread, counts as half a core
 
 
 def printed_request(output: str, operation: str) -> dict:
@@ -35,11 +36,11 @@ def test_dry_run_prices_an_hour_and_10k_images(cli, packaged):
 
     per_10k = HOURLY * 10_000 / (RATE * 8 * 3600)
     assert (
-        f"Estimated cost: {HOURLY:.3f} USD/h; {per_10k:.3f} USD per 10,000 images at {RATE:g} images/s per core "
-        f"({SPEC['throughput']['source']}, {SPEC['throughput']['measured']}); "
-        "start-up, bootstrap and idle time not included."
+        f"Estimated cost: {HOURLY:.3f} USD/h (instances, EBS, public IPv4); {per_10k:.3f} USD per 10,000 images at "
+        f"{RATE:g} images/s per vCPU (61 per core measured on {SPEC['throughput']['source']}, "
+        f"{SPEC['throughput']['measured']}, × 0.5 per hyperthread); start-up, bootstrap and idle time not included."
     ) in output
-    assert per_10k == pytest.approx(0.00465, abs=1e-5)  # 10,000 / (61 × 8) ≈ 20.5 s of 0.816 USD/h
+    assert per_10k == pytest.approx(0.01301, abs=1e-5)  # 10,000 / (30.5 × 8) ≈ 41 s of 1.143 USD/h
 
 
 def test_run_dry_run_prints_the_step_and_sends_nothing(cli, cluster_id, recorded_requests):
@@ -59,4 +60,19 @@ def test_run_dry_run_before_any_cluster(cli, recorded_requests):
     output = cli("run", "--dry-run").output
 
     assert printed_request(output, "AddJobFlowSteps")["JobFlowId"] == "<cluster id from `fruits-cloud up`>"
+    assert not recorded_requests("")
+
+
+def test_up_dry_run_needs_no_credentials(cli, monkeypatch, recorded_requests):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+
+    output = cli("up", "--dry-run").output
+
+    request = printed_request(output, "RunJobFlow")
+    assert request["BootstrapActions"][0]["ScriptBootstrapAction"]["Args"][0] == (
+        "s3://fruits-test-bucket/fruits/artifacts/fruits-<version>-py3-none-any.whl"
+    )
+    assert "No AWS credentials: the bucket and its artifacts were not checked" in output
+    assert "2 executors × 4 cores (8 total cores)" in output
     assert not recorded_requests("")

@@ -89,7 +89,7 @@ def test_up_creates_the_cluster_of_the_spec(cli, emr, s3, packaged, recorded_req
         (g["InstanceGroupType"], g["InstanceType"], g["RequestedInstanceCount"], g["Market"]) for g in groups
     ) == [
         ("CORE", "m5.xlarge", 2, "ON_DEMAND"),
-        ("MASTER", "m5.xlarge", 1, "ON_DEMAND"),
+        ("MASTER", "m5.2xlarge", 1, "ON_DEMAND"),  # type auto: sized for the driver
     ]
     [action] = emr.list_bootstrap_actions(ClusterId=cluster_id)["BootstrapActions"]
     assert action["ScriptPath"] == f"{ARTIFACTS}/bootstrap.sh"

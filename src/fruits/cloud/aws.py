@@ -34,6 +34,11 @@ def client(service: str, region: str) -> Any:
     return boto3.client(service, region_name=region)
 
 
+def has_credentials() -> bool:
+    """Whether boto3's chain finds credentials, without calling AWS (a dry run needs none)."""
+    return boto3.Session().get_credentials() is not None
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Translate the AWS failures any command can meet into a :class:`CloudError`."""

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
 import click
+from kedro.io.core import DatasetError
 from rich.console import Console
 
 from fruits.cloud import cost as costs
 from fruits.cloud import doctor as checks
-from fruits.cloud import emr, glue, packaging, wheelhouse
+from fruits.cloud import emr, glue, model, packaging, wheelhouse
 from fruits.cloud import results as outputs
-from fruits.cloud.aws import CloudError, client, user_errors
+from fruits.cloud.aws import CloudError, client, has_credentials, user_errors
 from fruits.cloud.config import DEFAULT_CONFIG, Settings, load_settings, load_state, remembered, save_state
 from fruits.cloud.s3 import ensure_bucket, local_files, require_bucket, sync
+from fruits.datasets.inference_model import keras_weights_name
 
 pass_settings = click.make_pass_decorator(Settings)
 
@@ -44,13 +47,15 @@ def echo_plan(settings: Settings) -> None:
     """Executors × cores of aws.yml's cluster, its hourly cost and the cost of 10,000 images at the measured rate."""
     plan = emr.executor_plan(settings)
     pricing, throughput = settings.spec["pricing"], settings.spec["throughput"]
-    hourly = costs.hourly_cost(emr.spec_groups(settings), pricing)
-    rate = float(throughput["images_per_core_second"])
+    hourly = costs.hourly_cost(emr.spec_groups(settings), settings)
+    rate = costs.rate_per_vcpu(throughput)
     per_10k = costs.cost_per_images(hourly, plan.total_cores, rate)
     click.echo(plan.summary())
     click.echo(
-        f"Estimated cost: {hourly:.3f} {pricing['currency']}/h; {per_10k:.3f} {pricing['currency']} per 10,000 images "
-        f"at {rate:g} images/s per core ({throughput['source']}, {throughput['measured']}); "
+        f"Estimated cost: {hourly:.3f} {pricing['currency']}/h (instances, EBS, public IPv4); {per_10k:.3f} "
+        f"{pricing['currency']} per 10,000 images at {rate:g} images/s per vCPU "
+        f"({throughput['images_per_core_second']:g} per core measured on {throughput['source']}, "
+        f"{throughput['measured']}, × {throughput['vcpu_per_core']:g} per hyperthread); "
         "start-up, bootstrap and idle time not included."
     )
 
@@ -59,7 +64,9 @@ def echo_plan(settings: Settings) -> None:
 @click.option(
     "--region", envvar="FRUITS_REGION", help="AWS region for bucket, cluster and logs. [default: aws.yml, eu-west-3]"
 )
-@click.option("--bucket", envvar="FRUITS_BUCKET", help="Project bucket. [env FRUITS_BUCKET; default: aws.yml]")
+@click.option(
+    "--bucket", envvar="FRUITS_BUCKET", help="Project bucket (required). [env FRUITS_BUCKET; or aws.yml's bucket]"
+)
 @click.option(
     "--prefix", envvar="FRUITS_PREFIX", help="Key prefix inside the bucket. [env FRUITS_PREFIX; default: fruits]"
 )
@@ -78,7 +85,8 @@ def cli(ctx: click.Context, region: str | None, bucket: str | None, prefix: str 
 
     \b
     fruits-cloud bucket                                # once
-    fruits-cloud upload data/01_raw/fruits-360-mini    # images -> s3://BUCKET/PREFIX/data/01_raw/...
+    fruits-cloud upload --weights imagenet             # weights + converted model -> the bucket
+    fruits-cloud upload --images DIR                   # images -> s3://BUCKET/PREFIX/data/01_raw/DIR/
     fruits-cloud package                               # wheel, conf, lock, entrypoint, bootstrap -> artifacts/
     fruits-cloud wheelhouse                            # the cluster's wheels -> artifacts/wheelhouse/
     fruits-cloud doctor                                # read-only checks, one line each
@@ -109,17 +117,52 @@ def bucket(settings: Settings) -> None:
 
 
 @cli.command()
-@click.argument("local_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
-    "--dest", default="01_raw/fruits-360-mini", show_default=True, help="Folder under s3://BUCKET/PREFIX/data/."
+    "--images",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of class folders (your photos): to s3://BUCKET/PREFIX/data/01_raw/<its name>/.",
 )
+@click.option("--dest", help="Folder under s3://BUCKET/PREFIX/data/ instead of 01_raw/<name of --images>.")
+@click.option(
+    "--weights",
+    help="MobileNetV2 weights for the cluster: `imagenet` (Keras' download, cached) or a weights file; uploaded "
+    "with their TFLite conversion (made here once, with TensorFlow) to the bucket's model cache.",
+)
+@click.option("--image-size", default=224, show_default=True, help="Input size the weights are converted for.")
 @pass_settings
-def upload(settings: Settings, local_dir: Path, dest: str) -> None:
-    """Sync LOCAL_DIR to the data folder in S3; files with the same size and MD5 are skipped."""
+def upload(settings: Settings, images: Path | None, dest: str | None, weights: str | None, image_size: int) -> None:
+    """Sync a folder of images to the data folder in S3 (files with the same size and MD5 are skipped) and print the
+    `run` arguments that process it; and/or upload the model, so the cluster needs no internet and no TensorFlow."""
+    if images is None and weights is None:
+        raise CloudError("Nothing to upload: pass --images DIR (a folder of class folders) and/or --weights imagenet.")
     s3 = client("s3", settings.region)
     require_bucket(s3, settings)
-    result = sync(s3, settings.bucket, local_files(local_dir, settings.key("data", dest)))
-    click.echo(f"{result.uploaded} uploaded, {result.skipped} unchanged (skipped) -> {settings.uri('data', dest)}/")
+    if weights is not None:
+        upload_model(s3, settings, weights, image_size)
+    if images is not None:
+        folder = dest or f"01_raw/{images.resolve().name}"
+        result = sync(s3, settings.bucket, local_files(images, settings.key("data", folder)))
+        click.echo(
+            f"{result.uploaded} uploaded, {result.skipped} unchanged (skipped) -> {settings.uri('data', folder)}/"
+        )
+        raw_images = f"s3a://{settings.bucket}/{settings.key('data', folder)}"
+        click.echo(f"Run on them: fruits-cloud run -- --params {shlex.quote(f'raw_images={raw_images}')}")
+
+
+def upload_model(s3: Any, settings: Settings, weights: str, image_size: int) -> None:
+    """The weights and their conversion into the bucket; the `run` argument when conf/cloud does not name them."""
+    try:
+        files = model.prepare(weights, image_size)
+    except DatasetError as error:
+        raise CloudError(str(error)) from None
+    result = sync(s3, settings.bucket, files.keys(settings))
+    uri = f"s3a://{settings.bucket}/{model.weights_key(settings, files.weights.name)}"
+    click.echo(
+        f"Model: {result.uploaded} uploaded, {result.skipped} unchanged -> {uri} and its TFLite conversion "
+        f"{settings.uri('data', model.MODEL_CACHE, files.converted.name)}"
+    )
+    if files.weights.name != keras_weights_name(224):
+        click.echo(f"Run with them: fruits-cloud run -- --params {shlex.quote(f'weights={uri}')}")
 
 
 @cli.command()
@@ -183,7 +226,13 @@ def up(settings: Settings, dry_run: bool) -> None:
     """Start the EMR cluster of aws.yml and remember its id for the other commands.
 
     Refused until `fruits-cloud package` has put the bootstrap script, wheel and requirements in the bucket.
+    `--dry-run` needs no credentials: without them, the bucket and its artifacts are not checked.
     """
+    if dry_run and not has_credentials():
+        echo_request("RunJobFlow", emr.unchecked_cluster(settings))
+        click.echo("No AWS credentials: the bucket and its artifacts were not checked (wheel name left open).")
+        echo_plan(settings)
+        return
     request = emr.planned_cluster(client("s3", settings.region), settings)
     if dry_run:
         echo_request("RunJobFlow", request)
@@ -276,14 +325,16 @@ def down(settings: Settings, cluster_id: str | None) -> None:
 @click.option("--hours", type=float, help="Hours to price. [default: the cluster's lifetime so far]")
 @pass_settings
 def cost(settings: Settings, cluster_id: str | None, hours: float | None) -> None:
-    """Estimate the cluster's cost: instances x hours x (EC2 + EMR price) from the table in aws.yml.
+    """Estimate the cluster's cost from the table in aws.yml: instances x hours x (EC2 + EMR price), EBS volumes
+    and public IPv4 addresses (none with a subnet in aws.yml, taken as private).
 
     Without a cluster (none given, none started), prices the instance groups of aws.yml for --hours.
     """
     cluster_id = cluster_id or load_state().get("cluster_id")
     groups, hours = costs.usage(client("emr", settings.region), settings, cluster_id, hours)
     pricing = settings.spec["pricing"]
-    Console().print(costs.cost_table(costs.estimate(groups, hours, pricing), pricing))
+    table = costs.cost_table(costs.estimate(groups, hours, pricing), costs.node_costs(groups, hours, settings), pricing)
+    Console().print(table)
 
 
 @cli.command()

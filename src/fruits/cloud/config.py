@@ -20,9 +20,19 @@ class Settings:
     """One deployment: region, bucket and prefix (after CLI/env overrides) plus the rest of the spec."""
 
     region: str
-    bucket: str
+    bucket_name: str | None
     prefix: str
     spec: dict[str, Any]
+
+    @property
+    def bucket(self) -> str:
+        """The project bucket; there is no default: a shipped name would be someone else's bucket (in a policy you
+        attach, in a request you send)."""
+        if not self.bucket_name:
+            raise CloudError(
+                "No bucket name: export FRUITS_BUCKET=<your bucket> (or pass --bucket, or set bucket: in aws.yml)."
+            )
+        return self.bucket_name
 
     def key(self, *parts: str) -> str:
         """Object key under the project prefix, so several projects can share one bucket."""
@@ -45,7 +55,7 @@ def load_settings(config: Path, region: str | None, bucket: str | None, prefix: 
     spec = yaml.safe_load(config.read_text()) or {}
     return Settings(
         region=region or spec.get("region", "eu-west-3"),
-        bucket=bucket or spec["bucket"],
+        bucket_name=bucket or spec.get("bucket"),
         prefix=(prefix or spec.get("prefix", "fruits")).strip("/"),
         spec=spec,
     )

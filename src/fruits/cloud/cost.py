@@ -1,4 +1,5 @@
-"""Cost estimate: instances x hours x (EC2 + EMR uplift) from the price table in aws.yml."""
+"""Cost estimate from the price table in aws.yml: instances x hours x (EC2 + EMR uplift), the nodes' EBS volumes and
+their public IPv4 addresses."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from fruits.cloud.config import Settings
 from fruits.cloud.emr import InstanceGroup
 
 MINIMUM_HOURS = 1 / 60  # EC2 and EMR bill per second with a one-minute minimum per instance
+HOURS_PER_MONTH = 730  # AWS prices GiB-months over 730 hours
 
 
 @dataclass(frozen=True)
@@ -42,17 +44,69 @@ def estimate(groups: list[InstanceGroup], hours: float, pricing: dict[str, Any])
     return [GroupCost(group, hourly_price(pricing, group.instance_type, group.market), billed) for group in groups]
 
 
-def hourly_cost(groups: list[InstanceGroup], pricing: dict[str, Any]) -> float:
-    """What the running cluster costs per hour, every instance (EC2 + EMR)."""
-    return sum(cost.total for cost in estimate(groups, 1.0, pricing))
+@dataclass(frozen=True)
+class NodeCost:
+    """A cost per node that is not the instance's: its EBS volumes, its public IPv4 address."""
+
+    item: str
+    nodes: int
+    hourly: float  # per node
+    hours: float
+
+    @property
+    def total(self) -> float:
+        return self.nodes * self.hourly * self.hours
 
 
-def cost_per_images(hourly: float, total_cores: int, images_per_core_second: float, images: int = 10_000) -> float:
-    """The pipeline time of ``images`` at a measured per-core rate, priced at the cluster's hourly cost.
+def ebs_gib(settings: Settings, instance_type: str) -> int:
+    """A node's EBS storage: the root volume the request sets, and the data volumes EMR attaches by default to an
+    instance type without instance store (aws.yml ``pricing.emr_default_ebs_gib``)."""
+    defaults = settings.spec["pricing"]["emr_default_ebs_gib"]
+    if instance_type not in defaults:
+        raise CloudError(f"No default EBS size for {instance_type} in the pricing table of aws.yml: add it.")
+    return emr.root_volume_gib(settings) + int(defaults[instance_type])
+
+
+def public_addresses(settings: Settings) -> bool:
+    """Whether every node gets a public IPv4 address: in the default VPC's public subnets, yes; a subnet of aws.yml
+    is taken as the recommended private one (docs/cloud.md, Network), which gives none."""
+    return not settings.spec["cluster"].get("ec2_subnet_id")
+
+
+def node_costs(groups: list[InstanceGroup], hours: float, settings: Settings) -> list[NodeCost]:
+    """EBS volumes (gp3, per GiB-month) per group, and one public IPv4 address per node outside a private subnet."""
+    pricing = settings.spec["pricing"]
+    billed = max(hours, MINIMUM_HOURS)
+    per_gib_hour = float(pricing["ebs_gp3_gib_month"]) / HOURS_PER_MONTH
+    found = [
+        NodeCost(f"EBS {group.name} ({ebs_gib(settings, group.instance_type)} GiB gp3 each)", group.count,
+                 ebs_gib(settings, group.instance_type) * per_gib_hour, billed)
+        for group in groups
+    ]
+    if public_addresses(settings):
+        found.append(NodeCost("public IPv4 (one per node)", sum(group.count for group in groups),
+                              float(pricing["public_ipv4_hour"]), billed))
+    return found
+
+
+def hourly_cost(groups: list[InstanceGroup], settings: Settings) -> float:
+    """What the running cluster costs per hour: instances (EC2 + EMR), EBS volumes, public addresses."""
+    instances = estimate(groups, 1.0, settings.spec["pricing"])
+    return sum(cost.total for cost in instances) + sum(cost.total for cost in node_costs(groups, 1.0, settings))
+
+
+def cost_per_images(hourly: float, total_vcpus: int, images_per_vcpu_second: float, images: int = 10_000) -> float:
+    """The pipeline time of ``images`` at a per-vCPU rate, priced at the cluster's hourly cost.
 
     Start-up (provisioning and bootstrap, billed once per cluster) and idle time are not included.
     """
-    return hourly * images / (images_per_core_second * total_cores * 3600)
+    return hourly * images / (images_per_vcpu_second * total_vcpus * 3600)
+
+
+def rate_per_vcpu(throughput: dict[str, Any]) -> float:
+    """The development machine's measured rate per core, converted to one m5 vCPU (a hyperthread: two share a
+    physical core) by aws.yml's ``throughput.vcpu_per_core``."""
+    return float(throughput["images_per_core_second"]) * float(throughput["vcpu_per_core"])
 
 
 def cluster_hours(cluster: dict[str, Any], now: datetime | None = None) -> float:
@@ -76,10 +130,10 @@ def usage(
     return emr.spec_groups(settings), hours
 
 
-def cost_table(costs: list[GroupCost], pricing: dict[str, Any]) -> Table:
+def cost_table(costs: list[GroupCost], extras: list[NodeCost], pricing: dict[str, Any]) -> Table:
     currency = pricing["currency"]
     table = Table(
-        "group",
+        "item",
         "role",
         "type",
         "market",
@@ -87,7 +141,7 @@ def cost_table(costs: list[GroupCost], pricing: dict[str, Any]) -> Table:
         f"{currency}/h each",
         "hours",
         currency,
-        title=f"Estimated cost (price table of {pricing['as_of']}, EBS/S3/transfer excluded)",
+        title=f"Estimated cost (price table of {pricing['as_of']}, S3 and data transfer excluded)",
     )
     for cost in costs:
         group = cost.group
@@ -101,7 +155,9 @@ def cost_table(costs: list[GroupCost], pricing: dict[str, Any]) -> Table:
             f"{cost.hours:.2f}",
             f"{cost.total:.2f}",
         )
-    table.add_row(
-        "total", "", "", "", str(sum(c.group.count for c in costs)), "", "", f"{sum(c.total for c in costs):.2f}"
-    )
+    for extra in extras:
+        table.add_row(extra.item, "", "", "", str(extra.nodes), f"{extra.hourly:.4f}", f"{extra.hours:.2f}",
+                      f"{extra.total:.2f}")
+    total = sum(c.total for c in costs) + sum(e.total for e in extras)
+    table.add_row("total", "", "", "", str(sum(c.group.count for c in costs)), "", "", f"{total:.2f}")
     return table

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError, NoCredentialsError, PartialCredenti
 from fruits.cloud import emr
 from fruits.cloud.aws import CloudError, error_code
 from fruits.cloud.config import Settings
+from fruits.cloud.model import MODEL_CACHE, WEIGHTS_FOLDER
 from fruits.cloud.s3 import (
     BLOCK_ALL_PUBLIC_ACCESS,
     bucket_policy,
@@ -23,6 +24,7 @@ from fruits.cloud.s3 import (
     has_project_rules,
     has_tls_only,
     lifecycle_rules,
+    remote_objects,
 )
 from fruits.cloud.sizing import instance_type
 
@@ -320,6 +322,20 @@ def artifacts(s3: Any, settings: Settings) -> Finding:
     return ok(f"artifacts in {settings.uri('artifacts')}/")
 
 
+def model(s3: Any, settings: Settings) -> Finding:
+    """The weights conf/cloud reads from the bucket, and a TFLite conversion: without the weights a run fails (or,
+    with `weights: imagenet`, downloads them from the internet at run time); without a conversion the driver
+    imports TensorFlow and converts, on the primary node."""
+    weights = remote_objects(s3, settings.bucket, settings.key("artifacts", WEIGHTS_FOLDER) + "/")
+    cache = settings.key("data", MODEL_CACHE) + "/"
+    converted = [key for key in remote_objects(s3, settings.bucket, cache) if key.endswith(".tflite")]
+    missing = [what for what, found in (("weights", weights), ("converted model", converted)) if not found]
+    if missing:
+        return problem(f"no {' and no '.join(missing)} in the bucket", "run `fruits-cloud upload --weights imagenet`")
+    return ok(f"model: {len(weights)} weights file(s) in {settings.uri('artifacts', WEIGHTS_FOLDER)}/, "
+              f"{len(converted)} converted in {settings.uri('data', MODEL_CACHE)}/")
+
+
 def on_demand_vcpus(settings: Settings) -> int:
     """vCPUs of the cluster's On-Demand instances (Spot capacity has its own quota)."""
     return sum(
@@ -365,6 +381,8 @@ def examine(settings: Settings, client: Callable[[str], Any]) -> list[Finding]:
     found = [first, region(settings), sizing(settings), *storage]
     if storage[0].status == "ok":  # the bucket is there: its artifacts can be listed
         found.append(artifacts(s3, settings))
+        with refusals(found, "model"):
+            found.append(model(s3, settings))
     return (
         found
         + roles(client("iam"), settings)

@@ -20,12 +20,13 @@ from fruits.cloud.packaging import (
     CONF_ARCHIVE,
     ENTRYPOINT,
     LOCK_FILE,
+    PACKAGE,
     REQUIREMENTS,
     artifact_key,
     node_python,
 )
 from fruits.cloud.s3 import newest_key, read_gzip_text, remote_objects, require_bucket
-from fruits.cloud.sizing import ExecutorPlan, instance_type, plan_executors
+from fruits.cloud.sizing import ExecutorPlan, instance_type, plan_executors, primary_type
 from fruits.cloud.wheelhouse import FOLDER as WHEELHOUSE
 
 ENDED = ("TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS")
@@ -42,27 +43,35 @@ class InstanceGroup:
 
 
 def spec_groups(settings: Settings) -> list[InstanceGroup]:
-    """Instance groups of aws.yml; a group with count 0 (the optional spot TASK group) is left out."""
+    """Instance groups of aws.yml, the primary's ``auto`` type sized for the driver; a group with count 0 (the
+    optional spot TASK group) is left out."""
+    cluster = settings.spec["cluster"]
     return [
-        InstanceGroup(group["name"], group["role"], group["type"], int(group["count"]), group["market"])
-        for group in settings.spec["cluster"]["instance_groups"]
+        InstanceGroup(
+            group["name"],
+            group["role"],
+            primary_type(group["type"], int(cluster["driver_mib"]), int(cluster["driver_python_mib"]))
+            if group["role"] == "MASTER"
+            else group["type"],
+            int(group["count"]),
+            group["market"],
+        )
+        for group in cluster["instance_groups"]
         if int(group["count"]) > 0
     ]
 
 
 def executor_plan(settings: Settings) -> ExecutorPlan:
     """The executors the cluster of aws.yml gets: sized from the core/task instance type (one type for all of them,
-    since every executor has the same size) and the primary's type for the driver."""
-    groups = spec_groups(settings)
-    primary = next(group for group in groups if group.role == "MASTER")
-    workers = [group for group in groups if group.role != "MASTER"]
+    since every executor has the same size); the driver's heap is aws.yml's."""
+    workers = [group for group in spec_groups(settings) if group.role != "MASTER"]
     types = sorted({group.instance_type for group in workers})
     if len(types) != 1:
         raise CloudError(f"Core and task groups use {', '.join(types)}: give them one instance type in aws.yml.")
     return plan_executors(
         instance_type(types[0]),
         nodes=sum(group.count for group in workers),
-        primary=instance_type(primary.instance_type),
+        driver_mb=int(settings.spec["cluster"]["driver_mib"]),
         python_mb_per_core=int(settings.spec["cluster"]["python_mib_per_core"]),
     )
 
@@ -196,6 +205,12 @@ def planned_cluster(s3: Any, settings: Settings) -> dict[str, Any]:
         )
     wheel = newest_key(s3, settings.bucket, artifact_key(settings, ""), ".whl")
     return cluster_request(settings, f"s3://{settings.bucket}/{wheel}", has_wheelhouse(s3, settings))
+
+
+def unchecked_cluster(settings: Settings) -> dict[str, Any]:
+    """The RunJobFlow request as `up` would send it after `package` and `wheelhouse`, without looking at the bucket
+    (a dry run without credentials): the wheel's file name is a placeholder."""
+    return cluster_request(settings, settings.uri("artifacts", f"{PACKAGE}-<version>-py3-none-any.whl"))
 
 
 def has_wheelhouse(s3: Any, settings: Settings) -> bool:

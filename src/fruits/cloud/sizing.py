@@ -31,22 +31,33 @@ class InstanceType:
     memory_gib: int
     yarn_memory_mb: int  # yarn.nodemanager.resource.memory-mb: what YARN may hand out on the node
     yarn_max_allocation_mb: int  # yarn.scheduler.maximum-allocation-mb: the largest single container
+    # As the primary node: the heaps of YARN's ResourceManager and proxy server, the MapReduce job history server and
+    # HDFS' NameNode (the hadoop-env defaults for the type).
+    primary_daemons_mb: int
 
 
 # vCPU and memory: https://docs.aws.amazon.com/ec2/latest/instancetypes/gp.html (m5), co.html (c5), mo.html (r5).
 # YARN values: the EMR "Task configuration" tables (default values, without HBase), read from the page's source
 # (awsdocs/amazon-emr-release-guide, doc_source/emr-hadoop-task-config.md, last revision before the repository was
-# archived in 2023; m5.xlarge's 12,288 MiB is also what the live page gives). x86 only: tensorflow-cpu has no
-# aarch64 wheel.
+# archived in 2023; m5.xlarge's 12,288 MiB is also what the live page gives). Primary daemons: the sum of
+# YARN_RESOURCEMANAGER_HEAPSIZE, YARN_PROXYSERVER_HEAPSIZE, HADOOP_JOB_HISTORYSERVER_HEAPSIZE and
+# HADOOP_NAMENODE_HEAPSIZE of the "Hadoop daemon configuration settings" tables (doc_source/emr-hadoop-daemons.md of
+# the same repository; m5.xlarge: 3 × 2416 + 1843). x86 only: tensorflow-cpu has no aarch64 wheel.
 INSTANCE_TYPES: dict[str, InstanceType] = {
-    "m5.xlarge": InstanceType(vcpus=4, memory_gib=16, yarn_memory_mb=12288, yarn_max_allocation_mb=12288),
-    "m5.2xlarge": InstanceType(vcpus=8, memory_gib=32, yarn_memory_mb=24576, yarn_max_allocation_mb=24576),
-    "m5.4xlarge": InstanceType(vcpus=16, memory_gib=64, yarn_memory_mb=57344, yarn_max_allocation_mb=57344),
-    "c5.2xlarge": InstanceType(vcpus=8, memory_gib=16, yarn_memory_mb=12288, yarn_max_allocation_mb=12288),
-    "c5.4xlarge": InstanceType(vcpus=16, memory_gib=32, yarn_memory_mb=24576, yarn_max_allocation_mb=24576),
-    "r5.xlarge": InstanceType(vcpus=4, memory_gib=32, yarn_memory_mb=24576, yarn_max_allocation_mb=24576),
-    "r5.2xlarge": InstanceType(vcpus=8, memory_gib=64, yarn_memory_mb=57344, yarn_max_allocation_mb=57344),
+    "m5.xlarge": InstanceType(4, 16, yarn_memory_mb=12288, yarn_max_allocation_mb=12288, primary_daemons_mb=9091),
+    "m5.2xlarge": InstanceType(8, 32, yarn_memory_mb=24576, yarn_max_allocation_mb=24576, primary_daemons_mb=11713),
+    "m5.4xlarge": InstanceType(16, 64, yarn_memory_mb=57344, yarn_max_allocation_mb=57344, primary_daemons_mb=16955),
+    "c5.2xlarge": InstanceType(8, 16, yarn_memory_mb=12288, yarn_max_allocation_mb=12288, primary_daemons_mb=9091),
+    "c5.4xlarge": InstanceType(16, 32, yarn_memory_mb=24576, yarn_max_allocation_mb=24576, primary_daemons_mb=11713),
+    "r5.xlarge": InstanceType(4, 32, yarn_memory_mb=24576, yarn_max_allocation_mb=24576, primary_daemons_mb=11713),
+    "r5.2xlarge": InstanceType(8, 64, yarn_memory_mb=57344, yarn_max_allocation_mb=57344, primary_daemons_mb=16955),
 }
+# `type: auto` for the primary group: the first of these (cheapest first) that leaves the driver its memory.
+PRIMARY_CANDIDATES = ("m5.xlarge", "m5.2xlarge", "m5.4xlarge")
+# Also on the primary node: the Spark history server (SPARK_DAEMON_MEMORY, 1 GiB by default), and the system with
+# EMR's instance controller and agents (an allowance: EMR publishes no figure).
+SPARK_HISTORY_SERVER_MB = 1024
+SYSTEM_MB = 1024
 YARN_MIN_ALLOCATION_MB = 32  # yarn.scheduler.minimum-allocation-mb: 32 for every type above (same tables)
 # Spark's minimum memory overhead of a JVM container (spark.executor.memoryOverhead / spark.yarn.am.memoryOverhead).
 SPARK_MIN_OVERHEAD_MB = 384
@@ -129,14 +140,38 @@ def jvm_heap_mb(jvm_mb: int) -> int:
     return min(jvm_mb - SPARK_MIN_OVERHEAD_MB, int(jvm_mb / (1 + SPARK_OVERHEAD_FACTOR)))
 
 
-def driver_memory_mb(primary: InstanceType) -> int:
-    """A quarter of the primary node's memory: the primary also runs the YARN ResourceManager, HDFS NameNode
-    and history servers, and the driver's own Python process (TensorFlow for the model export) sits outside
-    this heap. m5.xlarge: 4 GiB, the driver heap measured sufficient locally (README, Performance)."""
-    return primary.memory_gib * 1024 // 4
+def driver_footprint_mb(driver_mb: int, python_mb: int) -> int:
+    """What the client-mode driver takes on the primary node: its JVM (heap + Spark's overhead rule) and its Python
+    process (Kedro, pandas, the reports; no TensorFlow: the converted model comes from the bucket's cache)."""
+    return driver_mb + max(SPARK_MIN_OVERHEAD_MB, int(driver_mb * SPARK_OVERHEAD_FACTOR)) + python_mb
 
 
-def plan_executors(worker: InstanceType, nodes: int, primary: InstanceType, python_mb_per_core: int) -> ExecutorPlan:
+def primary_free_mb(node: InstanceType) -> int:
+    """A primary node's memory less its Hadoop daemons' heaps, the Spark history server and the system."""
+    return node.memory_gib * 1024 - node.primary_daemons_mb - SPARK_HISTORY_SERVER_MB - SYSTEM_MB
+
+
+def primary_type(name: str, driver_mb: int, python_mb: int) -> str:
+    """The primary's instance type: ``auto`` is the cheapest candidate whose free memory holds the driver; a named
+    type must hold it too (a driver beside the ResourceManager and NameNode on too small a node is killed by the
+    kernel, or starves them)."""
+    need = driver_footprint_mb(driver_mb, python_mb)
+    if name == "auto":
+        fitting = [candidate for candidate in PRIMARY_CANDIDATES if primary_free_mb(INSTANCE_TYPES[candidate]) >= need]
+        if not fitting:
+            raise CloudError(f"No primary type of {', '.join(PRIMARY_CANDIDATES)} leaves the driver {need} MiB: "
+                             "lower cluster.driver_mib in aws.yml.")
+        return fitting[0]
+    free = primary_free_mb(instance_type(name))
+    if free < need:
+        raise CloudError(
+            f"The primary {name} leaves {free} MiB after YARN's ResourceManager, the NameNode and the history "
+            f"servers; the driver needs {need} MiB: set its type to auto (or a larger type) in aws.yml."
+        )
+    return name
+
+
+def plan_executors(worker: InstanceType, nodes: int, driver_mb: int, python_mb_per_core: int) -> ExecutorPlan:
     """Executors of ``EXECUTOR_CORES`` cores that use every vCPU of ``nodes`` identical worker nodes.
 
     Each node's YARN memory, less one application-master container, is split evenly between its executors (a
@@ -158,5 +193,5 @@ def plan_executors(worker: InstanceType, nodes: int, primary: InstanceType, pyth
         cores=EXECUTOR_CORES,
         heap_mb=heap_mb,
         overhead_mb=container_mb - heap_mb,
-        driver_mb=driver_memory_mb(primary),
+        driver_mb=driver_mb,
     )

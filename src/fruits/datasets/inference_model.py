@@ -89,6 +89,11 @@ def _convert(weights: bytes, image_size: int, source: str) -> bytes:
             raise DatasetError(NO_WEIGHTS_HINT.format(source=source, reason=_first_line(error))) from None
 
 
+def conversion_name(fingerprint: str) -> str:
+    """The converted model's name in the cache folder: what it converts and the converter that did it."""
+    return f"{fingerprint}-{converter_version()}.tflite"
+
+
 class InferenceModelDataset(AbstractDataset[None, ModelPayload]):
     """Read-only: ``load()`` gives the :class:`ModelPayload` the featurization broadcasts.
 
@@ -130,7 +135,7 @@ class InferenceModelDataset(AbstractDataset[None, ModelPayload]):
         return ModelPayload(engine=self._engine, image_size=self._image_size, blob=blob, fingerprint=fingerprint)
 
     def _cached_conversion(self, weights: bytes, fingerprint: str) -> bytes:
-        name = f"{fingerprint}-{converter_version()}.tflite"
+        name = conversion_name(fingerprint)
         cached = self._cache.read_bytes(name)
         if cached is not None:
             return cached
