@@ -28,6 +28,19 @@ def test_real_jpeg_becomes_rgb_pixels(real_jpeg):
     assert array.min() < 100 and array.max() > 200  # a fruit on a white background
 
 
+def test_an_iphone_heic_photo_is_decoded_upright_like_a_jpeg(real_jpeg):
+    from pillow_heif import from_pillow  # noqa: PLC0415 - writes the HEIC an iPhone would store
+
+    upright = Image.open(io.BytesIO(real_jpeg))
+    buffer = io.BytesIO()
+    from_pillow(upright).save(buffer, quality=95)
+    heic = buffer.getvalue()
+    assert heic[4:12] == b"ftypheic"
+    pixels = decode_image(heic, 64).astype(np.int16)
+    assert np.abs(pixels - decode_image(real_jpeg, 64).astype(np.int16)).mean() < 6
+    assert thumbnail(heic).size == thumbnail(real_jpeg).size
+
+
 @pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK", "I;16", "LA"])
 def test_every_colour_mode_becomes_three_channels(mode):
     image = Image.new("RGB", (50, 40), (200, 30, 30)).convert(mode)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from kedro.config import OmegaConfigLoader
@@ -89,3 +90,22 @@ def test_every_reader_of_a_table_is_ordered_with_its_writers() -> None:
                     continue  # a node reading a table it changes reads the state before its own change
                 assert reader in ancestors(pipeline, writer) or writer in ancestors(pipeline, reader), (
                     f"{reader.name} reads {table} in no fixed order with {writer.name}, which writes it")
+
+
+def test_the_viz_layers_follow_the_data_without_a_cycle() -> None:
+    """kedro-viz orders the layers by the datasets' dependencies and greys its layer view out on a cycle (e.g. an
+    intermediate dataset made from a feature dataset and feeding one): its own sorter finds the data's order."""
+    from kedro_viz.services.layers import sort_layers  # noqa: PLC0415 - the viz extra, imported by this test only
+
+    catalog = config_loader("local")["catalog"]
+    layers = {name: entry.get("metadata", {}).get("kedro-viz", {}).get("layer") for name, entry in catalog.items()
+              if not name.startswith("_")}
+    graph: dict[str, set[str]] = {}
+    for node in pipelines["__default__"].nodes:
+        graph[node.name] = set(node.outputs)
+        for dataset in node.inputs:
+            graph.setdefault(dataset, set()).add(node.name)
+        for dataset in node.outputs:
+            graph.setdefault(dataset, set())
+    nodes = {name: SimpleNamespace(layer=layers.get(name)) for name in graph}
+    assert sort_layers(nodes, graph) == ["raw", "intermediate", "feature", "models", "model_output", "reporting"]

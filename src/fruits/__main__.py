@@ -1,6 +1,7 @@
 """``fruits`` and ``python -m fruits``: the packaged Kedro project's run (``fruits --env cloud ...``), plus the
-project's own commands (``fruits migrate-tables``)."""
+project's own commands (``fruits migrate-tables``, ``fruits identify``)."""
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,7 @@ def migrate_tables_command(env: str) -> None:
     bootstrap_project(project)
     with KedroSession.create(project_path=project, env=env) as session:
         config = session.load_context().config_loader
-        root = str(config["globals"]["root"])
-        root = str(project / root) if is_plain_path(root) else root
+        root = data_root(config, project)
         spark = start_spark(with_project_jars(config["spark"], project))
         try:
             counts = migrate_tables(spark, root)
@@ -38,7 +38,68 @@ def migrate_tables_command(env: str) -> None:
     click.echo(f"Migrated {root}: " + ", ".join(f"{name} {rows:,} rows" for name, rows in counts.items()))
 
 
-COMMANDS = {"migrate-tables": migrate_tables_command}
+def data_root(config: Any, project: Path) -> str:
+    """The environment's data root (``globals.root``), absolute."""
+    root = str(config["globals"]["root"])
+    return str(project / root) if is_plain_path(root) else root
+
+
+@click.command(name="identify")
+@click.argument("photos", nargs=-1, required=True)
+@click.option("--neighbours", "-k", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Published images that vote for a photo's class.")
+@click.option("--picture", type=click.Path(dir_okay=False), help="Save the photos beside their neighbours (PNG).")
+@click.option("--weights", default=None, help="The weights file the published run used, if it was given with "
+              "--params weights=... and is not in conf/.")
+@click.option("--env", default="local", show_default=True, help="Kedro environment whose published results to use.")
+def identify_command(photos: tuple[str, ...], neighbours: int, picture: str | None, weights: str | None,
+                     env: str) -> None:
+    """Tell which classes PHOTOS most likely show: their nearest published images in PCA space vote (no Spark)."""
+    from kedro.framework.session import KedroSession  # noqa: PLC0415 - only the project's commands need a session
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+    from kedro.io.core import DatasetError  # noqa: PLC0415
+
+    from fruits import identify  # noqa: PLC0415
+    from fruits.publishing import LegacyLayoutError  # noqa: PLC0415
+
+    contents, problems = identify.read_photos(photos)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if not contents:
+        raise click.exceptions.Exit(1)
+    project = Path.cwd()
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env,
+                             runtime_params={"weights": weights} if weights else None) as session:
+        logging.getLogger("kedro").setLevel(logging.WARNING)  # the catalog's Loading lines are no answer
+        context = session.load_context()
+        try:
+            published = identify.published_images(data_root(context.config_loader, project))
+            components = context.catalog.load("pca_components")
+            model = context.catalog.load("featurization_report")  # the published features' model
+            payload = (context.catalog["inference_model"].cached(model["fingerprint"], model["image_size"])
+                       if model["engine"] == "tflite" else None) or context.catalog.load("inference_model")
+        except (ValueError, DatasetError, LegacyLayoutError) as error:
+            raise click.ClickException(str(error)) from None
+    if payload.fingerprint != model["fingerprint"]:
+        raise click.ClickException(
+            f"The published results come from model {model['fingerprint']}, this configuration gives model "
+            f"{payload.fingerprint}: pass the weights of the published run with --weights."
+        )
+    features, unreadable = identify.featurize_photos(contents, payload)
+    for problem in unreadable:
+        click.echo(problem, err=True)
+    identifications = identify.identify(features, components, published, neighbours)
+    for identification in identifications:
+        click.echo(identify.describe(identification))
+    if picture and identifications:
+        identify.neighbours_picture(identifications, contents).savefig(picture, dpi=120)
+        click.echo(f"Picture of the photos beside their neighbours: {picture}")
+    if problems or unreadable:
+        raise click.exceptions.Exit(1)
+
+
+COMMANDS = {"migrate-tables": migrate_tables_command, "identify": identify_command}
 
 
 def main(*args, **kwargs) -> Any:

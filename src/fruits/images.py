@@ -1,8 +1,13 @@
-"""Image decoding shared by the featurization UDF, the report and the previews: bytes in, upright RGB pixels out,
-or a reject; the same guards (decompression bomb, corrupt data) wherever an image is opened."""
+"""Image decoding shared by the featurization UDF, the report, the previews and ``fruits identify``: bytes in,
+upright RGB pixels out, or a reject; the same guards (decompression bomb, corrupt data) wherever an image is opened.
+
+HEIC/HEIF (iPhones' default format) is decoded by pillow-heif, registered with Pillow by the first decode of each
+process: Spark's Python workers included, whatever they imported before.
+"""
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 
@@ -19,6 +24,14 @@ DRAFT_MARGIN = 2
 # The side, in pixels, of every picture of an image in the report and the previews.
 THUMBNAIL = 96
 PLACEHOLDER = (235, 235, 235)  # light grey: the tile of a file that cannot be shown
+
+
+@functools.cache
+def register_heif() -> None:
+    """Teach Pillow to open HEIC/HEIF files (once per process)."""
+    from pillow_heif import register_heif_opener  # noqa: PLC0415 - its native library loads on the first decode
+
+    register_heif_opener()
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -51,6 +64,7 @@ def decode_picture(content: bytes | None, size: int, *, draft_margin: int | None
     """
     if not content:
         raise ImageRejected(RejectKind.EMPTY_FILE)
+    register_heif()
     try:
         with Image.open(io.BytesIO(content)) as image:
             if draft_margin is not None:

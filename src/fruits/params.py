@@ -19,7 +19,7 @@ class Strict(BaseModel):
 
 
 class IngestionParams(Strict):
-    image_extensions: tuple[str, ...] = (".jpg", ".jpeg", ".png")
+    image_extensions: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".heic", ".heif")
 
     @model_validator(mode="after")
     def _dotted(self) -> IngestionParams:

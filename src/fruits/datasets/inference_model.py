@@ -77,6 +77,11 @@ def weights_bytes(source: str, image_size: int) -> bytes:
         raise DatasetError(NO_WEIGHTS_HINT.format(source=source, reason=reason)) from None
 
 
+def conversion_name(fingerprint: str) -> str:
+    """The cached TFLite conversion's file name: one per model fingerprint and converter release."""
+    return f"{fingerprint}-{converter_version()}.tflite"
+
+
 def _convert(weights: bytes, image_size: int, source: str) -> bytes:
     """TFLite conversion from a temporary copy of the weights (Keras reads local HDF5 files only)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -87,11 +92,6 @@ def _convert(weights: bytes, image_size: int, source: str) -> bytes:
             return convert_to_tflite(path, image_size)
         except (OSError, ValueError) as error:
             raise DatasetError(NO_WEIGHTS_HINT.format(source=source, reason=_first_line(error))) from None
-
-
-def conversion_name(fingerprint: str) -> str:
-    """The converted model's name in the cache folder: what it converts and the converter that did it."""
-    return f"{fingerprint}-{converter_version()}.tflite"
 
 
 class InferenceModelDataset(AbstractDataset[None, ModelPayload]):
@@ -133,6 +133,12 @@ class InferenceModelDataset(AbstractDataset[None, ModelPayload]):
         logger.info("MobileNetV2 %s model %s ready (%d px, %.1f MB)", self._engine, fingerprint, self._image_size,
                     len(blob) / 1e6)
         return ModelPayload(engine=self._engine, image_size=self._image_size, blob=blob, fingerprint=fingerprint)
+
+    def cached(self, fingerprint: str, image_size: int) -> ModelPayload | None:
+        """The TFLite model of ``fingerprint`` if a run converted it (no weights read): what ``fruits identify``
+        featurizes photos with, the very model of the published features."""
+        blob = self._cache.read_bytes(conversion_name(fingerprint))
+        return None if blob is None else ModelPayload("tflite", image_size, blob, fingerprint)
 
     def _cached_conversion(self, weights: bytes, fingerprint: str) -> bytes:
         name = conversion_name(fingerprint)

@@ -52,6 +52,13 @@ def test_each_file_is_an_image_a_reject_or_ignored_by_kind() -> None:
     }
 
 
+def test_iphone_heic_photos_are_images_by_default() -> None:
+    manifest = classify_files(listing("Apple/IMG_0001.HEIC", "Apple/burst.heif", "Apple/clip.MOV"),
+                              IngestionParams().image_extensions).set_index("relative_path")
+    assert manifest["status"].to_dict() == {"Apple/IMG_0001.HEIC": "image", "Apple/burst.heif": "image",
+                                            "Apple/clip.MOV": "ignored"}
+
+
 def test_a_tree_without_class_folders_is_refused_naming_the_folder(tmp_path: Path) -> None:
     (tmp_path / "1.jpg").write_bytes(b"x")
     with pytest.raises(ValueError, match=f"No images in class folders under {tmp_path} .*Apple/1.jpg"):

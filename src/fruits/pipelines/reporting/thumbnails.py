@@ -16,7 +16,8 @@ from fruits.params import ProbeParams, ReportingParams
 from fruits.pipelines.reporting.probe import nearest_neighbours, video_frames
 
 
-def _tile(axis: Any, picture: Image.Image | None, title: str, colour: str) -> None:
+def draw_tile(axis: Any, picture: Image.Image | None, title: str, colour: str) -> None:
+    """One picture with its title, or the placeholder tile saying it cannot be shown."""
     axis.imshow(np.asarray(picture if picture is not None else placeholder()))
     if picture is None:
         axis.text(THUMBNAIL / 2, THUMBNAIL / 2, "cannot be shown", ha="center", va="center", fontsize=7)
@@ -43,7 +44,7 @@ def plot_neighbours(sample: pd.DataFrame, raw_images: ImageTree, settings: Repor
                 axis.axis("off")
                 continue
             title = f"query: {label}" if distance == 0 else f"{label}\nd = {distance:.1f}"
-            _tile(axis, thumbnail(contents[path]), title, "black" if label == query_label else "red")
+            draw_tile(axis, thumbnail(contents[path]), title, "black" if label == query_label else "red")
     others = " (other videos only)" if video_frames(sample["path"]) else ""
     figure.suptitle(f"Nearest neighbours in PCA space{others}", fontsize=10)
     figure.tight_layout()
@@ -66,7 +67,7 @@ def plot_rejects(rejects: pd.DataFrame, raw_images: ImageTree, max_images: int =
             axis.axis("off")
             continue
         name = reject.path.rsplit("/", 1)[-1]
-        _tile(axis, thumbnail(contents[reject.path]), f"{name[:24]}\n{reject.reject_kind[:28]}", "black")
+        draw_tile(axis, thumbnail(contents[reject.path]), f"{name[:24]}\n{reject.reject_kind[:28]}", "black")
     figure.suptitle(f"Rejected images (first {len(shown)} of {len(rejects)})", fontsize=10)
     figure.tight_layout()
     return figure
