@@ -205,7 +205,8 @@ def test_three_deleted_images_leave_the_published_results(scenario: Scenario) ->
                                                                                     scenario.project))
     assert gone == set(scenario.deleted)
     assert len(after.results) == len(before.results) - 3
-    assert after.summary["counts"]["deleted"] == 3 and after.summary["featurization"]["images_inferred"] == 0
+    assert (after.summary["counts"]["gone"], after.summary["counts"]["left_sample"]) == (3, 0)
+    assert after.summary["featurization"]["images_inferred"] == 0
 
 
 def test_an_unchanged_rerun_infers_nothing(scenario: Scenario) -> None:
