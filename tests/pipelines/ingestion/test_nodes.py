@@ -115,10 +115,13 @@ def test_images_no_longer_sampled_left_the_sample_and_are_not_gone_from_the_tree
                               EXTENSIONS)
     everything = sample_images(manifest, SamplingParams(strategy="all"))
     smaller = sample_images(manifest, SamplingParams(strategy="total", size=4, seed=1))
-    summary = summarize_listing(manifest, smaller, everything)
+    info = {"raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
+    summary = summarize_listing(manifest, smaller, everything, info)
+    assert summary["input"] == {"raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
     assert summary["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 36, "gone": 0, "unchanged": 4}
     assert summary["images"] == 40
     shrunk = manifest[~manifest["relative_path"].str.startswith("Kiwi/")]
-    after_deletion = summarize_listing(shrunk, sample_images(shrunk, SamplingParams(strategy="all")), everything)
+    after_deletion = summarize_listing(shrunk, sample_images(shrunk, SamplingParams(strategy="all")), everything,
+                                       info)
     assert after_deletion["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 0, "gone": 20,
                                                 "unchanged": 20}

@@ -73,8 +73,8 @@ def test_every_listed_file_is_accounted_for_or_nothing_is_published() -> None:
     listing = {"listed": 7, "ignored": 1, "ignored_by_kind": {"os metadata (.DS_Store)": 1}, "listing_rejected": 1,
                "images": 5}
     featurization = {"sampled": 4, "skipped": 1, "featurized": 2, "rejected": 1}
-    counts = account_for_files(listing, featurization)
+    counts = account_for_files(listing, featurization, {"raw_images": "/t", "sampling": {"strategy": "all"}})
     assert (counts["listed"], counts["ignored"], counts["not_sampled"], counts["rejected"]) == (7, 1, 1, 2)
     assert counts["ignored_by_kind"] == {"os metadata (.DS_Store)": 1}
     with pytest.raises(ValueError, match="7 files were listed but 6 are accounted for .* nothing is published"):
-        account_for_files(listing, {**featurization, "featurized": 1})
+        account_for_files(listing, {**featurization, "featurized": 1}, {"raw_images": "/t", "sampling": {}})

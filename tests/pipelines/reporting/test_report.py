@@ -46,7 +46,7 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
             "raw_images": "/data", "sampling": {"strategy": "all"}, "weights": "imagenet"}
     probe = evaluate_probe(sample, ProbeParams())
     timings = {"stage_seconds": {"b": 2.0, "a": 1.0}}
-    accounting = account_for_files(report, report)
+    accounting = account_for_files(report, report, info)
     summary = summarize_run(accounting, report, fit, probe, counts, reasons, info, timings)
     assert summary["counts"]["listed"] == 121 and summary["results"] == {"images": 120, "classes": 3, "rejects": 1}
     timings["stage_seconds"]["summarize_run"] = 0.5  # what the hook records once the summary is saved

@@ -59,6 +59,7 @@ def plan_featurization(
         "to_featurize": to_featurize,
         "skipped": len(image_sample) - to_featurize,
         **listing_summary["sample_changes"],
+        "input": {**listing_summary.get("input", {}), "fingerprint": inference_model.fingerprint},
     }
     logger.info("%d of %d sampled images to featurize (%d new, %d changed, %d unchanged; since the last published "
                 "run, %d left the sample but are still in the tree, %d are gone from the tree)%s", to_featurize,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import IngestionParams, SamplingParams
+from fruits.provenance import run_input
 from fruits.rejects import RejectKind
 from fruits.tables import IGNORED, IMAGE, IMAGE_KEY, REJECTED, seeded_rank
 
@@ -103,10 +104,10 @@ def compare_samples(sample: pd.DataFrame, previous: pd.DataFrame | None, listed:
 
 
 def summarize_listing(image_manifest: pd.DataFrame, image_sample: pd.DataFrame,
-                      previous_image_sample: pd.DataFrame | None) -> dict[str, Any]:
+                      previous_image_sample: pd.DataFrame | None, run_info: dict[str, Any]) -> dict[str, Any]:
     """What the listing found, in a few numbers (what the publish gate checks the run's outcome against): files,
     ignored ones by kind, rejected ones, images in class folders; and how the sample changed since the published
-    one (:func:`compare_samples`)."""
+    one (:func:`compare_samples`); the input they were made from (:mod:`fruits.provenance`)."""
     status = image_manifest["status"]
     listed = image_manifest.loc[status == IMAGE, "path"]
     return {
@@ -117,6 +118,7 @@ def summarize_listing(image_manifest: pd.DataFrame, image_sample: pd.DataFrame,
         "listing_rejected": int((status == REJECTED).sum()),
         "images": int((status == IMAGE).sum()),
         "sample_changes": compare_samples(image_sample, previous_image_sample, listed),
+        "input": run_input(run_info),
     }
 
 

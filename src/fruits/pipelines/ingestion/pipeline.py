@@ -23,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=summarize_listing,
-                inputs=["image_manifest", "image_sample", "previous_image_sample"],
+                inputs=["image_manifest", "image_sample", "previous_image_sample", "run_info"],
                 outputs="listing_summary",
                 name="summarize_listing",
             ),

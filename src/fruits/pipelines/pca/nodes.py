@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.params import PcaParams
+from fruits.provenance import check_one_input
 from fruits.tables import IMAGE_KEY, featurized_keys, live_features
 
 logger = logging.getLogger(__name__)
@@ -190,6 +191,7 @@ def fit_pca(
     few new images then needs no Spark ML model load (several Spark jobs). ``fit_run_id`` names the fit: the
     results rows it projected carry it.
     """
+    check_one_input(run_info, featurization_report=featurization_report.get("input"))
     fingerprint = featurization_report["fingerprint"]
     keys = featurized_keys(feature_store_index, image_sample, fingerprint)
     changes = changes_since_fit(previous_pca_fit_images, keys) if previous_pca_fit_images is not None else None
@@ -197,6 +199,7 @@ def fit_pca(
                           run_info["raw_images"])
     if reason is None and previous_pca_fit is not None and changes is not None:
         record = {**previous_pca_fit, "refit": False, "changes_since_fit": changes,
+                  "input": featurization_report.get("input"),
                   "reason": f"reused: {describe_changes(changes, previous_pca_fit['fitted_on_images'])} (at most "
                             f"pca.refit_growth = {settings.refit_growth:.0%} of them)"}
         logger.info("PCA model %s", record["reason"])
@@ -212,6 +215,7 @@ def fit_pca(
         "fingerprint": fingerprint,
         "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
         "raw_images": run_info["raw_images"],
+        "input": featurization_report.get("input"),
         "fitted_on_images": len(keys),
         "fit_rows": len(fitted_on),
         "changes_since_fit": {"added": 0, "changed": 0, "left": 0},
