@@ -1,5 +1,5 @@
-"""Project hooks: checks before any slow work, the run (its folder, its Spark session, its publication), progress
-of long Spark work, and per-stage timings for the report."""
+"""Project hooks: checks before any slow work, the run (its folder, its Spark session, its publication, the lines
+that end it), progress of long Spark work, and per-stage timings for the report."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from pyspark.sql import SparkSession
 import fruits
 from fruits.datasets.binding import RunBound, RunContext
 from fruits.datasets.table import vacuum
+from fruits.latest import closing_lines
 from fruits.params import PublishingParams, parameter_problems
 from fruits.progress import INTERVAL_SECONDS, Progress, ProgressMonitor
 from fruits.publishing import DataRoot, LegacyLayoutError, Run, prune, start_run
@@ -92,8 +93,8 @@ class PreflightHooks:
 
 class RunHooks:
     """Each run writes into its own folder under the data root and commits to its tables; when the whole pipeline
-    succeeded, one pointer object is written last and names it (publication), then the tables are vacuumed and run
-    folders beyond ``publishing.keep_runs`` are pruned.
+    succeeded, one pointer object is written last and names it (publication), then the tables are vacuumed, run
+    folders beyond ``publishing.keep_runs`` are pruned, and the run ends by saying where its results are.
 
     The run and its Spark session (started in the background while the first nodes run on the driver; a command
     that runs no pipeline starts no JVM) are handed to every dataset that needs them (:class:`RunBound`).
@@ -150,8 +151,10 @@ class RunHooks:
         self._run.publish()
         publishing = PublishingParams(**self._context.config_loader["parameters"].get("publishing", {}))
         vacuum(self._spark.result(), self._run.root.uri, publishing.vacuum_retention_hours)
-        prune(self._run.root, publishing.keep_runs)
+        root = self._run.root
+        prune(root, publishing.keep_runs)
         self._end()
+        click.echo("\n".join(closing_lines(root)))
 
     @hook_impl
     def on_pipeline_error(self) -> None:
@@ -206,7 +209,8 @@ class ProgressHooks:
 class RunMetricsHooks:
     """Measures each node's wall time including the writes of its outputs (Spark is lazy: writes do the work).
 
-    The timings are exposed to the reporting pipeline as the in-memory dataset ``run_metrics``.
+    The timings are exposed to the reporting pipeline as the in-memory dataset ``run_metrics`` (the report's stage
+    table); the log has them at debug level only, so that a run ends with where its results are.
     """
 
     def __init__(self) -> None:
@@ -233,7 +237,7 @@ class RunMetricsHooks:
     @hook_impl
     def after_pipeline_run(self) -> None:
         for name, seconds in self._stages.items():
-            logger.info("stage %-28s %8.1f s", name, seconds)
+            logger.debug("stage %-28s %8.1f s", name, seconds)
 
     def _record(self, node: Node) -> None:
         self._stages[node.name] = round(time.perf_counter() - self._started[node.name], 3)
