@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
+import sys
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -17,6 +19,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.io.core import DatasetError
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
+from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 import fruits
@@ -98,6 +101,8 @@ class RunHooks:
 
     The run and its Spark session (started in the background while the first nodes run on the driver; a command
     that runs no pipeline starts no JVM) are handed to every dataset that needs them (:class:`RunBound`).
+
+    Ctrl-C during a run ends it with one line (:meth:`_interrupted`), not py4j's and Java's stack traces.
     """
 
     def __init__(self) -> None:
@@ -106,6 +111,7 @@ class RunHooks:
         self._run: Run | None = None
         self._spark: Future[SparkSession] | None = None
         self._bound: list[RunBound] = []
+        self._sigint: Any = None
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -127,6 +133,7 @@ class RunHooks:
             self._run = run = start_run(DataRoot(roots.pop()), resume)
         except LegacyLayoutError as error:
             raise click.ClickException(str(error)) from None
+        self._sigint = signal.signal(signal.SIGINT, self._interrupted)  # hooks run in the main thread
         spark_conf = with_project_jars(self._context.config_loader["spark"], self._context.project_path)
         self._spark = start_spark_in_background(spark_conf)
         for dataset in self._bound:
@@ -165,7 +172,25 @@ class RunHooks:
                          run.base.run_id)
         self._end()
 
+    def _interrupted(self, signum: int, frame: Any) -> None:
+        """Ctrl-C: say what became of the run and how to go on, then end the process and its JVM at once. Nothing
+        is lost that a published state needs: the pointer is written last, exactly as when a run is killed."""
+        run = self._run
+        published = (f"{run.root.join('current.json')} still names run {run.base.run_id}" if run and run.base.run_id
+                     else "no run has been published yet")
+        click.echo(f"Interrupted: nothing was published ({published}); run the same command again to go on, what is "
+                   "already in the feature store is not featurized again.", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gateway = SparkContext._gateway
+        if gateway is not None and getattr(gateway, "proc", None) is not None:
+            gateway.proc.kill()  # the JVM would print its shutdown's stack traces
+        os._exit(128 + signum)
+
     def _end(self) -> None:
+        if self._sigint is not None:
+            signal.signal(signal.SIGINT, self._sigint)
+            self._sigint = None
         for dataset in self._bound:
             dataset.bind(None)
         if self._spark is not None:
