@@ -53,3 +53,17 @@ def test_fruits_report_prints_the_published_report(tmp_path: Path) -> None:
     after = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120, check=True)
     assert after.stdout == f"{project}/data/runs/r2/{REPORT}\n"
     assert Path(after.stdout.strip()).read_text().startswith("# Fruits!")
+
+
+def test_progress_stops_before_the_run_is_published_and_says_where_its_results_are() -> None:
+    """No progress line of the last node (labelled with its name) between the closing lines: the monitor stops
+    before publication, vacuum and the summary."""
+    from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks  # noqa: PLC0415
+
+    from fruits import settings  # noqa: PLC0415
+    from fruits.hooks import ProgressHooks, RunHooks  # noqa: PLC0415
+
+    manager = _create_hook_manager()
+    _register_hooks(manager, settings.HOOKS)
+    called = [type(hook.plugin) for hook in reversed(manager.hook.after_pipeline_run.get_hookimpls())]
+    assert called.index(ProgressHooks) < called.index(RunHooks)
