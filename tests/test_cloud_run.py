@@ -225,7 +225,7 @@ def test_added_and_deleted_images_cost_what_changed(scenario: Scenario) -> None:
     first, second = scenario.states[0], scenario.states[1]
     assert "5 uploaded, 81 unchanged" in scenario.upload_outputs[1]
     assert second.summary["featurization"]["images_inferred"] == 4  # 5 added, one of them deleted again
-    assert second.summary["counts"]["deleted"] == 2 and second.summary["counts"]["new"] == 4
+    assert second.summary["counts"]["gone"] == 2 and second.summary["counts"]["new"] == 4
     assert names(second.results["path"]) == names(first.results["path"]) - set(DELETED) | set(ADDED[:4])
 
 

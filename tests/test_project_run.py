@@ -205,7 +205,8 @@ def test_three_deleted_images_leave_the_published_results(scenario: Scenario) ->
                                                                                     scenario.project))
     assert gone == set(scenario.deleted)
     assert len(after.results) == len(before.results) - 3
-    assert after.summary["counts"]["deleted"] == 3 and after.summary["featurization"]["images_inferred"] == 0
+    assert (after.summary["counts"]["gone"], after.summary["counts"]["left_sample"]) == (3, 0)
+    assert after.summary["featurization"]["images_inferred"] == 0
 
 
 def test_an_unchanged_rerun_infers_nothing(scenario: Scenario) -> None:
@@ -261,6 +262,31 @@ def test_a_killed_run_leaves_the_published_run_current_and_complete(tmp_path: Pa
     pd.testing.assert_frame_equal(published_table(data, "results"), first.results)
     third = run(project, real_weights)
     assert third.summary["featurization"]["images_inferred"] == 0 and len(third.results) == 80
+
+
+def test_ctrl_c_during_featurization_ends_the_run_in_one_line(tmp_path: Path, real_weights: Path) -> None:
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it."""
+    project = copy_project(tmp_path)
+    environment = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"}
+    process = subprocess.Popen([sys.executable, "-m", "kedro", "run", "--params", f"weights={real_weights}"],
+                               cwd=project, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "Featurizing 80 images" in line:
+            time.sleep(2)  # inside the Spark job
+            os.killpg(process.pid, signal.SIGINT)
+            break
+    after = process.stdout.read()
+    process.wait(timeout=60)
+    assert process.returncode == 128 + signal.SIGINT, "".join(seen)[-3000:] + after
+    assert after.strip().splitlines()[-1] == (
+        "Interrupted: nothing was published (no run has been published yet); run the same command again to go on, "
+        "what is already in the feature store is not featurized again.")
+    for noise in ("Traceback", "Exception", "Aborted", "py4j", "ERROR"):
+        assert noise not in after, after
+    assert not (project / "data" / "current.json").exists()
 
 
 def test_missing_weights_stop_with_one_clear_sentence(tmp_path: Path) -> None:

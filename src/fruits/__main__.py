@@ -1,5 +1,5 @@
 """``fruits`` and ``python -m fruits``: the packaged Kedro project's run (``fruits --env cloud ...``), plus the
-project's own commands (``fruits migrate-tables``, ``fruits identify``)."""
+project's own commands (``fruits migrate-tables``, ``fruits identify``, ``fruits report``)."""
 
 import logging
 import sys
@@ -13,35 +13,53 @@ from kedro.framework.project import configure_project
 from fruits.uris import is_plain_path
 
 
-@click.command(name="migrate-tables")
-@click.option("--env", default="local", show_default=True, help="Kedro environment whose data root to convert.")
-def migrate_tables_command(env: str) -> None:
-    """Convert a data root of the Parquet-file layout into Delta tables (once; counts are checked)."""
-    from kedro.framework.session import KedroSession  # noqa: PLC0415 - only this command needs a session
-    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
-
-    from fruits.migration import migrate_tables  # noqa: PLC0415
-    from fruits.spark import start_spark, with_project_jars  # noqa: PLC0415
+def project_config(env: str) -> tuple[Any, str]:
+    """The configuration of the project in the working directory for ``env`` (read as a run reads it, without a
+    Kedro session: no log line, so that a command's output is only its answer), and its absolute data root."""
+    from fruits.config import ConfigLoader  # noqa: PLC0415 - only the project's commands read it
+    from fruits.settings import CONFIG_LOADER_ARGS  # noqa: PLC0415
 
     project = Path.cwd()
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, env=env) as session:
-        config = session.load_context().config_loader
-        root = data_root(config, project)
-        spark = start_spark(with_project_jars(config["spark"], project))
-        try:
-            counts = migrate_tables(spark, root)
-        except ValueError as error:
-            raise click.ClickException(str(error)) from None
-        finally:
-            spark.stop()
-    click.echo(f"Migrated {root}: " + ", ".join(f"{name} {rows:,} rows" for name, rows in counts.items()))
+    config = ConfigLoader(conf_source=str(project / "conf"), env=env, **CONFIG_LOADER_ARGS)
+    return config, data_root(config, project)
 
 
 def data_root(config: Any, project: Path) -> str:
     """The environment's data root (``globals.root``), absolute."""
     root = str(config["globals"]["root"])
     return str(project / root) if is_plain_path(root) else root
+
+
+@click.command(name="migrate-tables")
+@click.option("--env", default="local", show_default=True, help="Kedro environment whose data root to convert.")
+def migrate_tables_command(env: str) -> None:
+    """Convert a data root of the Parquet-file layout into Delta tables (once; counts are checked)."""
+    from fruits.migration import migrate_tables  # noqa: PLC0415 - only this command needs Spark
+    from fruits.spark import start_spark  # noqa: PLC0415
+
+    config, root = project_config(env)
+    spark = start_spark(config["spark"], Path.cwd())
+    try:
+        counts = migrate_tables(spark, root)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        spark.stop()
+    click.echo(f"Migrated {root}: " + ", ".join(f"{name} {rows:,} rows" for name, rows in counts.items()))
+
+
+@click.command(name="report")
+@click.option("--env", default="local", show_default=True, help="Kedro environment whose data root to read.")
+def report_command(env: str) -> None:
+    """Print where the published report is (after any run, partial ones included): e.g. `less $(fruits report)`."""
+    from fruits.latest import report_location  # noqa: PLC0415
+    from fruits.publishing import DataRoot  # noqa: PLC0415
+
+    _, root = project_config(env)
+    location = report_location(DataRoot(root))
+    if location is None:
+        raise click.ClickException(f"No report has been published under {root} yet: run `kedro run` first.")
+    click.echo(location)
 
 
 @click.command(name="identify")
@@ -99,7 +117,7 @@ def identify_command(photos: tuple[str, ...], neighbours: int, picture: str | No
         raise click.exceptions.Exit(1)
 
 
-COMMANDS = {"migrate-tables": migrate_tables_command, "identify": identify_command}
+COMMANDS = {"migrate-tables": migrate_tables_command, "identify": identify_command, "report": report_command}
 
 
 def main(*args, **kwargs) -> Any:

@@ -1,11 +1,13 @@
-"""Project hooks: checks before any slow work, the run (its folder, its Spark session, its publication), progress
-of long Spark work, and per-stage timings for the report."""
+"""Project hooks: checks before any slow work, the run (its folder, its Spark session, its publication, the lines
+that end it), progress of long Spark work, and per-stage timings for the report."""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
+import sys
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -18,11 +20,13 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.io.core import DatasetError
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
+from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 import fruits
 from fruits.datasets.binding import RunBound, RunContext
 from fruits.datasets.table import TableDataset, vacuum
+from fruits.latest import closing_lines
 from fruits.params import PublishingParams, parameter_problems
 from fruits.progress import INTERVAL_SECONDS, Progress, ProgressMonitor
 from fruits.publishing import DataRoot, LegacyLayoutError, Run, prune, start_run
@@ -113,11 +117,13 @@ class PreflightHooks:
 
 class RunHooks:
     """Each run writes into its own folder under the data root and commits to its tables; when the whole pipeline
-    succeeded, one pointer object is written last and names it (publication), then the tables are vacuumed and run
-    folders beyond ``publishing.keep_runs`` are pruned.
+    succeeded, one pointer object is written last and names it (publication), then the tables are vacuumed, run
+    folders beyond ``publishing.keep_runs`` are pruned, and the run ends by saying where its results are.
 
     The run and its Spark session (started in the background while the first nodes run on the driver; a command
     that runs no pipeline starts no JVM) are handed to every dataset that needs them (:class:`RunBound`).
+
+    Ctrl-C during a run ends it with one line (:meth:`_interrupted`), not py4j's and Java's stack traces.
     """
 
     def __init__(self) -> None:
@@ -126,6 +132,7 @@ class RunHooks:
         self._run: Run | None = None
         self._spark: Future[SparkSession] | None = None
         self._bound: list[RunBound] = []
+        self._sigint: Any = None
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -147,6 +154,7 @@ class RunHooks:
             self._run = run = start_run(DataRoot(roots.pop()), resume)
         except LegacyLayoutError as error:
             raise click.ClickException(str(error)) from None
+        self._sigint = signal.signal(signal.SIGINT, self._interrupted)  # hooks run in the main thread
         spark_conf = with_project_jars(self._context.config_loader["spark"], self._context.project_path)
         self._spark = start_spark_in_background(spark_conf)
         for dataset in self._bound:
@@ -171,8 +179,10 @@ class RunHooks:
         self._run.publish()
         publishing = PublishingParams(**self._context.config_loader["parameters"].get("publishing", {}))
         vacuum(self._spark.result(), self._run.root.uri, publishing.vacuum_retention_hours)
-        prune(self._run.root, publishing.keep_runs)
+        root = self._run.root
+        prune(root, publishing.keep_runs)
         self._end()
+        click.echo("\n".join(closing_lines(root)))
 
     @hook_impl
     def on_pipeline_error(self) -> None:
@@ -183,7 +193,25 @@ class RunHooks:
                          run.base.run_id)
         self._end()
 
+    def _interrupted(self, signum: int, frame: Any) -> None:
+        """Ctrl-C: say what became of the run and how to go on, then end the process and its JVM at once. Nothing
+        is lost that a published state needs: the pointer is written last, exactly as when a run is killed."""
+        run = self._run
+        published = (f"{run.root.join('current.json')} still names run {run.base.run_id}" if run and run.base.run_id
+                     else "no run has been published yet")
+        click.echo(f"Interrupted: nothing was published ({published}); run the same command again to go on, what is "
+                   "already in the feature store is not featurized again.", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gateway = SparkContext._gateway
+        if gateway is not None and getattr(gateway, "proc", None) is not None:
+            gateway.proc.kill()  # the JVM would print its shutdown's stack traces
+        os._exit(128 + signum)
+
     def _end(self) -> None:
+        if self._sigint is not None:
+            signal.signal(signal.SIGINT, self._sigint)
+            self._sigint = None
         for dataset in self._bound:
             dataset.bind(None)
         if self._spark is not None:
@@ -227,7 +255,8 @@ class ProgressHooks:
 class RunMetricsHooks:
     """Measures each node's wall time including the writes of its outputs (Spark is lazy: writes do the work).
 
-    The timings are exposed to the reporting pipeline as the in-memory dataset ``run_metrics``.
+    The timings are exposed to the reporting pipeline as the in-memory dataset ``run_metrics`` (the report's stage
+    table); the log has them at debug level only, so that a run ends with where its results are.
     """
 
     def __init__(self) -> None:
@@ -254,7 +283,7 @@ class RunMetricsHooks:
     @hook_impl
     def after_pipeline_run(self) -> None:
         for name, seconds in self._stages.items():
-            logger.info("stage %-28s %8.1f s", name, seconds)
+            logger.debug("stage %-28s %8.1f s", name, seconds)
 
     def _record(self, node: Node) -> None:
         self._stages[node.name] = round(time.perf_counter() - self._started[node.name], 3)

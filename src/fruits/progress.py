@@ -3,7 +3,8 @@ log alike, where Spark's own console bar is either noise between log lines or ab
 
 A node that knows its total announces it on the run's :class:`Progress` (a dataset the hook hands to it: the
 featurization, in images counted by an accumulator that grows as tasks finish); otherwise the Spark tasks of the
-running job are counted. Work too short to need it (nothing done yet, a job of one or two tasks) logs nothing.
+running job are counted. Work too short to need it logs nothing: nothing done yet, everything done (the node's
+own line follows), or a job of one or two tasks.
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ def progress_line(label: str, done: int, total: int, unit: str, elapsed: float) 
     return f"{label}: {done:,} / {total:,} {unit}{share}, {rate:,.0f} {unit}/s{eta}"
 
 
+def worth_a_line(done: int, total: int) -> bool:
+    """A progress line says something only while work is under way, on work of more than a couple of units: not
+    ``0 / 349`` before the first task ends, not ``349 / 349`` just before the node says it is done, not ``0 / 2``
+    on a small count."""
+    return total > SHORT_JOB_TASKS and 0 < done < total
+
+
 class ProgressMonitor:
     """Logs the progress of the Spark work started by one node, every ``interval`` seconds, until stopped."""
 
@@ -86,15 +94,17 @@ class ProgressMonitor:
         expected = self._progress.expected
         if expected is not None:
             done = int(expected.counter.value)
-            return progress_line(self._label, done, expected.total, expected.unit, elapsed) if done else None
+            if not worth_a_line(done, expected.total):
+                return None
+            return progress_line(self._label, done, expected.total, expected.unit, elapsed)
         context = SparkContext._active_spark_context
         if context is None or getattr(context, "_jsc", None) is None:  # none, or still starting
             return None
         tracker = context.statusTracker()
         stages = [tracker.getStageInfo(stage) for stage in tracker.getActiveStageIds()]
         stages = [stage for stage in stages if stage is not None]
-        if sum(stage.numTasks for stage in stages) <= SHORT_JOB_TASKS:
-            return None
         done = sum(stage.numCompletedTasks for stage in stages)
         total = sum(stage.numTasks for stage in stages)
+        if not worth_a_line(done, total):
+            return None
         return progress_line(self._label, done, total, "Spark tasks", elapsed)

@@ -16,8 +16,9 @@ warnings.filterwarnings("ignore", message="register_new_resolver\\(\\) is deprec
 if not sys.stdout.isatty():
     os.environ.setdefault("COLUMNS", "240")
 
-# Last in, first out: the checks run first, then the run is opened (its folder, its Spark session).
-HOOKS = (ProgressHooks(), RunMetricsHooks(), RunHooks(), PreflightHooks())
+# Last in, first out: the checks run first, then the run is opened (its folder, its Spark session); at the end,
+# progress stops before the run is published, so that no progress line comes after the run's closing lines.
+HOOKS = (RunMetricsHooks(), RunHooks(), ProgressHooks(), PreflightHooks())
 
 CONFIG_LOADER_CLASS = ConfigLoader
 CONFIG_LOADER_ARGS = {

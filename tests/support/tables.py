@@ -31,7 +31,7 @@ def store_of(spark: Any, vectors: np.ndarray, fingerprint: str = "fp", rejected:
     return store, index, sample
 
 
-RUN_INFO = {"run_id": "r1"}  # what the run hook hands to the PCA node
+RUN_INFO = {"run_id": "r1", "raw_images": "/t", "sampling": {"strategy": "all"}}  # what the run hook hands over
 
 
 def report(fingerprint: str = "fp", full_refresh: bool = False) -> dict:

@@ -8,7 +8,6 @@ import pytest
 from fruits.engines import ModelPayload
 from fruits.params import FeaturizationParams
 from fruits.pipelines.featurization.nodes import (
-    compare_samples,
     featurize_images,
     partition_count,
     plan_featurization,
@@ -35,13 +34,6 @@ def store_rows(spark, *rows: tuple[str, str, str, str | None]):
     return spark.createDataFrame(data, spark_schema(FEATURE_STORE))
 
 
-def test_samples_are_compared_by_uri_and_change_key() -> None:
-    now = sample(("same.jpg", "k1"), ("edited.jpg", "k2"), ("added.jpg", "k1"))
-    before = sample(("same.jpg", "k1"), ("edited.jpg", "k1"), ("removed.jpg", "k1"))
-    assert compare_samples(now, before) == {"new": 1, "changed": 1, "deleted": 1, "unchanged": 1}
-    assert compare_samples(now, None) == {"new": 3, "changed": 0, "deleted": 0, "unchanged": 0}
-
-
 def test_the_plan_keeps_only_keys_the_store_lacks_for_this_model(spark, small_payload: ModelPayload) -> None:
     now = sample(("same.jpg", "k1"), ("edited.jpg", "k2"), ("added.jpg", "k1"), ("other model.jpg", "k1"),
                  ("timed out.jpg", "k1"), ("corrupt.jpg", "k1"))
@@ -49,12 +41,14 @@ def test_the_plan_keeps_only_keys_the_store_lacks_for_this_model(spark, small_pa
                        ("other model.jpg", "k1", "fp0", None),
                        ("timed out.jpg", "k1", "fp1", RejectKind.UNREADABLE.value),
                        ("corrupt.jpg", "k1", "fp1", RejectKind.CORRUPT_IMAGE.value))
-    todo, plan = plan_featurization(now, None, store, small_payload, FeaturizationParams())
+    listing = {"sample_changes": {"new": 6, "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 0}}
+    todo, plan = plan_featurization(now, listing, store, small_payload, FeaturizationParams())
     assert sorted(row.relative_path for row in todo.collect()) == [
         "Kiwi/added.jpg", "Kiwi/edited.jpg", "Kiwi/other model.jpg", "Kiwi/timed out.jpg",
     ]  # a read error is tried again, not a decode error
     assert (plan["to_featurize"], plan["skipped"], plan["fingerprint"], plan["sampled"]) == (4, 2, "fp1", 6)
-    todo, plan = plan_featurization(now, None, store, small_payload, FeaturizationParams(full_refresh=True))
+    assert plan["new"] == 6  # how the sample changed comes from the listing
+    todo, plan = plan_featurization(now, listing, store, small_payload, FeaturizationParams(full_refresh=True))
     assert todo.count() == 6 and plan["full_refresh"]
 
 

@@ -13,8 +13,10 @@ from fruits.pipelines.ingestion.nodes import (
     allocate_quotas,
     class_quotas,
     classify_files,
+    compare_samples,
     list_images,
     sample_images,
+    summarize_listing,
 )
 
 EXTENSIONS = (".jpg", ".jpeg", ".png")
@@ -98,3 +100,35 @@ def test_the_sample_takes_each_quota_deterministically_wherever_the_tree_lives()
 def test_all_keeps_every_image_and_never_rejects_or_ignored_files() -> None:
     manifest = classify_files(listing("Kiwi/1.jpg", "Kiwi/notes.txt", "root.jpg"), EXTENSIONS)
     assert sample_images(manifest, SamplingParams())["relative_path"].tolist() == ["Kiwi/1.jpg"]
+
+
+def sample(*rows: tuple[str, str]) -> pd.DataFrame:
+    return pd.DataFrame([(f"file:///t/Kiwi/{name}", f"Kiwi/{name}", "Kiwi", key) for name, key in rows],
+                        columns=["path", "relative_path", "label", "change_key"])
+
+
+def test_samples_are_compared_by_uri_and_change_key() -> None:
+    now = sample(("same.jpg", "k1"), ("edited.jpg", "k2"), ("added.jpg", "k1"))
+    before = sample(("same.jpg", "k1"), ("edited.jpg", "k1"), ("removed.jpg", "k1"))
+    listed = now["path"]
+    assert compare_samples(now, before, listed) == {"new": 1, "changed": 1, "left_sample": 0, "gone": 1,
+                                                    "unchanged": 1}
+    assert compare_samples(now, None, listed) == {"new": 3, "changed": 0, "left_sample": 0, "gone": 0,
+                                                  "unchanged": 0}
+
+
+def test_images_no_longer_sampled_left_the_sample_and_are_not_gone_from_the_tree() -> None:
+    manifest = classify_files(listing(*(f"{label}/{index}.jpg" for label in ("Apple", "Kiwi") for index in range(20))),
+                              EXTENSIONS)
+    everything = sample_images(manifest, SamplingParams(strategy="all"))
+    smaller = sample_images(manifest, SamplingParams(strategy="total", size=4, seed=1))
+    info = {"raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
+    summary = summarize_listing(manifest, smaller, everything, info)
+    assert summary["input"] == {"raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
+    assert summary["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 36, "gone": 0, "unchanged": 4}
+    assert summary["images"] == 40
+    shrunk = manifest[~manifest["relative_path"].str.startswith("Kiwi/")]
+    after_deletion = summarize_listing(shrunk, sample_images(shrunk, SamplingParams(strategy="all")), everything,
+                                       info)
+    assert after_deletion["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 0, "gone": 20,
+                                                "unchanged": 20}

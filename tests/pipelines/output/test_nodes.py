@@ -17,7 +17,7 @@ def test_projection_equals_the_saved_spark_ml_model(spark):
     rng = np.random.default_rng(2)
     store, index, sample = store_of(spark, rng.normal(size=(300, 16)) * np.geomspace(10, 0.1, 16) + 1, rejected=0)
     settings = PcaParams(variance_target=0.8, max_components=12)
-    model, components, _, _ = fit_pca(store, index, sample, report(), None, settings, RUN_INFO)
+    model, components, *_ = fit_pca(store, index, sample, report(), None, None, settings, RUN_INFO)
     projected = project(store.repartition(3), components, "r1").collect()
     ours = {row.path: np.array(row.pca_features) for row in projected}
     assert {row.pca_run_id for row in projected} == {"r1"}
@@ -73,8 +73,8 @@ def test_every_listed_file_is_accounted_for_or_nothing_is_published() -> None:
     listing = {"listed": 7, "ignored": 1, "ignored_by_kind": {"os metadata (.DS_Store)": 1}, "listing_rejected": 1,
                "images": 5}
     featurization = {"sampled": 4, "skipped": 1, "featurized": 2, "rejected": 1}
-    counts = account_for_files(listing, featurization)
+    counts = account_for_files(listing, featurization, {"raw_images": "/t", "sampling": {"strategy": "all"}})
     assert (counts["listed"], counts["ignored"], counts["not_sampled"], counts["rejected"]) == (7, 1, 1, 2)
     assert counts["ignored_by_kind"] == {"os metadata (.DS_Store)": 1}
     with pytest.raises(ValueError, match="7 files were listed but 6 are accounted for .* nothing is published"):
-        account_for_files(listing, {**featurization, "featurized": 1})
+        account_for_files(listing, {**featurization, "featurized": 1}, {"raw_images": "/t", "sampling": {}})

@@ -12,6 +12,7 @@ from fruits.datasets.run import UNCHANGED
 from fruits.params import PcaParams
 from fruits.pipelines.pca.nodes import (
     FIT_SETTINGS,
+    changes_since_fit,
     choose_k,
     fit_keys,
     fit_pca,
@@ -45,8 +46,8 @@ def low_rank(spark):
 
 
 def test_pca_finds_the_intrinsic_dimension_and_records_the_fit(low_rank):
-    model, components, curve, record = fit_pca(*low_rank, report(), None, PcaParams(variance_target=0.999,
-                                                                                       max_components=10), RUN_INFO)
+    model, components, curve, record, images = fit_pca(*low_rank, report(), None, None,
+                                                       PcaParams(variance_target=0.999, max_components=10), RUN_INFO)
     assert len(curve) == 10
     assert curve["cumulative"].iloc[2] > 0.999 > curve["cumulative"].iloc[1]
     assert model.stages[-1].getIndices() == [0, 1, 2]
@@ -54,21 +55,49 @@ def test_pca_finds_the_intrinsic_dimension_and_records_the_fit(low_rank):
     assert record["refit"] and record["reason"] == "no published PCA model yet"
     assert (record["fitted_on_images"], record["k"], record["fingerprint"]) == (60, 3, "fp")
     assert record["fit_run_id"] == "r1"  # the results rows it projects carry it
+    assert record["raw_images"] == "/t" and sorted(images["path"]) == sorted(f"img{i}" for i in range(60))
 
 
 def test_the_published_model_is_reused_until_enough_images_changed(spark, low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
     vectors = np.asarray([row.features for row in low_rank[0].orderBy("path").collect() if row.features is not None])
-    store, index, sample = store_of(spark, vectors[:48])
-    *_, first = fit_pca(store, index, sample, report(), None, settings, RUN_INFO)
-    assert first["fitted_on_images"] == 48
-    ten_more = store_of(spark, vectors[:58], later=10)  # 10 images featurized after the fit
-    model, components, curve, record = fit_pca(*ten_more, report(), first, settings, RUN_INFO)
-    assert (model, components, curve) == (UNCHANGED, UNCHANGED, UNCHANGED)
-    assert not record["refit"] and record["changed_since_fit"] == 10 and record["k"] == first["k"]
+    store, index, sample = store_of(spark, vectors[:40])
+    *_, first, fitted = fit_pca(store, index, sample, report(), None, None, settings, RUN_INFO)
+    assert first["fitted_on_images"] == 40
+    ten_more = store_of(spark, vectors[:50], later=10)  # 10 images featurized after the fit
+    model, components, curve, record, images = fit_pca(*ten_more, report(), first, fitted, settings, RUN_INFO)
+    assert (model, components, curve, images) == (UNCHANGED, UNCHANGED, UNCHANGED, UNCHANGED)
+    assert not record["refit"] and record["changes_since_fit"] == {"added": 10, "changed": 0, "left": 0}
+    assert record["k"] == first["k"]
     fifteen_more = store_of(spark, vectors[:60], later=15)
-    *_, refitted = fit_pca(*fifteen_more, report(), record, settings, RUN_INFO)
-    assert refitted["refit"] and "15 images were added or changed since the fit on 48" in refitted["reason"]
+    *_, refitted, _ = fit_pca(*fifteen_more, report(), record, fitted, settings, RUN_INFO)
+    assert refitted["refit"] and "20 images added, 0 changed and 0 left since the fit on 40" in refitted["reason"]
+
+
+def test_images_that_left_count_toward_a_refit_and_the_record_never_contradicts_the_sample(spark, low_rank):
+    """The fit on 48 images is not reused for a sample of which most have gone: what left counts as what came."""
+    settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
+    vectors = np.asarray([row.features for row in low_rank[0].orderBy("path").collect() if row.features is not None])
+    *_, first, fitted = fit_pca(*store_of(spark, vectors[:48]), report(), None, None, settings, RUN_INFO)
+    store, index, sample = store_of(spark, vectors[:48])
+    fewer = sample[sample["path"].isin([f"img{i}" for i in range(30)])]  # 18 images gone, nothing added
+    *_, refitted, images = fit_pca(store, index, fewer, report(), first, fitted, settings, RUN_INFO)
+    assert refitted["refit"] and refitted["reason"].startswith("0 images added, 0 changed and 18 left since the "
+                                                               "fit on 48")
+    assert refitted["fitted_on_images"] == len(images) == 30
+
+
+def test_another_input_folder_refits_whatever_the_counts(low_rank):
+    settings = PcaParams(variance_target=0.999, max_components=10)
+    *_, first, fitted = fit_pca(*low_rank, report(), None, None, settings, RUN_INFO)
+    *_, record, _ = fit_pca(*low_rank, report(), first, fitted, settings, {**RUN_INFO, "raw_images": "/other"})
+    assert record["refit"] and record["reason"] == "the input folder changed (/t -> /other)"
+
+
+def test_changes_since_the_fit_are_counted_by_path() -> None:
+    fitted = pd.DataFrame({"path": ["a", "b", "c"], "change_key": ["1", "1", "1"]})
+    now = pd.DataFrame({"path": ["b", "c", "d"], "change_key": ["1", "2", "1"]})
+    assert changes_since_fit(fitted, now) == {"added": 1, "changed": 1, "left": 1}
 
 
 @pytest.mark.parametrize(
@@ -78,29 +107,36 @@ def test_the_published_model_is_reused_until_enough_images_changed(spark, low_ra
         ({"settings": PcaParams(variance_target=0.9)}, "PCA settings changed (pca.variance_target)"),
         ({"settings": PcaParams(refit=True)}, "a refit was asked for (pca.refit)"),
         ({"full_refresh": True}, "a full refresh was asked for"),
-        ({"changed": 26}, "26 images were added or changed since the fit on 100: more than pca.refit_growth = 25%"),
+        ({"left": 16}, "10 images added, 0 changed and 16 left since the fit on 100: 26 in all, more than "
+                       "pca.refit_growth = 25%"),
+        ({"raw_images": "/other"}, "the input folder changed (/t -> /other)"),
     ],
 )
 def test_refit_reasons(change: dict, reason: str) -> None:
     settings = PcaParams()
     previous = {"fingerprint": "fp", "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
-                "fitted_on_images": 100, "fit_run_id": "r0"}
-    assert refit_reason(previous, "fp", 25, False, settings) is None
-    found = refit_reason(previous, change.get("fingerprint", "fp"), change.get("changed", 25),
-                         change.get("full_refresh", False), change.get("settings", settings))
+                "fitted_on_images": 100, "fit_run_id": "r0", "raw_images": "/t"}
+    within = {"added": 10, "changed": 0, "left": 15}
+    assert refit_reason(previous, "fp", within, False, settings, "/t") is None
+    found = refit_reason(previous, change.get("fingerprint", "fp"), {**within, "left": change.get("left", 15)},
+                         change.get("full_refresh", False), change.get("settings", settings),
+                         change.get("raw_images", "/t"))
     assert found is not None and found.startswith(reason)
     unnamed = {key: value for key, value in previous.items() if key != "fit_run_id"}
-    assert refit_reason(unnamed, "fp", 0, False, settings).startswith("the published PCA model does not name its fit")
+    assert refit_reason(unnamed, "fp", within, False, settings, "/t").startswith(
+        "the published PCA model does not name its fit")
+    assert refit_reason(previous, "fp", None, False, settings, "/t").startswith(
+        "the published PCA model does not list the images it was fitted on")
 
 
 def test_fewer_than_two_featurized_images_is_a_clear_error(spark):
     with pytest.raises(ValueError, match="PCA needs at least 2 featurized images, got 1"):
-        fit_pca(*store_of(spark, np.ones((1, 4))), report(), None, PcaParams(), RUN_INFO)
+        fit_pca(*store_of(spark, np.ones((1, 4))), report(), None, None, PcaParams(), RUN_INFO)
 
 
 def test_fixed_k_out_of_range_is_refused_before_fitting(low_rank):
     with pytest.raises(ValueError, match="pca.n_components must be between 1 and 12, got 13"):
-        fit_pca(*low_rank, report(), None, PcaParams(n_components=13), RUN_INFO)
+        fit_pca(*low_rank, report(), None, None, PcaParams(n_components=13), RUN_INFO)
 
 
 def test_the_fit_sample_is_capped_and_seeded() -> None:
@@ -125,6 +161,6 @@ def test_the_fit_equals_spark_ml_pca_fit(spark) -> None:
 
 def test_pca_on_a_capped_sample_still_finds_the_subspace(low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10, max_fit_rows=30, seed=3)
-    model, *_, record = fit_pca(*low_rank, report(), None, settings, RUN_INFO)
+    model, *_, record, _ = fit_pca(*low_rank, report(), None, None, settings, RUN_INFO)
     assert model.stages[-1].getIndices() == [0, 1, 2]
     assert (record["fit_rows"], record["fitted_on_images"]) == (30, 60)

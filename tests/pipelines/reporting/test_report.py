@@ -40,13 +40,13 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
     assert isinstance(plot_rejects(rejects, tree), Figure)
     report = {"listed": 121, "ignored": 0, "ignored_by_kind": {}, "listing_rejected": 1, "images": 120,
               "sampled": 120, "skipped": 0, "featurized": 120, "rejected": 0, "new": 120, "changed": 0,
-              "deleted": 0, "unchanged": 0, "engine": "tflite", "fingerprint": "abc", "image_size": 224,
-              "to_featurize": 120, "images_inferred": 120, "full_refresh": False}
+              "left_sample": 0, "gone": 0, "unchanged": 0, "engine": "tflite", "fingerprint": "abc",
+              "image_size": 224, "to_featurize": 120, "images_inferred": 120, "full_refresh": False}
     info = {"run_id": "r1", "started_at": "2026-11-29T10:00:00+00:00", "env": "local", "code_version": "fruits 0.1",
             "raw_images": "/data", "sampling": {"strategy": "all"}, "weights": "imagenet"}
     probe = evaluate_probe(sample, ProbeParams())
     timings = {"stage_seconds": {"b": 2.0, "a": 1.0}}
-    accounting = account_for_files(report, report)
+    accounting = account_for_files(report, report, info)
     summary = summarize_run(accounting, report, fit, probe, counts, reasons, info, timings)
     assert summary["counts"]["listed"] == 121 and summary["results"] == {"images": 120, "classes": 3, "rejects": 1}
     timings["stage_seconds"]["summarize_run"] = 0.5  # what the hook records once the summary is saved
@@ -72,7 +72,7 @@ def test_a_report_on_ones_own_photos_agrees_in_number_and_speaks_of_no_video() -
                            "pca_features": [np.ones(3, np.float32) * index for index in range(6)]})
     probe = evaluate_probe(photos, ProbeParams())
     counts = {"listed": 1, "ignored": 0, "ignored_by_kind": {}, "not_sampled": 0, "skipped": 0, "featurized": 1,
-              "rejected": 0, "new": 1, "changed": 0, "deleted": 0, "unchanged": 0}
+              "rejected": 0, "new": 1, "changed": 0, "left_sample": 3, "gone": 2, "unchanged": 0}
     summary = {"run": {"run_id": "r", "started_at": "t", "env": "local", "code_version": "c", "raw_images": "/p",
                        "sampling": "all", "weights": "w"},
                "counts": counts, "results": {"images": 1, "classes": 1, "rejects": 1},
@@ -81,7 +81,8 @@ def test_a_report_on_ones_own_photos_agrees_in_number_and_speaks_of_no_video() -
                "pca": {"k": 1, "explained_variance": 1.0, "fitted_on_images": 1, "refit": True, "reason": "first"},
                "probe": probe}
     text = render_report(summary, pd.DataFrame({"label": ["a"]}), pd.DataFrame(), {"stage_seconds": {}})
-    for expected in ("1 file listed", "ran on 1 image.", "**1 image** of 1 class",
+    for expected in ("1 file listed", "ran on 1 image.", "2 gone from the tree, 3 left the sample (still in the tree",
+                     "**1 image** of 1 class",
                      "1 reject is listed", "k = **1** component keeps", "fitted on 1 image)",
                      "No probe: too few images: each class needs 2 training images besides the held-out ones, "
                      "and a has 1.", "nearest images in PCA space (red"):

@@ -27,30 +27,17 @@ logger = logging.getLogger(__name__)
 
 
 
-def compare_samples(sample: pd.DataFrame, previous: pd.DataFrame | None) -> dict[str, int]:
-    """How this run's sample differs from the published one: new, changed, deleted and unchanged images."""
-    previous = previous if previous is not None else pd.DataFrame(columns=IMAGE_KEY)
-    both = sample[IMAGE_KEY].merge(previous[IMAGE_KEY], on="path", how="outer", suffixes=("", "_before"),
-                                   indicator=True)
-    kept = both["_merge"] == "both"
-    return {
-        "new": int((both["_merge"] == "left_only").sum()),
-        "changed": int((kept & (both["change_key"] != both["change_key_before"])).sum()),
-        "deleted": int((both["_merge"] == "right_only").sum()),
-        "unchanged": int((kept & (both["change_key"] == both["change_key_before"])).sum()),
-    }
-
-
 def plan_featurization(
     image_sample: pd.DataFrame,
-    previous_image_sample: pd.DataFrame | None,
+    listing_summary: dict[str, Any],
     feature_store: DataFrame,
     inference_model: ModelPayload,
     settings: FeaturizationParams,
 ) -> tuple[DataFrame, dict[str, Any]]:
     """The images to featurize (those whose key the store lacks, or all with ``full_refresh``), and the plan's
-    counts for the report. Only keys are compared, by a Spark anti-join: no image is read. An image that could not
-    be read (a network error, a file being written) is tried again; one that could not be decoded is not."""
+    counts for the report (with how the sample changed since the published one, from the listing). Only keys are
+    compared, by a Spark anti-join: no image is read. An image that could not be read (a network error, a file
+    being written) is tried again; one that could not be decoded is not."""
     spark = feature_store.sparkSession
     todo = spark.createDataFrame(image_sample[SAMPLE_COLUMNS], spark_schema(SAMPLE))
     if not settings.full_refresh:
@@ -69,11 +56,13 @@ def plan_featurization(
         "sampled": len(image_sample),
         "to_featurize": to_featurize,
         "skipped": len(image_sample) - to_featurize,
-        **compare_samples(image_sample, previous_image_sample),
+        **listing_summary["sample_changes"],
+        "input": {**listing_summary.get("input", {}), "fingerprint": inference_model.fingerprint},
     }
-    logger.info("%d of %d sampled images to featurize (%d new, %d changed, %d unchanged; %d deleted since the "
-                "last published run)%s", to_featurize, len(image_sample), plan["new"], plan["changed"],
-                plan["unchanged"], plan["deleted"], ": full refresh" if settings.full_refresh else "")
+    logger.info("%d of %d sampled images to featurize (%d new, %d changed, %d unchanged; since the last published "
+                "run, %d left the sample but are still in the tree, %d are gone from the tree)%s", to_featurize,
+                len(image_sample), plan["new"], plan["changed"], plan["unchanged"], plan["left_sample"], plan["gone"],
+                ": full refresh" if settings.full_refresh else "")
     return todo, plan
 
 

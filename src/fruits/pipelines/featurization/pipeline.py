@@ -12,7 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=plan_featurization,
                 inputs=[
                     "image_sample",
-                    "previous_image_sample",
+                    "listing_summary",
                     "feature_store",
                     "inference_model",
                     "params:featurization",

@@ -15,8 +15,9 @@ import pandas as pd
 
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import IngestionParams, SamplingParams
+from fruits.provenance import run_input
 from fruits.rejects import RejectKind
-from fruits.tables import IGNORED, IMAGE, REJECTED, SAMPLE_COLUMNS, seeded_rank
+from fruits.tables import IGNORED, IMAGE, IMAGE_KEY, REJECTED, SAMPLE_COLUMNS, seeded_rank
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +83,32 @@ def list_images(raw_images: ImageTree, settings: IngestionParams) -> pd.DataFram
     return manifest
 
 
-def summarize_listing(image_manifest: pd.DataFrame) -> dict[str, Any]:
+def compare_samples(sample: pd.DataFrame, previous: pd.DataFrame | None, listed: pd.Series) -> dict[str, int]:
+    """How this run's sample differs from the published one: new, changed and unchanged images, and of the images
+    no longer sampled, those still listed (``left_sample``: a smaller or other sample) apart from those no longer
+    in the tree (``gone``)."""
+    previous = previous if previous is not None else pd.DataFrame(columns=IMAGE_KEY)
+    both = sample[IMAGE_KEY].merge(previous[IMAGE_KEY], on="path", how="outer", suffixes=("", "_before"),
+                                   indicator=True)
+    kept = both["_merge"] == "both"
+    dropped = both["_merge"] == "right_only"
+    still_listed = both["path"].isin(listed)
+    return {
+        "new": int((both["_merge"] == "left_only").sum()),
+        "changed": int((kept & (both["change_key"] != both["change_key_before"])).sum()),
+        "left_sample": int((dropped & still_listed).sum()),
+        "gone": int((dropped & ~still_listed).sum()),
+        "unchanged": int((kept & (both["change_key"] == both["change_key_before"])).sum()),
+    }
+
+
+def summarize_listing(image_manifest: pd.DataFrame, image_sample: pd.DataFrame,
+                      previous_image_sample: pd.DataFrame | None, run_info: dict[str, Any]) -> dict[str, Any]:
     """What the listing found, in a few numbers (what the publish gate checks the run's outcome against): files,
-    ignored ones by kind, rejected ones, images in class folders."""
+    ignored ones by kind, rejected ones, images in class folders; and how the sample changed since the published
+    one (:func:`compare_samples`); the input they were made from (:mod:`fruits.provenance`)."""
     status = image_manifest["status"]
+    listed = image_manifest.loc[status == IMAGE, "path"]
     return {
         "listed": len(image_manifest),
         "ignored": int((status == IGNORED).sum()),
@@ -93,6 +116,8 @@ def summarize_listing(image_manifest: pd.DataFrame) -> dict[str, Any]:
                             image_manifest.loc[status == IGNORED, "detail"].value_counts().items()},
         "listing_rejected": int((status == REJECTED).sum()),
         "images": int((status == IMAGE).sum()),
+        "sample_changes": compare_samples(image_sample, previous_image_sample, listed),
+        "input": run_input(run_info),
     }
 
 

@@ -1,4 +1,5 @@
-"""Ingestion pipeline: raw image tree -> manifest of every file (what it is) and its counts -> stratified sample."""
+"""Ingestion pipeline: raw image tree -> manifest of every file (what it is) -> stratified sample -> the listing's
+counts and how the sample changed."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -15,16 +16,16 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="list_images",
             ),
             Node(
-                func=summarize_listing,
-                inputs="image_manifest",
-                outputs="listing_summary",
-                name="summarize_listing",
-            ),
-            Node(
                 func=sample_images,
                 inputs=["image_manifest", "params:sampling"],
                 outputs="image_sample",
                 name="sample_images",
+            ),
+            Node(
+                func=summarize_listing,
+                inputs=["image_manifest", "image_sample", "previous_image_sample", "run_info"],
+                outputs="listing_summary",
+                name="summarize_listing",
             ),
         ]
     )

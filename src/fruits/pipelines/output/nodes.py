@@ -16,6 +16,7 @@ from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import ArrayType, FloatType
 
 from fruits.datasets.table import TableChange
+from fruits.provenance import check_one_input
 from fruits.tables import IMAGE_KEY, REJECTED, featurized_keys, live_features, newest_keys
 
 logger = logging.getLogger(__name__)
@@ -92,10 +93,14 @@ def collect_rejects(
     return TableChange(add=rejects.sort_values("path", ignore_index=True)[REJECT_COLUMNS], replace=True)
 
 
-def account_for_files(listing_summary: dict[str, Any], featurization_report: dict[str, Any]) -> dict[str, Any]:
-    """Every listed file is accounted for once, from the listing and the featurization of one run: the gate before
-    reporting and publication (the run fails, and publishes nothing, otherwise)."""
+def account_for_files(listing_summary: dict[str, Any], featurization_report: dict[str, Any],
+                      run_info: dict[str, Any]) -> dict[str, Any]:
+    """Every listed file is accounted for once, from a listing and a featurization of the input this run is given:
+    the gate before reporting and publication (the run fails, and publishes nothing, otherwise)."""
+    check_one_input(run_info, listing=listing_summary.get("input"),
+                    featurization_report=featurization_report.get("input"))
     counts = {
+        "input": featurization_report.get("input"),
         "listed": int(listing_summary["listed"]),
         "ignored": int(listing_summary["ignored"]),
         "ignored_by_kind": dict(listing_summary["ignored_by_kind"]),

@@ -31,7 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=account_for_files,
-                inputs=["listing_summary", "featurization_report"],
+                inputs=["listing_summary", "featurization_report", "run_info"],
                 outputs="file_accounting",
                 name="account_for_files",
             ),

@@ -2,7 +2,8 @@
 needed. The fit runs on a capped seeded sample, on the driver (see :func:`principal_components`).
 
 A run reuses the published model unless there is none, the features changed meaning (another model fingerprint),
-the settings changed, a refit is asked for, or enough images were added or changed since the fit.
+the input folder or the settings changed, a refit is asked for, or enough images were added, changed or left the
+sample since the fit (compared with the list of images the fit describes, saved beside it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.params import PcaParams
+from fruits.provenance import check_one_input
 from fruits.tables import IMAGE_KEY, featurized_keys, live_features
 
 logger = logging.getLogger(__name__)
@@ -126,30 +128,47 @@ def fit(features: DataFrame, settings: PcaParams) -> tuple[PipelineModel, pd.Dat
     return PipelineModel(stages=[pca, slicer]), variance_table(explained)
 
 
-def images_changed_since_fit(previous: dict[str, Any], keys: pd.DataFrame) -> int:
-    """Images of the sample featurized after the published fit (new or changed ones): counted from the store, so
-    runs of single pipelines in between change nothing to it."""
-    return int((keys["featurized_at"] > pd.Timestamp(previous["fitted_through"])).sum())
+def changes_since_fit(fitted: pd.DataFrame, keys: pd.DataFrame) -> dict[str, int]:
+    """Images added to, changed in and gone from what the fit describes (``fitted``: its images' keys), by path:
+    whatever the reason (new photos, deletions, another sample or input folder), the fit stops describing the data
+    by as much."""
+    both = keys[IMAGE_KEY].merge(fitted[IMAGE_KEY], on="path", how="outer", suffixes=("", "_fit"), indicator=True)
+    kept = both["_merge"] == "both"
+    return {
+        "added": int((both["_merge"] == "left_only").sum()),
+        "changed": int((kept & (both["change_key"] != both["change_key_fit"])).sum()),
+        "left": int((both["_merge"] == "right_only").sum()),
+    }
 
 
-def refit_reason(previous: dict[str, Any] | None, fingerprint: str, changed_images: int, full_refresh: bool,
-                 settings: PcaParams) -> str | None:
-    """Why the published PCA cannot be reused as is (None when it can)."""
+def describe_changes(changes: dict[str, int], fitted_on: int) -> str:
+    """``3 images added, 0 changed and 240 left since the fit on 240``."""
+    return (f"{changes['added']} images added, {changes['changed']} changed and {changes['left']} left since the "
+            f"fit on {fitted_on}")
+
+
+def refit_reason(previous: dict[str, Any] | None, fingerprint: str, changes: dict[str, int] | None,
+                 full_refresh: bool, settings: PcaParams, raw_images: str) -> str | None:
+    """Why the published PCA cannot be reused as is (None when it can); ``changes`` is None when the published fit
+    does not list its images."""
     if previous is None:
         return "no published PCA model yet"
     if "fit_run_id" not in previous:
         return "the published PCA model does not name its fit (made before the results recorded it)"
+    if changes is None or "raw_images" not in previous:
+        return "the published PCA model does not list the images it was fitted on (made before fits recorded them)"
     wanted = {name: getattr(settings, name) for name in FIT_SETTINGS}
     changed_settings = sorted(name for name in FIT_SETTINGS if previous["settings"].get(name) != wanted[name])
     reasons = [
         (previous["fingerprint"] != fingerprint, f"the model fingerprint changed ({previous['fingerprint']} -> "
                                                  f"{fingerprint})"),
+        (previous["raw_images"] != raw_images, f"the input folder changed ({previous['raw_images']} -> {raw_images})"),
         (bool(changed_settings), f"PCA settings changed ({', '.join(f'pca.{name}' for name in changed_settings)})"),
         (settings.refit, "a refit was asked for (pca.refit)"),
         (full_refresh, "a full refresh was asked for (featurization.full_refresh)"),
-        (changed_images > settings.refit_growth * previous["fitted_on_images"],
-         f"{changed_images} images were added or changed since the fit on {previous['fitted_on_images']}: "
-         f"more than pca.refit_growth = {settings.refit_growth:.0%}"),
+        (sum(changes.values()) > settings.refit_growth * previous["fitted_on_images"],
+         f"{describe_changes(changes, previous['fitted_on_images'])}: {sum(changes.values())} in all, more than "
+         f"pca.refit_growth = {settings.refit_growth:.0%} of them"),
     ]
     return next((reason for applies, reason in reasons if applies), None)
 
@@ -160,25 +179,31 @@ def fit_pca(
     image_sample: pd.DataFrame,
     featurization_report: dict[str, Any],
     previous_pca_fit: dict[str, Any] | None,
+    previous_pca_fit_images: pd.DataFrame | None,
     settings: PcaParams,
     run_info: dict[str, Any],
-) -> tuple[PipelineModel | Unchanged, np.ndarray | Unchanged, pd.DataFrame | Unchanged, dict[str, Any]]:
-    """Refit (when :func:`refit_reason` says so) or keep the published model; the record says which and why.
+) -> tuple[PipelineModel | Unchanged, np.ndarray | Unchanged, pd.DataFrame | Unchanged, dict[str, Any],
+           pd.DataFrame | Unchanged]:
+    """Refit (when :func:`refit_reason` says so) or keep the published model; the record says which and why, and
+    the list of images a new fit describes is saved with it.
 
     Besides the Spark ML model (what users load), its kept components are saved as a plain matrix: projecting a
     few new images then needs no Spark ML model load (several Spark jobs). ``fit_run_id`` names the fit: the
     results rows it projected carry it.
     """
+    check_one_input(run_info, featurization_report=featurization_report.get("input"))
     fingerprint = featurization_report["fingerprint"]
     keys = featurized_keys(feature_store_index, image_sample, fingerprint)
-    changed = images_changed_since_fit(previous_pca_fit, keys) if previous_pca_fit else len(keys)
-    reason = refit_reason(previous_pca_fit, fingerprint, changed, featurization_report["full_refresh"], settings)
-    if reason is None and previous_pca_fit is not None:
-        record = {**previous_pca_fit, "refit": False, "changed_since_fit": changed,
-                  "reason": f"reused: {changed} images added or changed since the fit on "
-                            f"{previous_pca_fit['fitted_on_images']} (pca.refit_growth = {settings.refit_growth:.0%})"}
+    changes = changes_since_fit(previous_pca_fit_images, keys) if previous_pca_fit_images is not None else None
+    reason = refit_reason(previous_pca_fit, fingerprint, changes, featurization_report["full_refresh"], settings,
+                          run_info["raw_images"])
+    if reason is None and previous_pca_fit is not None and changes is not None:
+        record = {**previous_pca_fit, "refit": False, "changes_since_fit": changes,
+                  "input": featurization_report.get("input"),
+                  "reason": f"reused: {describe_changes(changes, previous_pca_fit['fitted_on_images'])} (at most "
+                            f"pca.refit_growth = {settings.refit_growth:.0%} of them)"}
         logger.info("PCA model %s", record["reason"])
-        return UNCHANGED, UNCHANGED, UNCHANGED, record
+        return UNCHANGED, UNCHANGED, UNCHANGED, record, UNCHANGED
     logger.info("PCA refitted: %s", reason)
     fitted_on = fit_keys(keys, settings.max_fit_rows, settings.seed)
     model, curve = fit(live_features(feature_store, fitted_on, fingerprint), settings)
@@ -189,11 +214,12 @@ def fit_pca(
         "fit_run_id": run_info["run_id"],
         "fingerprint": fingerprint,
         "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
+        "raw_images": run_info["raw_images"],
+        "input": featurization_report.get("input"),
         "fitted_on_images": len(keys),
-        "fitted_through": keys["featurized_at"].max().isoformat(),
         "fit_rows": len(fitted_on),
-        "changed_since_fit": 0,
+        "changes_since_fit": {"added": 0, "changed": 0, "left": 0},
         "k": k,
         "explained_variance": round(float(curve["cumulative"].iloc[k - 1]), 4),
     }
-    return model, projection_matrix(model), curve, record
+    return model, projection_matrix(model), curve, record, keys[IMAGE_KEY].reset_index(drop=True)

@@ -16,10 +16,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "image_sample",
                     "featurization_report",
                     "previous_pca_fit",
+                    "previous_pca_fit_images",
                     "params:pca",
                     "run_info",
                 ],
-                outputs=["pca_model", "pca_components", "explained_variance", "pca_fit"],
+                outputs=["pca_model", "pca_components", "explained_variance", "pca_fit", "pca_fit_images"],
                 name="fit_pca",
             ),
         ]

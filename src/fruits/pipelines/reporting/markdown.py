@@ -67,8 +67,9 @@ def render_report(summary: dict[str, Any], class_counts: pd.DataFrame, reject_re
         f"{plural(counts['listed'], 'file')} listed: {counts['ignored']:,} ignored ({ignored}), "
         f"{counts['not_sampled']:,} not sampled, {counts['skipped']:,} skipped (already in the feature store), "
         f"**{counts['featurized']:,} featurized**, {counts['rejected']:,} rejected. Since the last published run: "
-        f"{counts['new']:,} new, {counts['changed']:,} changed, {counts['deleted']:,} deleted, "
-        f"{counts['unchanged']:,} unchanged. MobileNetV2 ran on {plural(inferred, 'image')}.",
+        f"{counts['new']:,} new, {counts['changed']:,} changed, {counts['unchanged']:,} unchanged, "
+        f"{counts['gone']:,} gone from the tree, {counts['left_sample']:,} left the sample (still in the tree, not "
+        f"sampled). MobileNetV2 ran on {plural(inferred, 'image')}.",
         f"The published results hold **{plural(results['images'], 'image')}** of {plural(results['classes'], 'class')}"
         f"; {plural(results['rejects'], 'reject')} {agrees(results['rejects'], 'is', 'are')} listed in "
         "the `rejects` table.",

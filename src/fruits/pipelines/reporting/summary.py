@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from fruits.provenance import check_one_input
+
 
 def summarize_run(
     file_accounting: dict[str, Any],
@@ -18,7 +20,10 @@ def summarize_run(
     run_info: dict[str, Any],
     run_metrics: dict[str, Any],
 ) -> dict[str, Any]:
-    """The machine-readable summary: provenance, counts that add up, the store, PCA, probe and timings."""
+    """The machine-readable summary: provenance, counts that add up, the store, PCA, probe and timings. Its parts
+    must come from the input this run is given: the report states that input."""
+    check_one_input(run_info, file_accounting=file_accounting.get("input"),
+                    featurization_report=featurization_report.get("input"), PCA_fit=pca_fit.get("input"))
     counts = file_accounting
     featurized_now = int(class_counts["featurized"].sum())
     return {
@@ -29,7 +34,8 @@ def summarize_run(
                                          strict=True)),
             "new": featurization_report["new"],
             "changed": featurization_report["changed"],
-            "deleted": featurization_report["deleted"],
+            "left_sample": featurization_report["left_sample"],
+            "gone": featurization_report["gone"],
             "unchanged": featurization_report["unchanged"],
         },
         "results": {"images": featurized_now, "classes": int((class_counts["featurized"] > 0).sum()),
