@@ -30,6 +30,7 @@ import pandas as pd
 import pytest
 import s3fs
 
+from fruits.datasets.table import read_published as read_table
 from tests.support.aws import (
     ACCESS_KEY,
     AMBIENT_VARIABLES,
@@ -121,7 +122,7 @@ def kedro_cloud(env: dict[str, str], *params: str) -> list[str]:
 
 @dataclass
 class Published:
-    """One published state, read the way a user reads it: the pointer, then the files it lists."""
+    """One published state, read the way a user reads it: the pointer, then the table versions it names."""
 
     pointer: dict
     summary: dict
@@ -130,12 +131,12 @@ class Published:
 
 
 def read_published(fs: s3fs.S3FileSystem) -> Published:
+    """The pointer, then the tables at the versions it names, read with delta-rs (no Spark), as the README shows."""
     fs.invalidate_cache()
     pointer = json.loads(fs.cat_file(f"{DATA}/current.json"))
     summary = json.loads(fs.cat_file(f"{DATA}/{pointer['datasets']['08_reporting/run_summary.json']}"))
-    results = pd.read_parquet([f"s3://{DATA}/{path}" for path in pointer["tables"]["results"]], filesystem=fs)
-    rejects = pd.read_parquet(f"s3://{DATA}/{pointer['datasets']['07_model_output/rejects.parquet']}", filesystem=fs)
-    return Published(pointer, summary, results, rejects)
+    root = f"s3a://{DATA}"
+    return Published(pointer, summary, read_table(root, "results"), read_table(root, "rejects"))
 
 
 @dataclass
@@ -202,7 +203,7 @@ def test_the_first_run_reads_and_writes_s3a_on_executor_jvms(scenario: Scenario)
     first = scenario.states[0]
     assert first.summary["run"]["data_root"] == f"s3a://{DATA}"
     assert first.summary["counts"]["listed"] == 81 and first.summary["featurization"]["images_inferred"] == 80
-    assert list(first.results.columns) == ["path", "label", "change_key", "features", "pca_features"]
+    assert list(first.results.columns) == ["path", "label", "change_key", "features", "pca_features", "pca_run_id"]
     assert len(first.results) == 80 and first.results["features"].map(len).eq(1280).all()
     assert first.results["path"].str.startswith(RAW_URI).all()
     assert first.results["change_key"].str.startswith("etag:").all()
