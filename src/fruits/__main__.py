@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from kedro.framework.cli.utils import find_run_command
-from kedro.framework.project import configure_project
 
 from fruits.uris import is_plain_path
 
@@ -124,6 +122,11 @@ def main(*args, **kwargs) -> Any:
     arguments = list(args[0]) if args else sys.argv[1:]
     if arguments and arguments[0] in COMMANDS:
         return COMMANDS[arguments[0]].main(arguments[1:], prog_name=f"fruits {arguments[0]}")
+    # Imported only to run Kedro: importing it configures logging, which prints a line (`fruits report`'s output
+    # is a path to pipe).
+    from kedro.framework.cli.utils import find_run_command  # noqa: PLC0415
+    from kedro.framework.project import configure_project  # noqa: PLC0415
+
     package_name = Path(__file__).parent.name
     configure_project(package_name)
 
