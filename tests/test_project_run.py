@@ -175,7 +175,7 @@ def test_the_first_run_used_executor_jvms_and_wrote_its_report(scenario: Scenari
     for plot in ("explained_variance.png", "pca_map.png", "neighbours.png", "rejects.png"):
         assert published_file(data, f"08_reporting/{plot}").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert first.summary["probe"]["accuracy"] >= 0.9
-    assert list(first.results.columns) == ["path", "label", "change_key", "features", "pca_features"]
+    assert list(first.results.columns) == ["path", "label", "change_key", "features", "pca_features", "pca_run_id"]
     assert {len(vector) for vector in first.results["features"]} == {1280}
     assert {len(vector) for vector in first.results["pca_features"]} == {first.summary["pca"]["k"]}
 
