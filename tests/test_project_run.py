@@ -238,23 +238,30 @@ def test_runs_beyond_the_last_kept_keep_only_the_files_still_in_use(scenario: Sc
     assert all((run / "08_reporting").is_dir() for run in runs[-3:])
 
 
-def test_a_killed_run_leaves_the_published_run_current_and_complete(tmp_path: Path, real_weights: Path) -> None:
-    project = copy_project(tmp_path)
-    data = project / "data"
-    first = run(project, real_weights)
-    published_before = published(data)
+def signal_during_featurization(project: Path, params: str, signum: int) -> tuple[subprocess.Popen, list[str]]:
+    """Start `kedro run --params PARAMS` and send ``signum`` to its whole process group (JVM and Python workers
+    included) once its Spark job featurizes; returns the process and the lines it printed until then."""
     environment = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"}
-    command = [sys.executable, "-m", "kedro", "run", "--params",
-               f"weights={real_weights},featurization.full_refresh=true"]
-    process = subprocess.Popen(command, cwd=project, env=environment, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen([sys.executable, "-m", "kedro", "run", "--params", params], cwd=project,
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
     seen = []
     for line in process.stdout:
         seen.append(line)
         if "Featurizing 80 images" in line:
             time.sleep(2)  # inside the Spark job
-            os.killpg(process.pid, signal.SIGKILL)
+            os.killpg(process.pid, signum)
             break
+    return process, seen
+
+
+def test_a_killed_run_leaves_the_published_run_current_and_complete(tmp_path: Path, real_weights: Path) -> None:
+    project = copy_project(tmp_path)
+    data = project / "data"
+    first = run(project, real_weights)
+    published_before = published(data)
+    process, seen = signal_during_featurization(
+        project, f"weights={real_weights},featurization.full_refresh=true", signal.SIGKILL)
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, "".join(seen)[-3000:]
     assert published(data) == published_before
@@ -267,17 +274,7 @@ def test_a_killed_run_leaves_the_published_run_current_and_complete(tmp_path: Pa
 def test_ctrl_c_during_featurization_ends_the_run_in_one_line(tmp_path: Path, real_weights: Path) -> None:
     """SIGINT to the whole process group, as a terminal's Ctrl-C sends it."""
     project = copy_project(tmp_path)
-    environment = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"}
-    process = subprocess.Popen([sys.executable, "-m", "kedro", "run", "--params", f"weights={real_weights}"],
-                               cwd=project, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if "Featurizing 80 images" in line:
-            time.sleep(2)  # inside the Spark job
-            os.killpg(process.pid, signal.SIGINT)
-            break
+    process, seen = signal_during_featurization(project, f"weights={real_weights}", signal.SIGINT)
     after = process.stdout.read()
     process.wait(timeout=60)
     assert process.returncode == 128 + signal.SIGINT, "".join(seen)[-3000:] + after
