@@ -332,19 +332,34 @@ def sized_scenario(size: int, tree: Path, cache: Path, blob: bytes, cores: int,
     }
 
 
-def incremental_scenario(tree: Path, cache: Path) -> dict[str, Any]:
-    """On one data root: a full run, a rerun with nothing new, then +1 % new images."""
-    project = fresh_project(cache)
+def incremental_scenario(tree: Path, cache: Path, revision: str | None = None) -> dict[str, Any]:
+    """On one data root: a full run, a rerun with nothing new, then +1 % new images (the new files are removed
+    afterwards, so that a ``revision`` sees the same tree); the same at ``revision`` when given."""
+    result = incremental_runs(tree, fresh_project(cache))
+    if revision:
+        earlier = incremental_runs(tree, fresh_project(cache, revision))
+        result["revision"] = {"name": revision, **earlier}
+        for key in ("full", "unchanged", "plus_one_percent"):
+            now, then = result[key]["phases"]["wall"], earlier[key]["phases"]["wall"]
+            console.print(f"  {key}: {now:.1f} s, at {revision} {then:.1f} s (now / then {now / then:.3f})")
+    return result
+
+
+def incremental_runs(tree: Path, project: Path) -> dict[str, Any]:
+    """A full run, an unchanged rerun and a +1 % run of one project copy on ``tree``."""
     full = project_run(project, tree)
     unchanged = project_run(project, tree)
     files = sorted(tree.rglob("*.jpg"))
-    added = files[:: 100][: len(files) // 100]
-    for index, path in enumerate(added):
-        shutil.copy(path, path.parent / f"new {index}.jpg")
+    added = [path.parent / f"new {index}.jpg" for index, path in enumerate(files[:: 100][: len(files) // 100])]
+    for source, copy in zip(files[:: 100], added):
+        shutil.copy(source, copy)
     plus_one = project_run(project, tree)
+    for copy in added:
+        copy.unlink()
     shutil.rmtree(project, ignore_errors=True)
     return {"full": full, "unchanged": unchanged, "plus_one_percent": plus_one, "added": len(added),
             "unchanged_seconds": unchanged["phases"]["wall"],
+            "unchanged_share_of_full": round(unchanged["phases"]["wall"] / full["phases"]["wall"], 3),
             "plus_one_percent_share_of_full": round(plus_one["phases"]["wall"] / full["phases"]["wall"], 3)}
 
 
@@ -408,7 +423,7 @@ def main() -> None:
         shutil.copytree(FULL_SET, full_tree)
         report["sized"].append(sized_scenario(FULL_SET_SIZE, full_tree, cache, blob, cores, args.baseline))
         if args.incremental:
-            report["incremental"] = incremental_scenario(full_tree, cache)
+            report["incremental"] = incremental_scenario(full_tree, cache, args.baseline)
     if args.photos:
         report["photos"] = photo_scenario(args.photos, cache, blob, cores)
     console.print(sized_table(report["sized"]))
