@@ -24,7 +24,7 @@ from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 import fruits
-from fruits.datasets.binding import RunBound, RunContext
+from fruits.datasets.binding import RunBound, RunContext, SparkBound
 from fruits.datasets.table import TableDataset, vacuum
 from fruits.latest import closing_lines
 from fruits.params import PublishingParams, parameter_problems
@@ -132,6 +132,7 @@ class RunHooks:
         self._run: Run | None = None
         self._spark: Future[SparkSession] | None = None
         self._bound: list[RunBound] = []
+        self._spark_users: list[SparkBound] = []
         self._sigint: Any = None
 
     @hook_impl
@@ -159,6 +160,9 @@ class RunHooks:
         self._spark = start_spark_in_background(spark_conf)
         for dataset in self._bound:
             dataset.bind(RunContext(run, self._spark.result))
+        self._spark_users = [dataset for _, dataset in catalog.items() if isinstance(dataset, SparkBound)]
+        for user in self._spark_users:
+            user.bind_spark(self._spark.result)
         params = self._context.config_loader["parameters"]
         self._info.update(
             run_id=run.id,
@@ -176,9 +180,10 @@ class RunHooks:
     def after_pipeline_run(self) -> None:
         if self._run is None or self._spark is None:
             return
+        changed = list(self._run.ledger.tables)
         self._run.publish()
         publishing = PublishingParams(**self._context.config_loader["parameters"].get("publishing", {}))
-        vacuum(self._spark.result(), self._run.root.uri, publishing.vacuum_retention_hours)
+        vacuum(self._spark.result(), self._run.root.uri, publishing.vacuum_retention_hours, changed)
         root = self._run.root
         prune(root, publishing.keep_runs)
         self._end()
@@ -214,9 +219,11 @@ class RunHooks:
             self._sigint = None
         for dataset in self._bound:
             dataset.bind(None)
+        for user in self._spark_users:
+            user.bind_spark(None)
         if self._spark is not None:
             stop_spark(self._spark)
-        self._run, self._spark, self._bound = None, None, []
+        self._run, self._spark, self._bound, self._spark_users = None, None, [], []
 
 
 class ProgressHooks:

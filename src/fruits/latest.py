@@ -35,7 +35,8 @@ def closing_lines(root: DataRoot) -> list[str]:
         author = report.split("/")[1]
         lines.append(f"Report: {root.join(report)}" + ("" if author == publication.run_id else
                                                         f" (written by run {author}: this run wrote none)"))
-    tables = ", ".join(f"{name} {root.join(table.location)}" for name, table in TABLES.items())
+    tables = ", ".join(f"{name} {root.join(table.location)}" for name, table in TABLES.items()
+                       if not table.bookkeeping)
     lines.append(f"Delta tables: {tables}; read them at the versions {POINTER} names (README, \"Reading the "
                  "results\"); `fruits report` prints the report's path after any run.")
     return lines

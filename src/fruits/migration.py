@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 import logging
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from fruits.datasets.table import latest_version
+from fruits.datasets.table import table_state
 from fruits.publishing import LEDGER, POINTER, RUNS, DataRoot, is_legacy
 from fruits.tables import TABLES, spark_schema
 
@@ -48,7 +47,7 @@ def migrate_tables(spark: SparkSession, root_uri: str) -> dict[str, int]:
         if written != counts[name]:
             raise RuntimeError(f"{name}: {counts[name]} rows before the migration, {written} after: nothing changed "
                                f"in {root.join(POINTER)}.")
-        versions[name] = latest_version(DeltaTable.forPath(spark, target))
+        versions[name] = table_state(target).version
         logger.info("Migrated %s: %d rows, Delta version %d at %s", name, counts[name], versions[name], target)
     for run_id in root.run_ids():
         ledger_text = root.read_text(f"{RUNS}/{run_id}/{LEDGER}")

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import StructType
@@ -61,6 +59,9 @@ REJECTS = pa.schema([
     ("reject_detail", pa.string()),
 ])
 
+# What identifies a store row and says what became of the image, without its vector.
+LIVE_COLUMNS = ["path", "change_key", "featurized_at", "label", "reject_kind", "reject_detail"]
+
 # One sampled image: what the featurization reads and the feature store's first columns.
 SAMPLE = pa.schema([
     ("path", pa.string()),
@@ -69,6 +70,19 @@ SAMPLE = pa.schema([
     ("change_key", pa.string()),
 ])
 SAMPLE_COLUMNS = SAMPLE.names
+# Every listed file with what it is (``status``: image, ignored or rejected; ``detail``: the kind of ignored file
+# or reject): the run's manifest.
+LISTING = pa.schema([
+    ("path", pa.string()),
+    ("relative_path", pa.string()),
+    ("label", pa.string()),
+    ("size", pa.int64()),
+    ("change_key", pa.string()),
+    ("status", pa.string()),
+    ("detail", pa.string()),
+])
+# The images (path, change key) a PCA fit describes: what was added, changed or left since.
+FIT_IMAGES = pa.schema([("path", pa.string()), ("change_key", pa.string())])
 
 # What the manifest says a listed file is.
 IMAGE, IGNORED, REJECTED = "image", "ignored", "rejected"
@@ -76,18 +90,22 @@ IMAGE, IGNORED, REJECTED = "image", "ignored", "rejected"
 
 @dataclass(frozen=True)
 class Table:
-    """A Delta table of the data root: its folder (relative to the root, fixed, so that any engine finds it) and
-    its columns."""
+    """A Delta table of the data root: its folder (relative to the root, fixed, so that any engine finds it), its
+    columns, and whether it is the run's own bookkeeping (the listing, the sample) rather than an output users read."""
 
     name: str
     location: str
     schema: pa.Schema
+    bookkeeping: bool = False
 
 
 TABLES = {table.name: table for table in (
     Table("feature_store", "04_feature/feature_store", FEATURE_STORE),
     Table("results", "07_model_output/results", RESULTS),
     Table("rejects", "07_model_output/rejects", REJECTS),
+    Table("listing", "02_intermediate/listing", LISTING, bookkeeping=True),
+    Table("sample", "02_intermediate/sample", SAMPLE, bookkeeping=True),
+    Table("pca_fit_images", "06_models/pca_fit_images", FIT_IMAGES, bookkeeping=True),
 )}
 
 
@@ -96,30 +114,29 @@ def spark_schema(schema: pa.Schema) -> StructType:
     return from_arrow_schema(schema)
 
 
-def newest_keys(index: pd.DataFrame, sample: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
-    """For each sampled image, the store row of the current model that describes it (the newest if an image was
-    featurized twice, by a full refresh): key columns plus ``featurized_at`` and ``reject_kind``, in key order."""
-    current = index[index["fingerprint"] == fingerprint].merge(sample[IMAGE_KEY], on=IMAGE_KEY)
-    newest = current.sort_values([*IMAGE_KEY, "featurized_at"]).drop_duplicates(IMAGE_KEY, keep="last")
-    return newest.reset_index(drop=True)
+def seeded_rank(column: str, seed: int) -> Column:
+    """A seeded pseudo-random order of a string column: the same for the same names and seed, wherever the tree
+    lives, on any number of executors."""
+    return F.xxhash64(F.lit(seed), F.col(column))
 
 
-def featurized_keys(index: pd.DataFrame, sample: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
-    """The :func:`newest_keys` that hold features (no reject kind): what the PCA fits on and the results show."""
-    keys = newest_keys(index, sample, fingerprint)
-    return keys[keys["reject_kind"].isna()]
+def live_keys(feature_store: DataFrame, images: DataFrame, fingerprint: str) -> DataFrame:
+    """For each of ``images`` (any frame with ``path`` and ``change_key``) the store holds, its newest row of the
+    current model (an image is featurized twice by a full refresh, or by a retry after a read error), without the
+    vector: ``path``, ``change_key``, ``featurized_at``, ``label``, ``reject_kind``, ``reject_detail``. Computed on
+    the executors on these small columns only: the 1280-float vectors are never shuffled to find them."""
+    rows = feature_store.where(F.col("fingerprint") == fingerprint).select(*LIVE_COLUMNS)
+    current = rows.join(images.select(*IMAGE_KEY).dropDuplicates(), IMAGE_KEY, "left_semi")
+    newest_first = Window.partitionBy(*IMAGE_KEY).orderBy(F.col("featurized_at").desc())  # the join's partitioning
+    return current.withColumn("age", F.row_number().over(newest_first)).where(F.col("age") == 1).drop("age")
 
 
-def live_features(feature_store: DataFrame, keys: pd.DataFrame, fingerprint: str) -> DataFrame:
-    """The store's rows of the current model for the given images (``path``, ``change_key``), the newest when an
-    image was featurized twice. The choice is made in Spark on the key columns (no timestamp leaves Spark, the
-    1280-float vectors are never shuffled)."""
-    wanted = feature_store.sparkSession.createDataFrame(keys[IMAGE_KEY], "path string, change_key string")
-    current = feature_store.where(F.col("fingerprint") == fingerprint).join(wanted, IMAGE_KEY, "left_semi")
-    newest = current.groupBy(*IMAGE_KEY).agg(F.max("featurized_at").alias("featurized_at"))
-    return current.join(newest, [*IMAGE_KEY, "featurized_at"], "left_semi")
+def featurized_keys(feature_store: DataFrame, images: DataFrame, fingerprint: str) -> DataFrame:
+    """The :func:`live_keys` that hold features (no reject kind): what the PCA fits on and the results show."""
+    return live_keys(feature_store, images, fingerprint).where(F.col("reject_kind").isNull())
 
 
-def seeded_rank(keys: pd.Series, seed: int) -> np.ndarray:
-    """A seeded pseudo-random order of ``keys``: the same for the same names and seed, wherever the tree lives."""
-    return pd.util.hash_pandas_object(keys, index=False, hash_key=format(seed % 2**64, "016x")).to_numpy()
+def with_features(feature_store: DataFrame, keys: DataFrame) -> DataFrame:
+    """The store rows (vectors included) of ``keys`` (from :func:`live_keys`): one semi-join, which Spark
+    broadcasts when the keys are few (a run's new images), so the store's vectors stay where they are."""
+    return feature_store.join(keys.select(*IMAGE_KEY, "featurized_at"), [*IMAGE_KEY, "featurized_at"], "left_semi")

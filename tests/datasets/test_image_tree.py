@@ -1,4 +1,4 @@
-"""ImageTreeDataset: one listing of any file names, with change keys; files read concurrently."""
+"""ImageTreeDataset: one listing of any file names, with change keys, as a Spark job; files read concurrently."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from kedro.io.core import DatasetError
 from PIL import Image
@@ -32,8 +33,16 @@ def odd_tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_every_file_is_listed_with_its_uri_and_relative_path(odd_tree: Path) -> None:
-    files = ImageTreeDataset(filepath=str(odd_tree)).load().files
+def files_of(root: Path) -> pd.DataFrame:
+    return ImageTreeDataset(filepath=str(root)).load().listing().toPandas()
+
+
+def test_every_file_is_listed_with_its_uri_and_relative_path(spark, odd_tree: Path) -> None:
+    for index in range(40):  # more class folders than listing tasks: each task lists several
+        (odd_tree / f"class {index}").mkdir()
+        (odd_tree / f"class {index}" / "1.jpg").write_bytes(b"")
+    files = files_of(odd_tree)
+    files = files[~files["relative_path"].str.startswith("class ")].reset_index(drop=True)
     assert sorted(files["relative_path"]) == sorted(
         ["at root.jpg", "Kiwi/deeper/x.jpg", *(f"Kiwi/{name}" for name in ODD_NAMES)]
     )
@@ -42,17 +51,17 @@ def test_every_file_is_listed_with_its_uri_and_relative_path(odd_tree: Path) -> 
     assert len(files) == len(ODD_NAMES) + 2
 
 
-def test_change_key_follows_modification_and_size(odd_tree: Path) -> None:
-    before = ImageTreeDataset(filepath=str(odd_tree)).load().files.set_index("relative_path")["change_key"]
+def test_change_key_follows_modification_and_size(spark, odd_tree: Path) -> None:
+    before = files_of(odd_tree).set_index("relative_path")["change_key"]
     os.utime(odd_tree / "Kiwi" / "_x.jpg", (1_000_000_000, 1_000_000_000))
-    after = ImageTreeDataset(filepath=str(odd_tree)).load().files.set_index("relative_path")["change_key"]
+    after = files_of(odd_tree).set_index("relative_path")["change_key"]
     assert (before != after).tolist().count(True) == 1 and before["Kiwi/_x.jpg"] != after["Kiwi/_x.jpg"]
     assert change_key({"ETag": '"abc"', "size": 3}) == "etag:abc"
 
 
 def test_files_are_read_by_uri_and_missing_ones_are_errors(odd_tree: Path) -> None:
     tree = ImageTreeDataset(filepath=str(odd_tree)).load()
-    uris = list(tree.files["path"])
+    uris = [f"file://{path}" for path in sorted(map(str, odd_tree.rglob("*.jpg")))]
     found = tree.read([*uris, f"file://{odd_tree}/Kiwi/gone.jpg"])
     assert all(isinstance(found[uri], bytes) and len(found[uri]) == 4965 for uri in uris)
     assert isinstance(found[f"file://{odd_tree}/Kiwi/gone.jpg"], FileNotFoundError)
@@ -60,7 +69,7 @@ def test_files_are_read_by_uri_and_missing_ones_are_errors(odd_tree: Path) -> No
 
 def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="does not exist: give the folder of class folders"):
-        _ = ImageTreeDataset(filepath=str(tmp_path / "nowhere")).load().files
+        ImageTreeDataset(filepath=str(tmp_path / "nowhere")).load().listing()
 
 
 def test_the_tree_is_read_only(odd_tree: Path) -> None:

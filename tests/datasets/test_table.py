@@ -16,8 +16,8 @@ from deltalake import DeltaTable as DeltaReader
 from deltalake import write_deltalake
 from kedro.io.core import DatasetError
 
-from fruits.datasets.table import TableChange, TableDataset, vacuum
-from fruits.tables import FEATURE_STORE, RESULTS, TABLES, spark_schema
+from fruits.datasets.table import TableChange, TableDataset, table_state, vacuum
+from fruits.tables import FEATURE_STORE, RESULTS, SAMPLE, TABLES, spark_schema
 from tests.support.runs import bound, run_scope
 
 
@@ -79,6 +79,39 @@ def test_removal_is_a_merge_that_rewrites_only_the_files_holding_removed_rows(sp
     assert history["operation"] == "MERGE"
     files_after = set(DeltaReader(location(tmp_path)).file_uris())
     assert len(files_before & files_after) == 1  # the file of "c" is untouched, the one of "a" and "b" rewritten
+
+
+def sample_rows(spark, *rows: tuple[str, str]):
+    return spark.createDataFrame([(path, f"K/{path}", "K", key) for path, key in rows], spark_schema(SAMPLE))
+
+
+def test_a_sync_writes_only_what_differs_and_the_published_version_stays_readable(spark, tmp_path: Path) -> None:
+    table = TableDataset(path=str(tmp_path), table="sample")
+    with run_scope(str(tmp_path)) as run:
+        bound(table, run).save(TableChange(sync=sample_rows(spark, ("a", "1"), ("b", "1"), ("c", "1")).coalesce(1)))
+        run.publish()
+    published = location(tmp_path, "sample")
+    files, version = set(DeltaReader(published).file_uris()), DeltaReader(published).version()
+    with run_scope(str(tmp_path)) as run:
+        bound(table, run).save(TableChange(sync=sample_rows(spark, ("a", "1"), ("b", "1"), ("c", "1"))))
+        assert set(DeltaReader(published).file_uris()) == files  # nothing differs: no file written,
+        assert DeltaReader(published).version() == version and "sample" not in run.ledger.tables  # no commit
+        bound(table, run).save(TableChange(sync=sample_rows(spark, ("a", "1"), ("b", "2"), ("d", "1"))))
+        now = {row.path: row.change_key for row in bound(table, run).load().collect()}
+        before = bound(TableDataset(path=str(tmp_path), table="sample", published=True), run).load()
+        assert now == {"a": "1", "b": "2", "d": "1"}  # b updated, c deleted, d inserted
+        assert {row.path: row.change_key for row in before.collect()} == {"a": "1", "b": "1", "c": "1"}
+        with pytest.raises(DatasetError, match="only at the run's own version"):
+            bound(TableDataset(path=str(tmp_path), table="sample", published=True), run).save(
+                sample_rows(spark, ("e", "1")))
+
+
+def test_nothing_published_yet_is_none_for_the_published_version(spark, tmp_path: Path) -> None:
+    with run_scope(str(tmp_path)) as run:
+        assert bound(TableDataset(path=str(tmp_path), table="sample", published=True), run).load() is None
+        table = bound(TableDataset(path=str(tmp_path), table="sample"), run)
+        table.save(TableChange(sync=sample_rows(spark, ("a", "1"))))  # a first sync creates the table
+        assert [row.path for row in table.load().collect()] == ["a"]
 
 
 def test_a_killed_runs_commits_are_never_what_the_next_run_or_a_reader_sees(spark, tmp_path: Path) -> None:
@@ -160,19 +193,22 @@ def test_the_preview_reads_the_published_version_without_spark_and_serialises(sp
     json.dumps(preview)  # kedro viz build serialises every preview
 
 
-def test_vacuum_deletes_only_files_no_kept_version_uses(spark, tmp_path: Path) -> None:
-    published_runs(tmp_path, rows(spark, ["a"]).coalesce(1),
-                   TableChange(add=rows(spark, ["b"]).coalesce(1), replace=True))
+def test_vacuum_deletes_only_files_no_kept_version_uses_and_commits_nothing(spark, tmp_path: Path) -> None:
+    _, second = published_runs(tmp_path, rows(spark, ["a"]).coalesce(1),
+                               TableChange(add=rows(spark, ["b"]).coalesce(1), replace=True))
     parquet = lambda: set((Path(location(tmp_path))).glob("*.parquet"))  # noqa: E731
     assert len(parquet()) == 2
-    vacuum(spark, str(tmp_path), retention_hours=168)
+    vacuum(spark, str(tmp_path), retention_hours=168, tables=["results"])
     assert len(parquet()) == 2  # the replaced file is younger than the retention: time travel still works
     spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
     try:
-        vacuum(spark, str(tmp_path), retention_hours=0)
+        vacuum(spark, str(tmp_path), retention_hours=0, tables=[])  # a run that changed no table
+        assert len(parquet()) == 2
+        vacuum(spark, str(tmp_path), retention_hours=0, tables=["results"])
     finally:
         spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "true")
     assert len(parquet()) == 1 and paths_of(results_table(tmp_path)) == ["b"]
+    assert table_state(location(tmp_path)).version == second.ledger.tables["results"]  # still the newest
 
 
 def test_unknown_tables_are_refused(tmp_path: Path) -> None:

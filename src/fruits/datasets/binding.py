@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from fruits.publishing import Run
+from fruits.spark import existing_spark
 
 
 @dataclass(frozen=True)
@@ -33,3 +34,16 @@ class RunBound:
 
     def bind(self, context: RunContext | None) -> None:
         self._context = context
+
+
+class SparkBound:
+    """A dataset that needs the run's Spark session, not the run (the run hook binds it: :meth:`bind_spark`);
+    unbound, it uses the session already running in the process."""
+
+    _session: Callable[[], SparkSession] | None = None
+
+    def bind_spark(self, session: Callable[[], SparkSession] | None) -> None:
+        self._session = session
+
+    def spark(self) -> SparkSession:
+        return self._session() if self._session is not None else existing_spark()

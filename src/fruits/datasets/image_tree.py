@@ -1,9 +1,10 @@
 """A tree of images, one top folder per class, listed with fsspec (local files, or S3 through s3fs with the
 default AWS credential chain). Read-only: the pipeline never copies or moves images.
 
-Listing is one paginated listing per class folder, in parallel (S3: 1,000 keys per request, no request per
-object), into a table of URIs and change keys. No file name is ever parsed as a Hadoop path, so ``:``, ``%``, ``#``,
-``?``, a leading ``_`` or ``.``, spaces and unicode are all just names.
+Listing is a Spark job: the driver lists the root (one request), and the executors list the class folders, one
+paginated listing each (S3: 1,000 keys per request, no request per object), into a DataFrame of URIs and change
+keys that never passes through the driver. No file name is ever parsed as a Hadoop path, so ``:``, ``%``, ``#``, ``?``,
+a leading ``_`` or ``.``, spaces and unicode are all just names.
 """
 
 from __future__ import annotations
@@ -11,28 +12,28 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import time
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import fsspec
-import pandas as pd
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from kedro_datasets._typing import ImagePreview
 from PIL import Image
+from pyspark.sql import DataFrame, SparkSession
 
+from fruits.datasets.binding import SparkBound
 from fruits.featurizer import read_files
 from fruits.images import THUMBNAIL, placeholder, thumbnail
 from fruits.publishing import absolute_uri
+from fruits.spark import existing_spark
 from fruits.uris import protocol
 
 logger = logging.getLogger(__name__)
 
-LISTING_COLUMNS = ["path", "relative_path", "size", "change_key"]
-LISTING_THREADS = 16  # class folders listed at once: S3 answers each page in tens of milliseconds
+FILES_SCHEMA = "path string, relative_path string, size long, change_key string"
+LISTING_TASKS_PER_CORE = 8  # class folders are listed in this many tasks per core: a slow folder delays few others
 
 
 def change_key(info: dict[str, Any]) -> str:
@@ -46,49 +47,52 @@ def change_key(info: dict[str, Any]) -> str:
     return f"mtime:{int(stamp * 1_000_000)}:size:{int(info.get('size') or 0)}"
 
 
+Entry = tuple[str, str, int, str]  # path (URI), relative path, size, change key
+
+
+def entries(root: str, listing: Iterable[tuple[str, dict[str, Any]]]) -> list[Entry]:
+    """Listed files of the tree at ``root`` as rows: the URI in the root's own spelling (``file:///…`` locally,
+    ``s3a://bucket/key``), the path relative to the root, the size and the change key."""
+    scheme = protocol(root)
+    prefix = fsspec.core.url_to_fs(root)[1].rstrip("/") + "/"
+    return [(f"{scheme}://{path}", path.removeprefix(prefix), int(info.get("size") or 0), change_key(info))
+            for path, info in listing]
+
+
+def list_folder(root: str, folder: str) -> list[Entry]:
+    """Every file under one folder of the tree (run on an executor: the file system comes from the root's URI and
+    the default credential chain)."""
+    fs, _ = fsspec.core.url_to_fs(root)
+    fs.invalidate_cache(folder)  # s3fs caches listings per process: see what is there now
+    return entries(root, fs.find(folder, detail=True).items())
+
+
 @dataclass
 class ImageTree:
-    """The tree at ``root``; its listing is taken on first use only (one listing per run)."""
+    """The tree at ``root``: listed as a Spark job (:meth:`listing`, in the session ``spark`` gives), read by URI
+    (:meth:`read`)."""
 
     root: str
-    _files: pd.DataFrame | None = field(default=None, repr=False)
+    spark: Callable[[], SparkSession] = existing_spark
 
     def __post_init__(self) -> None:
         self.fs, self.root_path = fsspec.core.url_to_fs(self.root)
-        self._protocol = protocol(self.root)
 
-    def uri(self, fs_path: str) -> str:
-        """A listed path as a URI in the root's own spelling (``file:///…`` locally, ``s3a://bucket/key``)."""
-        return f"{self._protocol}://{fs_path}" if self._protocol != "file" else f"file://{fs_path}"
-
-    @property
-    def files(self) -> pd.DataFrame:
-        """Every file under the root: ``path`` (URI), ``relative_path``, ``size``, ``change_key``."""
-        if self._files is None:
-            self._files = self._list()
-        return self._files
-
-    def _list(self) -> pd.DataFrame:
-        started = time.perf_counter()
-        self.fs.invalidate_cache(self.root_path)  # s3fs caches listings per process: see what is there now
-        if not self.fs.isdir(self.root_path):
-            raise DatasetError(self.problem())
+    def listing(self) -> DataFrame:
+        """Every file under the root: ``path`` (URI), ``relative_path``, ``size``, ``change_key``. The root is listed
+        here, each class folder by a task of its own; the rows stay on the executors."""
+        self.fs.invalidate_cache(self.root_path)
+        problem = self.problem()
+        if problem is not None:
+            raise DatasetError(problem)
         top = self.fs.ls(self.root_path, detail=True)
-        folders = [entry["name"] for entry in top if entry["type"] == "directory"]
-        entries: list[tuple[str, dict[str, Any]]] = [(entry["name"], entry) for entry in top
-                                                      if entry["type"] != "directory"]
-        with ThreadPoolExecutor(LISTING_THREADS) as pool:
-            for listing in pool.map(lambda folder: self.fs.find(folder, detail=True), folders):
-                entries.extend(listing.items())
-        prefix = self.root_path.rstrip("/") + "/"
-        files = pd.DataFrame(
-            [(self.uri(path), path.removeprefix(prefix), int(info.get("size") or 0), change_key(info))
-             for path, info in entries],
-            columns=LISTING_COLUMNS,
-        )
-        logger.info("Listed %d files in %d class folders under %s in %.1f s", len(files), len(folders), self.root,
-                    time.perf_counter() - started)
-        return files.sort_values("path", ignore_index=True)
+        folders = sorted(entry["name"] for entry in top if entry["type"] == "directory")
+        at_root = entries(self.root, [(entry["name"], entry) for entry in top if entry["type"] != "directory"])
+        root, spark = self.root, self.spark()
+        tasks = max(1, min(len(folders), spark.sparkContext.defaultParallelism * LISTING_TASKS_PER_CORE))
+        listed = spark.sparkContext.parallelize(folders, tasks).flatMap(lambda folder: list_folder(root, folder))
+        logger.info("Listing %d class folders under %s", len(folders), self.root)
+        return spark.createDataFrame(at_root, FILES_SCHEMA).unionByName(spark.createDataFrame(listed, FILES_SCHEMA))
 
     def read(self, uris: Iterable[str]) -> dict[str, bytes | Exception]:
         """The bytes of some files (or the error reading each), fetched concurrently on object stores."""
@@ -116,7 +120,7 @@ def _first_picture(tree: ImageTree, folder: str) -> Image.Image:
     return placeholder()
 
 
-class ImageTreeDataset(AbstractDataset[None, ImageTree]):
+class ImageTreeDataset(SparkBound, AbstractDataset[None, ImageTree]):
     """``load()`` gives the :class:`ImageTree` at ``filepath`` (listed lazily; nothing is read up front)."""
 
     def __init__(self, *, filepath: str, metadata: dict[str, Any] | None = None) -> None:
@@ -124,7 +128,7 @@ class ImageTreeDataset(AbstractDataset[None, ImageTree]):
         self.metadata = metadata
 
     def load(self) -> ImageTree:
-        return ImageTree(self._root)
+        return ImageTree(self._root, self.spark)
 
     def save(self, data: ImageTree) -> None:
         raise DatasetError(f"{self._root} holds source images: the pipeline only reads it.")

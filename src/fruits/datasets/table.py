@@ -1,5 +1,6 @@
 """A Delta Lake table of the data root, read at the version the run sees and changed by Spark writes: appends,
-MERGE deletes of changed or deleted images, a full replacement, and Delta's own compaction (OPTIMIZE).
+MERGE deletes of changed or deleted images, a MERGE that makes the table hold a given set of rows (only the rows
+that differ are written), a full replacement, and Delta's own compaction (OPTIMIZE).
 
 Within a run, a table reads as this run last committed it, else as published; before a run's change, a table whose
 newest version is something else (commits of a run that was killed before publishing) is restored to that version
@@ -8,13 +9,17 @@ first, so every change applies to exactly what the node read. Outside a run, the
 
 from __future__ import annotations
 
+import operator
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 from delta.tables import DeltaTable
+from deltalake import DeltaTable as DeltaReader
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from kedro_datasets._typing import TablePreview
@@ -22,31 +27,37 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fruits.datasets.binding import RunBound
-from fruits.datasets.run import printable
+from fruits.datasets.run import Unchanged, printable
 from fruits.publishing import DataRoot
 from fruits.spark import existing_spark
 from fruits.tables import TABLES, Table, spark_schema
 
 Rows = DataFrame | pd.DataFrame
+GONE = "_gone"  # a sync's change that deletes its key
 
 
 @dataclass(frozen=True)
 class TableChange:
-    """What a node asks of a table: rows to add, keys (``key`` columns) whose rows to remove, or a replacement of
-    every row by ``add``."""
+    """What a node asks of a table: rows to add, keys (``key`` columns) whose rows to remove, a replacement of
+    every row by ``add``, or ``sync``: the rows the table must hold, merged in by key so that a run that changes
+    nothing writes nothing."""
 
     add: Rows | None = None
     remove: Rows | None = None
     replace: bool = False
+    sync: DataFrame | None = None
 
 
 class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
     """The Delta table ``table`` (:data:`fruits.tables.TABLES`) under the data root ``path``.
 
-    Loads a Spark DataFrame; with ``columns``, a pandas DataFrame of just those columns (keys read on the driver);
-    with ``rows: run``, only the rows the run in progress added (``run_id``). Saving a DataFrame (Spark or pandas)
-    appends it; saving a :class:`TableChange` applies it. Once the table holds more than ``compact_above_files``
-    files, a save ends with Delta's OPTIMIZE (bin-packing of small files into large ones).
+    Loads a Spark DataFrame; with ``columns``, a pandas DataFrame of just those columns (for small tables only);
+    with ``rows: run``, only the rows the run in progress added (``run_id``); with ``published: true``, the
+    version the run started from (read-only: what the previous run published, to compare with; None before the
+    first publication). Saving a DataFrame
+    (Spark or pandas) appends it; saving a :class:`TableChange` applies it; saving ``UNCHANGED`` commits nothing.
+    Once the table holds more than ``compact_above_files`` files, a save ends with Delta's OPTIMIZE (bin-packing of
+    small files into large ones).
     """
 
     def __init__(
@@ -56,6 +67,7 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         table: str,
         key: list[str] | None = None,
         rows: str = "all",
+        published: bool = False,
         columns: list[str] | None = None,
         compact_above_files: int = 64,
         metadata: dict[str, Any] | None = None,
@@ -68,6 +80,7 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         self._table: Table = TABLES[table]
         self._key = key or ["path"]
         self._rows = rows
+        self._published = published
         self._columns = columns
         self._compact_above_files = compact_above_files
         self.metadata = metadata
@@ -80,6 +93,8 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         return self._context.spark() if self._context else existing_spark()
 
     def _version(self) -> int | None:
+        if self._context is not None and self._published:
+            return self._context.run.base.tables.get(self._table.name)
         if self._context is not None:
             return self._context.run.table_version(self._table.name)
         return DataRoot(self._root_uri).published().tables.get(self._table.name)
@@ -87,6 +102,8 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
     def load(self) -> Any:
         spark = self._spark()
         version = self._version()
+        if version is None and self._published:
+            return None  # nothing published yet: nothing to compare with
         if version is None:
             if self._context is None:
                 raise DatasetError(f"No {self._table.name} table has been published under {self._root_uri} yet: "
@@ -101,33 +118,43 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             return utc_timestamps(rows.select(*self._columns).toPandas(), self._table.schema)
         return rows
 
-    def save(self, data: TableChange | Rows) -> None:
-        if self._context is None:
-            raise DatasetError(f"Table {self._table.name} is written by `kedro run` only.")
+    def save(self, data: TableChange | Rows | Unchanged) -> None:
+        if self._context is None or self._published:
+            raise DatasetError(f"Table {self._table.name} is written by `kedro run` only, and only at the run's own "
+                               "version.")
+        if isinstance(data, Unchanged):
+            return  # the version this run reads stays
         change = data if isinstance(data, TableChange) else TableChange(add=data)
         spark = self._context.spark()
-        exists = DeltaTable.isDeltaTable(spark, self.uri)
-        if exists and change.add is None and change.remove is None and not change.replace:
+        newest = table_state(self.uri)
+        exists = newest is not None
+        if exists and change.add is None and change.remove is None and change.sync is None and not change.replace:
             return  # nothing to change: no commit, the version this run reads stays
-        if exists:
-            self._start_from(DeltaTable.forPath(spark, self.uri), self._context.run.table_version(self._table.name))
+        if newest is not None:
+            self._start_from(spark, newest.version, self._context.run.table_version(self._table.name))
+        if change.sync is not None and exists:
+            self._sync(spark, self._frame(spark, change.sync, self._table.schema.names))
+        elif change.sync is not None:
+            change = TableChange(add=change.sync)
         if change.remove is not None and exists:
             self._delete(spark, self._frame(spark, change.remove, self._key))
         if change.add is not None or change.replace or not exists:
             rows = self._frame(spark, change.add, self._table.schema.names)
             rows.write.format("delta").mode("overwrite" if change.replace else "append").save(self.uri)
-        table = DeltaTable.forPath(spark, self.uri)
-        if table.detail().first()["numFiles"] > self._compact_above_files:
-            table.optimize().executeCompaction()
-        self._context.run.record_table(self._table.name, latest_version(table))
+        written = table_state(self.uri)
+        if newest is not None and written.version == newest.version:
+            return  # nothing committed (a sync that found no difference): the version this run reads stays
+        if written.files > self._compact_above_files:
+            DeltaTable.forPath(spark, self.uri).optimize().executeCompaction()
+            written = table_state(self.uri)
+        self._context.run.record_table(self._table.name, written.version)
 
-    @staticmethod
-    def _start_from(table: DeltaTable, version: int | None) -> None:
+    def _start_from(self, spark: SparkSession, newest: int, version: int | None) -> None:
         """Make the newest version what this run read (see the module docstring)."""
         if version is None:
-            table.delete()  # commits of a first run that never published
-        elif latest_version(table) != version:
-            table.restoreToVersion(version)
+            DeltaTable.forPath(spark, self.uri).delete()  # commits of a first run that never published
+        elif newest != version:
+            DeltaTable.forPath(spark, self.uri).restoreToVersion(version)
 
     def _frame(self, spark: SparkSession, rows: Rows | None, columns: list[str]) -> DataFrame:
         """Spark rows of the table's types in its column order (pandas rows are converted with its schema)."""
@@ -146,6 +173,30 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         condition = " AND ".join(f"table.`{name}` = gone.`{name}`" for name in self._key)
         (DeltaTable.forPath(spark, self.uri).alias("table")
          .merge(keys.dropDuplicates().alias("gone"), condition).whenMatchedDelete().execute())
+
+    def _sync(self, spark: SparkSession, rows: DataFrame) -> None:
+        """Make the table hold exactly ``rows`` (unique by key): one join finds the rows that are new or differ and
+        the keys no longer there; when there are any, one MERGE inserts, updates and deletes them (files without
+        such rows are kept as they are). A run that changes nothing commits nothing."""
+        current = DeltaTable.forPath(spark, self.uri).toDF()
+        differs = [~F.col(f"new.{name}").eqNullSafe(F.col(f"old.{name}")) for name in rows.columns
+                   if name not in self._key]
+        missing_new, missing_old = (F.col(f"{side}.{self._key[0]}").isNull() for side in ("new", "old"))
+        same_key = [F.col(f"new.{name}") == F.col(f"old.{name}") for name in self._key]
+        changes = rows.alias("new").join(current.alias("old"), same_key, "full_outer").where(
+            reduce(operator.or_, differs, missing_new | missing_old)
+        ).select(*(F.coalesce(F.col(f"new.{name}"), F.col(f"old.{name}")).alias(name) if name in self._key
+                   else F.col(f"new.{name}") for name in rows.columns), missing_new.alias(GONE)).persist()
+        try:
+            if changes.isEmpty():
+                return
+            on = " AND ".join(f"table.`{name}` = change.`{name}`" for name in self._key)
+            values = {f"`{name}`": f"change.`{name}`" for name in rows.columns}
+            (DeltaTable.forPath(spark, self.uri).alias("table").merge(changes.alias("change"), on)
+             .whenMatchedDelete(condition=f"change.{GONE}").whenMatchedUpdate(set=values)
+             .whenNotMatchedInsert(condition=f"NOT change.{GONE}", values=values).execute())
+        finally:
+            changes.unpersist()
 
     def _exists(self) -> bool:
         return self._version() is not None
@@ -166,7 +217,8 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         return None
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": self._root_uri, "table": self._table.name, "rows": self._rows, "columns": self._columns}
+        return {"path": self._root_uri, "table": self._table.name, "rows": self._rows, "columns": self._columns,
+                "published": self._published}
 
     def preview(self, nrows: int = 10) -> TablePreview:
         """The first rows of the published version, vectors shortened, for kedro-viz (``--include-previews``): read
@@ -178,14 +230,30 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         return printable(frame.astype(object).where(frame.notna(), None).to_dict(orient="split"))
 
 
-def delta_reader(uri: str, version: int | None = None) -> Any:
+def delta_reader(uri: str, version: int | None = None) -> DeltaReader:
     """delta-rs' reader of a table (local or S3, no Spark): ``s3a://`` is spelt ``s3://``, credentials and
     ``AWS_ENDPOINT_URL`` come from the environment as for boto3 (an ``http://`` endpoint, e.g. a local S3, is
     allowed)."""
-    from deltalake import DeltaTable as DeltaReader  # noqa: PLC0415 - readers without Spark only
+    return DeltaReader(uri.replace("s3a://", "s3://", 1), version=version, storage_options=_storage_options())
 
-    options = {"AWS_ALLOW_HTTP": "true"} if os.environ.get("AWS_ENDPOINT_URL", "").startswith("http://") else {}
-    return DeltaReader(uri.replace("s3a://", "s3://", 1), version=version, storage_options=options)
+
+def _storage_options() -> dict[str, str]:
+    return {"AWS_ALLOW_HTTP": "true"} if os.environ.get("AWS_ENDPOINT_URL", "").startswith("http://") else {}
+
+
+@dataclass(frozen=True)
+class TableState:
+    version: int
+    files: int
+
+
+def table_state(uri: str) -> TableState | None:
+    """The newest version of the table at ``uri`` and its number of data files, None when there is no table: read
+    from the log by delta-rs, in milliseconds, where Spark would run a job for each."""
+    if not DeltaReader.is_deltatable(uri.replace("s3a://", "s3://", 1), _storage_options()):
+        return None
+    reader = delta_reader(uri)
+    return TableState(reader.version(), len(reader.file_uris()))
 
 
 def read_published(root_uri: str, table: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -205,15 +273,13 @@ def utc_timestamps(frame: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
     return frame
 
 
-def latest_version(table: DeltaTable) -> int:
-    return int(table.history(1).first()["version"])
-
-
-def vacuum(spark: SparkSession, root_uri: str, retention_hours: float) -> None:
-    """Delete the files of each table that no version younger than ``retention_hours`` uses (Delta's VACUUM):
-    time travel to a published version keeps working for that long."""
+def vacuum(spark: SparkSession, root_uri: str, retention_hours: float, tables: Iterable[str]) -> None:
+    """Delete the files of each of ``tables`` (those a run changed: the others hold no new unused files) that no
+    version younger than ``retention_hours`` uses (Delta's VACUUM): time travel to a published version keeps working
+    for that long. VACUUM commits nothing (``spark.databricks.delta.vacuum.logging.enabled`` is off), so the versions
+    the pointer names stay the tables' newest."""
     root = DataRoot(root_uri)
-    for table in TABLES.values():
-        uri = root.join(table.location)
-        if DeltaTable.isDeltaTable(spark, uri):
+    for name in tables:
+        uri = root.join(TABLES[name].location)
+        if table_state(uri) is not None:
             DeltaTable.forPath(spark, uri).vacuum(retention_hours)

@@ -15,15 +15,15 @@ from fruits.pipelines.featurization.nodes import (
 )
 from fruits.progress import Progress
 from fruits.rejects import RejectKind
-from fruits.tables import FEATURE_STORE, spark_schema
+from fruits.tables import FEATURE_STORE, SAMPLE, spark_schema
 from tests.support.paths import MINI_SET
 
 SETTINGS = FeaturizationParams(batch_size=4)
 
 
-def sample(*rows: tuple[str, str]) -> pd.DataFrame:
-    return pd.DataFrame([(f"file:///t/Kiwi/{name}", f"Kiwi/{name}", "Kiwi", key) for name, key in rows],
-                        columns=["path", "relative_path", "label", "change_key"])
+def sample(spark, *rows: tuple[str, str]):
+    return spark.createDataFrame([(f"file:///t/Kiwi/{name}", f"Kiwi/{name}", "Kiwi", key) for name, key in rows],
+                                 spark_schema(SAMPLE))
 
 
 def store_rows(spark, *rows: tuple[str, str, str, str | None]):
@@ -35,13 +35,13 @@ def store_rows(spark, *rows: tuple[str, str, str, str | None]):
 
 
 def test_the_plan_keeps_only_keys_the_store_lacks_for_this_model(spark, small_payload: ModelPayload) -> None:
-    now = sample(("same.jpg", "k1"), ("edited.jpg", "k2"), ("added.jpg", "k1"), ("other model.jpg", "k1"),
+    now = sample(spark, ("same.jpg", "k1"), ("edited.jpg", "k2"), ("added.jpg", "k1"), ("other model.jpg", "k1"),
                  ("timed out.jpg", "k1"), ("corrupt.jpg", "k1"))
     store = store_rows(spark, ("same.jpg", "k1", "fp1", None), ("edited.jpg", "k1", "fp1", None),
                        ("other model.jpg", "k1", "fp0", None),
                        ("timed out.jpg", "k1", "fp1", RejectKind.UNREADABLE.value),
                        ("corrupt.jpg", "k1", "fp1", RejectKind.CORRUPT_IMAGE.value))
-    listing = {"sample_changes": {"new": 6, "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 0}}
+    listing = {"sampled": 6, "sample_changes": {"new": 6, "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 0}}
     todo, plan = plan_featurization(now, listing, store, small_payload, FeaturizationParams())
     assert sorted(row.relative_path for row in todo.collect()) == [
         "Kiwi/added.jpg", "Kiwi/edited.jpg", "Kiwi/other model.jpg", "Kiwi/timed out.jpg",
@@ -73,18 +73,18 @@ def test_the_udf_reads_odd_names_in_the_executors_and_reports_progress(spark, sm
     assert {len(row.features) for row in rows if row.reject_kind is None} == {1280}
     assert {row.fingerprint for row in rows} == {"fp1"}
     assert progress.expected.total == progress.expected.counter.value == 9
-    report = record_featurization(pd.DataFrame({"reject_kind": [row.reject_kind for row in rows]}),
-                                  {"to_featurize": 9})
+    written = change.add.select("reject_kind")
+    report = record_featurization(written, {"to_featurize": 9})
     assert (report["featurized"], report["rejected"], report["rejected_by_kind"]) == (8, 1, {"empty file": 1})
     assert report["images_inferred"] == 8
     with pytest.raises(ValueError, match="10 images were to be featurized, but the feature store holds 9 rows"):
-        record_featurization(pd.DataFrame({"reject_kind": [row.reject_kind for row in rows]}), {"to_featurize": 10})
+        record_featurization(written, {"to_featurize": 10})
 
 
 def test_nothing_to_featurize_starts_no_spark_job(spark, small_payload) -> None:
     tracker = spark.sparkContext.statusTracker()
     jobs = tracker.getJobIdsForGroup(None)
-    todo = spark.createDataFrame(sample(), "path string, relative_path string, label string, change_key string")
+    todo = sample(spark)
     change = featurize_images(todo, {"to_featurize": 0}, small_payload, SETTINGS, Progress())
     assert change.add is None and not change.replace
     assert tracker.getJobIdsForGroup(None) == jobs

@@ -1,4 +1,4 @@
-"""Ingestion: what each listed file is, and the stratified sample."""
+"""Ingestion: what each listed file is, and the stratified sample (Spark jobs on the listing's rows)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pyspark.sql import DataFrame, SparkSession
 
-from fruits.datasets.image_tree import ImageTreeDataset
+from fruits.datasets.image_tree import FILES_SCHEMA, ImageTreeDataset
 from fruits.params import IngestionParams, SamplingParams
 from fruits.pipelines.ingestion.nodes import (
     allocate_quotas,
     class_quotas,
     classify_files,
     compare_samples,
+    count_listing,
     list_images,
     sample_images,
     summarize_listing,
@@ -22,21 +24,21 @@ from fruits.pipelines.ingestion.nodes import (
 EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 
-def listing(*relative_paths: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "path": [f"file:///t/{path}" for path in relative_paths],
-        "relative_path": list(relative_paths),
-        "size": 1,
-        "change_key": "k",
-    })
+def listing(relative_paths: list[str], root: str = "file:///t/") -> DataFrame:
+    rows = [(f"{root}{path}", path, 1, "k") for path in relative_paths]
+    return SparkSession.getActiveSession().createDataFrame(rows, FILES_SCHEMA)
 
 
-def test_each_file_is_an_image_a_reject_or_ignored_by_kind() -> None:
-    manifest = classify_files(listing(
+def classified(*relative_paths: str, extensions: tuple[str, ...] = EXTENSIONS) -> pd.DataFrame:
+    return classify_files(listing(list(relative_paths)), extensions).toPandas()
+
+
+def test_each_file_is_an_image_a_reject_or_ignored_by_kind(spark) -> None:
+    manifest = classified(
         "Apple/1.JPG", "Apple/deeper/x.jpeg", "Apple/12:30:00.jpg", "Apple/_x.jpg", "Apple/.hidden.png",
         "Apple/.DS_Store", "Apple/._1.jpg", "Thumbs.db", "Apple/desktop.ini", "__MACOSX/Apple/1.jpg",
         "Apple/notes.txt", "Apple/README", "root.jpg",
-    ), EXTENSIONS).set_index("relative_path")
+    ).set_index("relative_path")
     images = manifest[manifest["status"] == "image"]
     assert sorted(images.index) == ["Apple/.hidden.png", "Apple/1.JPG", "Apple/12:30:00.jpg", "Apple/_x.jpg",
                                     "Apple/deeper/x.jpeg"]
@@ -54,17 +56,20 @@ def test_each_file_is_an_image_a_reject_or_ignored_by_kind() -> None:
     }
 
 
-def test_iphone_heic_photos_are_images_by_default() -> None:
-    manifest = classify_files(listing("Apple/IMG_0001.HEIC", "Apple/burst.heif", "Apple/clip.MOV"),
-                              IngestionParams().image_extensions).set_index("relative_path")
+def test_iphone_heic_photos_are_images_by_default(spark) -> None:
+    manifest = classified("Apple/IMG_0001.HEIC", "Apple/burst.heif", "Apple/clip.MOV",
+                          extensions=IngestionParams().image_extensions).set_index("relative_path")
     assert manifest["status"].to_dict() == {"Apple/IMG_0001.HEIC": "image", "Apple/burst.heif": "image",
                                             "Apple/clip.MOV": "ignored"}
 
 
-def test_a_tree_without_class_folders_is_refused_naming_the_folder(tmp_path: Path) -> None:
+def test_a_tree_without_images_in_class_folders_is_refused_naming_the_folder(spark, tmp_path: Path) -> None:
+    (tmp_path / "Apple").mkdir()
+    (tmp_path / "Apple" / "notes.txt").write_bytes(b"x")
     (tmp_path / "1.jpg").write_bytes(b"x")
-    with pytest.raises(ValueError, match=f"No images in class folders under {tmp_path} .*Apple/1.jpg"):
-        list_images(ImageTreeDataset(filepath=str(tmp_path)).load(), IngestionParams())
+    manifest = list_images(ImageTreeDataset(filepath=str(tmp_path)).load(), IngestionParams()).sync
+    with pytest.raises(ValueError, match=f"No images in class folders under {tmp_path} .*2 files listed.*Apple/1.jpg"):
+        count_listing(manifest, str(tmp_path))
 
 
 def test_total_is_spread_equally_and_short_classes_hand_over_their_quota() -> None:
@@ -80,55 +85,63 @@ def test_per_class_and_all_strategies() -> None:
     assert class_quotas(sizes, SamplingParams(strategy="all")) == sizes
 
 
-def manifest_of(classes: dict[str, int]) -> pd.DataFrame:
+def manifest_of(names: list[str], root: str = "file:///t/") -> DataFrame:
+    return classify_files(listing(names, root), EXTENSIONS)
+
+
+def sampled(manifest: DataFrame, settings: SamplingParams) -> pd.DataFrame:
+    return sample_images(manifest, settings).sync.toPandas().sort_values("path", ignore_index=True)
+
+
+def test_the_sample_takes_each_quota_deterministically_wherever_the_tree_lives(spark) -> None:
+    classes = {"Kiwi": 10, "Lemon": 2, "Apple Granny Smith": 8}
     names = [f"{label}/{index}_100.jpg" for label, count in classes.items() for index in range(count)]
-    return classify_files(listing(*names), EXTENSIONS)
-
-
-def test_the_sample_takes_each_quota_deterministically_wherever_the_tree_lives() -> None:
-    manifest = manifest_of({"Kiwi": 10, "Lemon": 2, "Apple Granny Smith": 8})
+    manifest = manifest_of(names)
     settings = SamplingParams(strategy="total", size=12, seed=42)
-    sample = sample_images(manifest, settings)
+    sample = sampled(manifest, settings)
     assert list(sample.columns) == ["path", "relative_path", "label", "change_key"]
     assert sample["label"].value_counts().to_dict() == {"Kiwi": 5, "Apple Granny Smith": 5, "Lemon": 2}
-    moved = manifest.assign(path=manifest["path"].str.replace("file:///t/", "s3a://bucket/raw/"))
-    assert sample_images(moved, settings)["relative_path"].tolist() == sample["relative_path"].tolist()
-    other_seed = sample_images(manifest, SamplingParams(strategy="total", size=12, seed=7))
+    moved = sampled(manifest_of(names, "s3a://bucket/raw/"), settings)
+    assert moved["relative_path"].tolist() == sample["relative_path"].tolist()
+    assert sampled(manifest_of(names[::-1]).repartition(3), settings)["path"].tolist() == sample["path"].tolist()
+    other_seed = sampled(manifest, SamplingParams(strategy="total", size=12, seed=7))
     assert other_seed["relative_path"].tolist() != sample["relative_path"].tolist()
 
 
-def test_all_keeps_every_image_and_never_rejects_or_ignored_files() -> None:
-    manifest = classify_files(listing("Kiwi/1.jpg", "Kiwi/notes.txt", "root.jpg"), EXTENSIONS)
-    assert sample_images(manifest, SamplingParams())["relative_path"].tolist() == ["Kiwi/1.jpg"]
+def test_all_keeps_every_image_and_never_rejects_or_ignored_files(spark) -> None:
+    manifest = manifest_of(["Kiwi/1.jpg", "Kiwi/notes.txt", "root.jpg"])
+    assert sampled(manifest, SamplingParams())["relative_path"].tolist() == ["Kiwi/1.jpg"]
 
 
-def sample(*rows: tuple[str, str]) -> pd.DataFrame:
-    return pd.DataFrame([(f"file:///t/Kiwi/{name}", f"Kiwi/{name}", "Kiwi", key) for name, key in rows],
-                        columns=["path", "relative_path", "label", "change_key"])
+def sample(*rows: tuple[str, str]) -> DataFrame:
+    return SparkSession.getActiveSession().createDataFrame(
+        [(f"file:///t/Kiwi/{name}", f"Kiwi/{name}", "Kiwi", key) for name, key in rows],
+        "path string, relative_path string, label string, change_key string")
 
 
-def test_samples_are_compared_by_uri_and_change_key() -> None:
+def test_samples_are_compared_by_uri_and_change_key(spark) -> None:
     now = sample(("same.jpg", "k1"), ("edited.jpg", "k2"), ("added.jpg", "k1"))
     before = sample(("same.jpg", "k1"), ("edited.jpg", "k1"), ("removed.jpg", "k1"))
-    listed = now["path"]
-    assert compare_samples(now, before, listed) == {"new": 1, "changed": 1, "left_sample": 0, "gone": 1,
-                                                    "unchanged": 1}
-    assert compare_samples(now, None, listed) == {"new": 3, "changed": 0, "left_sample": 0, "gone": 0,
-                                                  "unchanged": 0}
+    manifest = manifest_of(["Kiwi/same.jpg", "Kiwi/edited.jpg", "Kiwi/added.jpg"])
+    assert compare_samples(now, before, manifest) == {"new": 1, "changed": 1, "left_sample": 0, "gone": 1,
+                                                      "unchanged": 1}
+    assert compare_samples(now, None, manifest) == {"new": 3, "changed": 0, "left_sample": 0, "gone": 0,
+                                                    "unchanged": 0}
 
 
-def test_images_no_longer_sampled_left_the_sample_and_are_not_gone_from_the_tree() -> None:
-    manifest = classify_files(listing(*(f"{label}/{index}.jpg" for label in ("Apple", "Kiwi") for index in range(20))),
-                              EXTENSIONS)
-    everything = sample_images(manifest, SamplingParams(strategy="all"))
-    smaller = sample_images(manifest, SamplingParams(strategy="total", size=4, seed=1))
+def test_images_no_longer_sampled_left_the_sample_and_are_not_gone_from_the_tree(spark) -> None:
+    names = [f"{label}/{index}.jpg" for label in ("Apple", "Kiwi") for index in range(20)]
+    manifest = manifest_of([*names, "Kiwi/.DS_Store", "root.jpg"])
+    everything = sample_images(manifest, SamplingParams(strategy="all")).sync
+    smaller = sample_images(manifest, SamplingParams(strategy="total", size=4, seed=1)).sync
     info = {"raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
     summary = summarize_listing(manifest, smaller, everything, info)
     assert summary["input"] == {"raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
     assert summary["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 36, "gone": 0, "unchanged": 4}
-    assert summary["images"] == 40
-    shrunk = manifest[~manifest["relative_path"].str.startswith("Kiwi/")]
-    after_deletion = summarize_listing(shrunk, sample_images(shrunk, SamplingParams(strategy="all")), everything,
-                                       info)
+    assert (summary["listed"], summary["images"], summary["sampled"], summary["listing_rejected"]) == (42, 40, 4, 1)
+    assert summary["ignored_by_kind"] == {"os metadata (.DS_Store)": 1}
+    shrunk = manifest_of(names[:20])
+    after_deletion = summarize_listing(shrunk, sample_images(shrunk, SamplingParams(strategy="all")).sync,
+                                       everything, info)
     assert after_deletion["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 0, "gone": 20,
                                                 "unchanged": 20}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from pyspark.ml.functions import array_to_vector, vector_to_array
 
@@ -15,9 +14,9 @@ from tests.support.tables import RUN_INFO, report, store_of
 
 def test_projection_equals_the_saved_spark_ml_model(spark):
     rng = np.random.default_rng(2)
-    store, index, sample = store_of(spark, rng.normal(size=(300, 16)) * np.geomspace(10, 0.1, 16) + 1, rejected=0)
+    store, sample = store_of(spark, rng.normal(size=(300, 16)) * np.geomspace(10, 0.1, 16) + 1, rejected=0)
     settings = PcaParams(variance_target=0.8, max_components=12)
-    model, components, *_ = fit_pca(store, index, sample, report(), None, None, settings, RUN_INFO)
+    model, components, *_ = fit_pca(store, sample, report(), None, None, settings, RUN_INFO)
     projected = project(store.repartition(3), components, "r1").collect()
     ours = {row.path: np.array(row.pca_features) for row in projected}
     assert {row.pca_run_id for row in projected} == {"r1"}
@@ -31,38 +30,43 @@ def test_projection_equals_the_saved_spark_ml_model(spark):
     assert difference < 1e-5 * max(np.abs(vector).max() for vector in expected.values())
 
 
+def results_of(spark, *rows: tuple[str, str, str]):
+    """Results rows (path, change key, the run whose fit projected them)."""
+    return spark.createDataFrame(rows, "path string, change_key string, pca_run_id string")
+
+
 def test_results_change_by_what_they_lack_and_what_is_no_longer_live(spark):
-    store, index, sample = store_of(spark, np.eye(6)[:5], rejected=1)
+    store, sample = store_of(spark, np.eye(6)[:5], rejected=1)
     components = np.eye(6)[:, :2]
-    results_index = pd.DataFrame({"path": ["img0", "img1", "gone", "img2"], "change_key": ["k", "old", "k", "k"],
-                                  "pca_run_id": ["r1", "r1", "r1", "killed"]})
+    results_index = results_of(spark, ("img0", "k", "r1"), ("img1", "old", "r1"), ("gone", "k", "r1"),
+                               ("img2", "k", "killed"))
     fit = {"refit": False, "fit_run_id": "r1"}
-    change = update_results(store, index, results_index, sample, components, fit, report())
+    change = update_results(store, results_index, sample, components, fit, report())
     assert sorted(row.path for row in change.add.collect()) == ["img1", "img2", "img3", "img4"]
     # the changed image's old row goes (its new row comes), and so does a row another fit projected
-    assert sorted(change.remove["path"]) == ["gone", "img1", "img2"]
+    assert sorted(row.path for row in change.remove.collect()) == ["gone", "img1", "img2"]
     assert not change.replace
-    complete = index[index["reject_kind"].isna()][["path", "change_key"]].assign(pca_run_id="r1")
-    unchanged = update_results(store, index, complete, sample, components, fit, report())
+    complete = results_of(spark, *((f"img{i}", "k", "r1") for i in range(5)))
+    unchanged = update_results(store, complete, sample, components, fit, report())
     assert unchanged.add is None and unchanged.remove is None
 
 
 def test_a_refit_replaces_all_results(spark):
-    store, index, sample = store_of(spark, np.eye(6)[:5], rejected=1)
-    already = index[["path", "change_key"]]
-    change = update_results(store, index, already, sample, np.eye(6)[:, :2], {"refit": True, "fit_run_id": "r2"},
+    store, sample = store_of(spark, np.eye(6)[:5], rejected=1)
+    already = results_of(spark, *((f"img{i}", "k", "r1") for i in range(5)))
+    change = update_results(store, already, sample, np.eye(6)[:, :2], {"refit": True, "fit_run_id": "r2"},
                             report())
     assert change.replace and change.add.count() == 5
     assert {len(row.pca_features) for row in change.add.collect()} == {2}
 
 
 def test_rejects_are_the_unclassified_files_and_the_images_the_network_could_not_take(spark):
-    _, index, sample = store_of(spark, np.eye(3), rejected=2)
-    manifest = pd.DataFrame({"path": ["file:///t/root.jpg", "file:///t/a/ok.jpg"], "label": [None, "a"],
-                             "status": ["rejected", "image"], "detail": ["not in a class folder", ""]})
-    change = collect_rejects(manifest, index, sample, report())
-    assert change.replace
-    assert change.add.to_dict("records") == [
+    store, sample = store_of(spark, np.eye(3), rejected=2)
+    manifest = spark.createDataFrame([("file:///t/root.jpg", None, "rejected", "not in a class folder"),
+                                      ("file:///t/a/ok.jpg", "a", "image", "")],
+                                     "path string, label string, status string, detail string")
+    change = collect_rejects(manifest, store, sample, report())
+    assert [row.asDict() for row in change.sync.orderBy("path").collect()] == [
         {"path": "bad0", "label": "a", "reject_kind": "empty file", "reject_detail": None},
         {"path": "bad1", "label": "a", "reject_kind": "empty file", "reject_detail": None},
         {"path": "file:///t/root.jpg", "label": None, "reject_kind": "not in a class folder", "reject_detail": None},

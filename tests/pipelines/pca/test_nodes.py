@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from pyspark.ml.feature import PCA
 from pyspark.ml.linalg import Vectors
@@ -14,8 +13,8 @@ from fruits.pipelines.pca.nodes import (
     FIT_SETTINGS,
     changes_since_fit,
     choose_k,
-    fit_keys,
     fit_pca,
+    fit_rows,
     principal_components,
     refit_reason,
     spark_pca_model,
@@ -55,14 +54,15 @@ def test_pca_finds_the_intrinsic_dimension_and_records_the_fit(low_rank):
     assert record["refit"] and record["reason"] == "no published PCA model yet"
     assert (record["fitted_on_images"], record["k"], record["fingerprint"]) == (60, 3, "fp")
     assert record["fit_run_id"] == "r1"  # the results rows it projects carry it
-    assert record["raw_images"] == "/t" and sorted(images["path"]) == sorted(f"img{i}" for i in range(60))
+    assert record["raw_images"] == "/t" and images.replace
+    assert sorted(row.path for row in images.add.collect()) == sorted(f"img{i}" for i in range(60))
 
 
 def test_the_published_model_is_reused_until_enough_images_changed(spark, low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
     vectors = np.asarray([row.features for row in low_rank[0].orderBy("path").collect() if row.features is not None])
-    store, index, sample = store_of(spark, vectors[:40])
-    *_, first, fitted = fit_pca(store, index, sample, report(), None, None, settings, RUN_INFO)
+    *_, first, fitted = fit_pca(*store_of(spark, vectors[:40]), report(), None, None, settings, RUN_INFO)
+    fitted = fitted.add
     assert first["fitted_on_images"] == 40
     ten_more = store_of(spark, vectors[:50], later=10)  # 10 images featurized after the fit
     model, components, curve, record, images = fit_pca(*ten_more, report(), first, fitted, settings, RUN_INFO)
@@ -79,24 +79,24 @@ def test_images_that_left_count_toward_a_refit_and_the_record_never_contradicts_
     settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
     vectors = np.asarray([row.features for row in low_rank[0].orderBy("path").collect() if row.features is not None])
     *_, first, fitted = fit_pca(*store_of(spark, vectors[:48]), report(), None, None, settings, RUN_INFO)
-    store, index, sample = store_of(spark, vectors[:48])
-    fewer = sample[sample["path"].isin([f"img{i}" for i in range(30)])]  # 18 images gone, nothing added
-    *_, refitted, images = fit_pca(store, index, fewer, report(), first, fitted, settings, RUN_INFO)
+    store, sample = store_of(spark, vectors[:48])
+    fewer = sample.where(sample["path"].isin([f"img{i}" for i in range(30)]))  # 18 images gone, nothing added
+    *_, refitted, images = fit_pca(store, fewer, report(), first, fitted.add, settings, RUN_INFO)
     assert refitted["refit"] and refitted["reason"].startswith("0 images added, 0 changed and 18 left since the "
                                                                "fit on 48")
-    assert refitted["fitted_on_images"] == len(images) == 30
+    assert refitted["fitted_on_images"] == images.add.count() == 30
 
 
 def test_another_input_folder_refits_whatever_the_counts(low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10)
     *_, first, fitted = fit_pca(*low_rank, report(), None, None, settings, RUN_INFO)
-    *_, record, _ = fit_pca(*low_rank, report(), first, fitted, settings, {**RUN_INFO, "raw_images": "/other"})
+    *_, record, _ = fit_pca(*low_rank, report(), first, fitted.add, settings, {**RUN_INFO, "raw_images": "/other"})
     assert record["refit"] and record["reason"] == "the input folder changed (/t -> /other)"
 
 
-def test_changes_since_the_fit_are_counted_by_path() -> None:
-    fitted = pd.DataFrame({"path": ["a", "b", "c"], "change_key": ["1", "1", "1"]})
-    now = pd.DataFrame({"path": ["b", "c", "d"], "change_key": ["1", "2", "1"]})
+def test_changes_since_the_fit_are_counted_by_path(spark) -> None:
+    fitted = spark.createDataFrame([("a", "1"), ("b", "1"), ("c", "1")], "path string, change_key string")
+    now = spark.createDataFrame([("b", "1"), ("c", "2"), ("d", "1")], "path string, change_key string")
     assert changes_since_fit(fitted, now) == {"added": 1, "changed": 1, "left": 1}
 
 
@@ -139,12 +139,17 @@ def test_fixed_k_out_of_range_is_refused_before_fitting(low_rank):
         fit_pca(*low_rank, report(), None, None, PcaParams(n_components=13), RUN_INFO)
 
 
-def test_the_fit_sample_is_capped_and_seeded() -> None:
-    keys = pd.DataFrame({"path": [f"img{i}" for i in range(5000)], "change_key": "k"})
-    sample = fit_keys(keys, 500, seed=1)
-    assert len(sample) == 500 and sample["path"].is_unique
-    assert sample.equals(fit_keys(keys, 500, seed=1)) and not sample.equals(fit_keys(keys, 500, seed=2))
-    assert fit_keys(keys, 5000, seed=1) is keys and fit_keys(keys, None, seed=1) is keys
+def test_the_fit_sample_is_capped_and_seeded(spark) -> None:
+    keys = spark.createDataFrame([(f"img{i}", "k") for i in range(5000)], "path string, change_key string")
+
+    def paths(frame) -> list[str]:
+        return [row.path for row in frame.collect()]
+
+    sample = paths(fit_rows(keys.repartition(4), 5000, 500, seed=1))
+    assert len(sample) == 500 == len(set(sample))
+    assert sample == paths(fit_rows(keys.repartition(3), 5000, 500, seed=1))  # whatever the partitioning
+    assert sample != paths(fit_rows(keys, 5000, 500, seed=2))
+    assert fit_rows(keys, 5000, 5000, seed=1) is keys and fit_rows(keys, 5000, None, seed=1) is keys
 
 
 def test_the_fit_equals_spark_ml_pca_fit(spark) -> None:

@@ -9,21 +9,21 @@ from matplotlib.figure import Figure
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import ProbeParams, ReportingParams
 from fruits.pipelines.output.nodes import account_for_files
-from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons
+from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons, list_rejects
 from fruits.pipelines.reporting.markdown import agrees, plural, render_report
 from fruits.pipelines.reporting.plots import plot_explained_variance, plot_pca_map
 from fruits.pipelines.reporting.probe import evaluate_probe
 from fruits.pipelines.reporting.summary import summarize_run
 from fruits.pipelines.reporting.thumbnails import plot_neighbours, plot_rejects
-from fruits.tables import RESULTS, spark_schema
+from fruits.tables import REJECTS, RESULTS, spark_schema
 from tests.support.paths import MINI_SET
 
 
 def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None:
     results = spark.createDataFrame([(row.path, row.label, "k", [0.0], [float(x) for x in row.pca_features], "r1")
                                      for row in sample.itertuples()], spark_schema(RESULTS))
-    rejects = pd.DataFrame({"path": [f"file://{tmp_path}/Kiwi/bad.jpg"], "label": ["Kiwi"],
-                            "reject_kind": ["corrupt image"], "reject_detail": ["truncated"]})
+    rejects = spark.createDataFrame([(f"file://{tmp_path}/Kiwi/bad.jpg", "Kiwi", "corrupt image", "truncated")],
+                                    spark_schema(REJECTS))
     counts = count_images_per_class(results, rejects)
     assert counts.to_dict("records")[1] == {"label": "Kiwi", "featurized": 40, "rejected": 1, "total": 41}
     reasons = count_reject_reasons(rejects)
@@ -37,7 +37,9 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
     assert "a per-class sample of 120 of 120 images, 3 classes" in title
     tree = ImageTree(str(MINI_SET))
     assert isinstance(plot_neighbours(sample, tree, ReportingParams(), ProbeParams()), Figure)
-    assert isinstance(plot_rejects(rejects, tree), Figure)
+    listed = list_rejects(rejects, 10)
+    assert listed["reject_detail"].tolist() == ["truncated"]
+    assert isinstance(plot_rejects(listed, reasons, tree), Figure)
     report = {"listed": 121, "ignored": 0, "ignored_by_kind": {}, "listing_rejected": 1, "images": 120,
               "sampled": 120, "skipped": 0, "featurized": 120, "rejected": 0, "new": 120, "changed": 0,
               "left_sample": 0, "gone": 0, "unchanged": 0, "engine": "tflite", "fingerprint": "abc",

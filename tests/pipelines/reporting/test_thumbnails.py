@@ -43,7 +43,9 @@ def test_a_rejected_decompression_bomb_is_drawn_as_a_placeholder(bomb_tree: Path
     rejects = pd.DataFrame({"path": [f"file://{bomb_tree}/Kiwi/bomb.png", f"file://{bomb_tree}/Kiwi/3_100.jpg"],
                             "label": ["Kiwi", "Kiwi"], "reject_kind": ["too many pixels", "unreadable"],
                             "reject_detail": ["decompression bomb guard: …", "gone since the listing"]})
-    figure = plot_rejects(rejects, ImageTree(str(bomb_tree)))
+    reasons = pd.DataFrame({"reject_kind": ["too many pixels", "unreadable"], "images": [1, 1]})
+    figure = plot_rejects(rejects, reasons, ImageTree(str(bomb_tree)))
+    assert figure.texts[0].get_text() == "Rejected images (first 2 of 2)"
     assert tiles(figure) == {"bomb.png\ntoo many pixels": True, "3_100.jpg\nunreadable": False}
 
 

@@ -11,7 +11,6 @@ import logging
 import math
 from typing import Any
 
-import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -21,14 +20,13 @@ from fruits.featurizer import featurizer
 from fruits.params import FeaturizationParams
 from fruits.progress import Progress
 from fruits.rejects import RETRIED
-from fruits.tables import IMAGE_KEY, SAMPLE, SAMPLE_COLUMNS, spark_schema
+from fruits.tables import IMAGE_KEY, SAMPLE_COLUMNS
 
 logger = logging.getLogger(__name__)
 
 
-
 def plan_featurization(
-    image_sample: pd.DataFrame,
+    image_sample: DataFrame,
     listing_summary: dict[str, Any],
     feature_store: DataFrame,
     inference_model: ModelPayload,
@@ -38,8 +36,7 @@ def plan_featurization(
     counts for the report (with how the sample changed since the published one, from the listing). Only keys are
     compared, by a Spark anti-join: no image is read. An image that could not be read (a network error, a file
     being written) is tried again; one that could not be decoded is not."""
-    spark = feature_store.sparkSession
-    todo = spark.createDataFrame(image_sample[SAMPLE_COLUMNS], spark_schema(SAMPLE))
+    todo = image_sample.select(*SAMPLE_COLUMNS)
     if not settings.full_refresh:
         known = feature_store.where(
             (F.col("fingerprint") == inference_model.fingerprint)
@@ -53,15 +50,15 @@ def plan_featurization(
         "engine": inference_model.engine,
         "image_size": inference_model.image_size,
         "full_refresh": settings.full_refresh,
-        "sampled": len(image_sample),
+        "sampled": listing_summary["sampled"],
         "to_featurize": to_featurize,
-        "skipped": len(image_sample) - to_featurize,
+        "skipped": listing_summary["sampled"] - to_featurize,
         **listing_summary["sample_changes"],
         "input": {**listing_summary.get("input", {}), "fingerprint": inference_model.fingerprint},
     }
     logger.info("%d of %d sampled images to featurize (%d new, %d changed, %d unchanged; since the last published "
                 "run, %d left the sample but are still in the tree, %d are gone from the tree)%s", to_featurize,
-                len(image_sample), plan["new"], plan["changed"], plan["unchanged"], plan["left_sample"], plan["gone"],
+                plan["sampled"], plan["new"], plan["changed"], plan["unchanged"], plan["left_sample"], plan["gone"],
                 ": full refresh" if settings.full_refresh else "")
     return todo, plan
 
@@ -111,15 +108,15 @@ def featurize_images(
     ))
 
 
-def record_featurization(new_features: pd.DataFrame, featurization_plan: dict[str, Any]) -> dict[str, Any]:
-    """What the featurization did, read back from the store rows this run wrote (their ``reject_kind``): the plan
-    plus featurized and rejected images, by kind."""
-    kinds = new_features["reject_kind"].dropna().value_counts()
-    featurized = int(new_features["reject_kind"].isna().sum())
+def record_featurization(new_features: DataFrame, featurization_plan: dict[str, Any]) -> dict[str, Any]:
+    """What the featurization did, counted on the store rows this run wrote (their ``reject_kind``): the plan plus
+    featurized and rejected images, by kind."""
+    kinds = {row["reject_kind"]: row["count"] for row in new_features.groupBy("reject_kind").count().collect()}
+    featurized = int(kinds.pop(None, 0))
     report = {
         **featurization_plan,
         "featurized": featurized,
-        "rejected": int(kinds.sum()),
+        "rejected": sum(kinds.values()),
         "rejected_by_kind": {str(kind): int(count) for kind, count in sorted(kinds.items())},
         "images_inferred": featurized,
     }

@@ -1,7 +1,8 @@
 """Ingestion: what each file under the raw tree is (one listing per run), and the stratified sample to featurize.
 
-Pure pandas on the driver: the listing is already there, and a vectorised pass over millions of rows takes
-seconds, where a Spark job would first ship them all.
+Spark jobs on the listing's rows, wherever they are: classification and labels are column expressions, the sample
+is a window over a seeded hash per class, the comparison with the published sample is a join. The driver receives
+counts (one row per class at most) and nothing per image, from 80 images to millions.
 """
 
 from __future__ import annotations
@@ -10,113 +11,130 @@ import logging
 import re
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
 
 from fruits.datasets.image_tree import ImageTree
+from fruits.datasets.table import TableChange
 from fruits.params import IngestionParams, SamplingParams
 from fruits.provenance import run_input
 from fruits.rejects import RejectKind
-from fruits.tables import IGNORED, IMAGE, IMAGE_KEY, REJECTED, SAMPLE_COLUMNS, seeded_rank
+from fruits.tables import IGNORED, IMAGE, REJECTED, SAMPLE_COLUMNS, TABLES, seeded_rank
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_COLUMNS = ["path", "relative_path", "label", "size", "change_key", "status", "detail"]
+MANIFEST_COLUMNS = TABLES["listing"].schema.names
 # Files that operating systems and archivers leave next to photos: counted as ignored, never featurized.
 OS_METADATA_FILES = {".ds_store": ".DS_Store", "thumbs.db": "Thumbs.db", "desktop.ini": "desktop.ini"}
 OS_METADATA_FOLDERS = ("__MACOSX", ".Trashes", ".Spotlight-V100", ".fseventsd", ".TemporaryItems")
-_IN_METADATA_FOLDER = re.compile("(?:^|/)(" + "|".join(map(re.escape, OS_METADATA_FOLDERS)) + ")/")
+_IN_METADATA_FOLDER = "(?:^|/)(" + "|".join(map(re.escape, OS_METADATA_FOLDERS)) + ")/"
 
 
-def classify_files(files: pd.DataFrame, extensions: tuple[str, ...]) -> pd.DataFrame:
+def _first_match(conditions: list[tuple[Column, Column | str]], default: Column | str) -> Column:
+    """The value of the first condition that holds (``np.select`` as one Spark expression)."""
+    expression = F.when(*conditions[0])
+    for condition, value in conditions[1:]:
+        expression = expression.when(condition, value)
+    return expression.otherwise(default)
+
+
+def classify_files(files: DataFrame, extensions: tuple[str, ...]) -> DataFrame:
     """Label every listed file: an image of the class named by its first folder, a reject, or ignored by kind.
 
     Deeper folders are allowed (``Apple/deeper/x.jpg`` is an Apple). An image directly at the root has no class:
     it is a reject, its ``detail`` the reject's kind. OS metadata and other extensions are ignored but counted, by
     kind.
     """
-    parts = files["relative_path"].str.split("/")
-    name = parts.str[-1]
-    lower = name.str.lower()
-    suffix = lower.str.extract(r"(\.[^.]+)$", expand=False)
-    metadata_folder = files["relative_path"].str.extract(_IN_METADATA_FOLDER, expand=False)
-    metadata_file = lower.map(OS_METADATA_FILES)
-    apple_double = lower.str.startswith("._")
-    is_image = suffix.isin([extension.lower() for extension in extensions])
-    at_root = parts.str.len() == 1
-    ignored = [metadata_folder.notna(), metadata_file.notna(), apple_double, ~is_image]
-    detail = np.select(
-        [*ignored, at_root],
-        [
-            "os metadata (" + metadata_folder.fillna("") + ")",
-            "os metadata (" + metadata_file.fillna("") + ")",
-            "os metadata (AppleDouble ._ file)",
-            "other extension (" + suffix.fillna("none") + ")",
-            RejectKind.NOT_IN_CLASS_FOLDER.value,
-        ],
-        default="",
+    parts = F.split(F.col("relative_path"), "/")
+    lower = F.lower(F.element_at(parts, -1))
+    suffix = F.regexp_extract(lower, r"(\.[^.]+)$", 1)
+    metadata_folder = F.regexp_extract(F.col("relative_path"), _IN_METADATA_FOLDER, 1)
+    metadata_file = _first_match([(lower == name, spelt) for name, spelt in OS_METADATA_FILES.items()], "")
+    at_root = F.size(parts) == 1
+    ignored = [
+        (metadata_folder != "", F.concat(F.lit("os metadata ("), metadata_folder, F.lit(")"))),
+        (metadata_file != "", F.concat(F.lit("os metadata ("), metadata_file, F.lit(")"))),
+        (lower.startswith("._"), F.lit("os metadata (AppleDouble ._ file)")),
+        (~suffix.isin([extension.lower() for extension in extensions]),
+         F.concat(F.lit("other extension ("), F.when(suffix == "", "none").otherwise(suffix), F.lit(")"))),
+    ]
+    detail = _first_match([*ignored, (at_root, F.lit(RejectKind.NOT_IN_CLASS_FOLDER.value))], F.lit(""))
+    status = _first_match([(condition, F.lit(IGNORED)) for condition, _ in ignored] + [(at_root, F.lit(REJECTED))],
+                          F.lit(IMAGE))
+    return files.select(
+        "path", "relative_path", F.when(~at_root, F.element_at(parts, 1)).alias("label"), "size", "change_key",
+        status.alias("status"), detail.alias("detail"),
     )
-    status = np.select([np.logical_or.reduce(ignored), at_root], [IGNORED, REJECTED], default=IMAGE)
-    manifest = files.assign(label=parts.str[0].where(~at_root), status=status, detail=detail)
-    return manifest[MANIFEST_COLUMNS]
 
 
-def list_images(raw_images: ImageTree, settings: IngestionParams) -> pd.DataFrame:
-    """The manifest of this run: every file under raw_images with what it is (one listing, nothing read)."""
-    manifest = classify_files(raw_images.files, settings.image_extensions)
-    images = manifest[manifest["status"] == IMAGE]
-    if images.empty:
+def list_images(raw_images: ImageTree, settings: IngestionParams) -> TableChange:
+    """The manifest of this run: every file under raw_images with what it is (one listing, nothing read), merged
+    into the listing table so that only files that appeared, changed or went are written."""
+    return TableChange(sync=classify_files(raw_images.listing(), settings.image_extensions))
+
+
+def count_listing(image_manifest: DataFrame, root: str) -> dict[str, Any]:
+    """The listing's counts (one aggregation): files, ignored ones by kind, rejected ones, images in class folders and
+    classes. Fails in one sentence when no class folder holds an image."""
+    rows = image_manifest.groupBy("status", "detail").agg(F.count(F.lit(1)).alias("files"),
+                                                          F.countDistinct("label").alias("labels")).collect()
+    by_kind = {(row["status"], row["detail"]): row["files"] for row in rows}
+    classes = sum(row["labels"] for row in rows if row["status"] == IMAGE)  # images have one detail: ""
+    counts = {
+        "listed": sum(by_kind.values()),
+        "ignored": sum(count for (status, _), count in by_kind.items() if status == IGNORED),
+        "ignored_by_kind": {detail: count for (status, detail), count in sorted(by_kind.items()) if status == IGNORED},
+        "listing_rejected": sum(count for (status, _), count in by_kind.items() if status == REJECTED),
+        "images": sum(count for (status, _), count in by_kind.items() if status == IMAGE),
+    }
+    if counts["images"] == 0:
         raise ValueError(
-            f"No images in class folders under {raw_images.root} ({len(manifest)} files listed): put each class's "
-            f"images in a folder of its own, e.g. {raw_images.root}/Apple/1.jpg."
+            f"No images in class folders under {root} ({counts['listed']} files listed): put each class's "
+            f"images in a folder of its own, e.g. {root}/Apple/1.jpg."
         )
-    ignored = manifest.loc[manifest["status"] == IGNORED, "detail"].value_counts()
+    ignored = counts["ignored_by_kind"]
     logger.info(
         "%d files: %d images in %d classes, %d ignored%s, %d rejected (not in a class folder)",
-        len(manifest), len(images), images["label"].nunique(), int(ignored.sum()),
-        f" ({', '.join(f'{count} {kind}' for kind, count in ignored.items())})" if len(ignored) else "",
-        int((manifest["status"] == REJECTED).sum()),
+        counts["listed"], counts["images"], classes, counts["ignored"],
+        f" ({', '.join(f'{count} {kind}' for kind, count in ignored.items())})" if ignored else "",
+        counts["listing_rejected"],
     )
-    if images["label"].nunique() < 2:
-        logger.warning("Only one class (%s) under %s: features are computed, but nothing can be compared.",
-                       images["label"].iloc[0], raw_images.root)
-    return manifest
+    if classes < 2:
+        logger.warning("Only one class under %s: features are computed, but nothing can be compared.", root)
+    return counts
 
 
-def compare_samples(sample: pd.DataFrame, previous: pd.DataFrame | None, listed: pd.Series) -> dict[str, int]:
+def compare_samples(sample: DataFrame, previous: DataFrame | None, manifest: DataFrame) -> dict[str, int]:
     """How this run's sample differs from the published one: new, changed and unchanged images, and of the images
     no longer sampled, those still listed (``left_sample``: a smaller or other sample) apart from those no longer
-    in the tree (``gone``)."""
-    previous = previous if previous is not None else pd.DataFrame(columns=IMAGE_KEY)
-    both = sample[IMAGE_KEY].merge(previous[IMAGE_KEY], on="path", how="outer", suffixes=("", "_before"),
-                                   indicator=True)
-    kept = both["_merge"] == "both"
-    dropped = both["_merge"] == "right_only"
-    still_listed = both["path"].isin(listed)
-    return {
-        "new": int((both["_merge"] == "left_only").sum()),
-        "changed": int((kept & (both["change_key"] != both["change_key_before"])).sum()),
-        "left_sample": int((dropped & still_listed).sum()),
-        "gone": int((dropped & ~still_listed).sum()),
-        "unchanged": int((kept & (both["change_key"] == both["change_key_before"])).sum()),
-    }
+    in the tree (``gone``). One join, counted on the executors."""
+    now = sample.select("path", "change_key")
+    if previous is None:
+        return {"new": now.count(), "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 0}
+    before = previous.select("path", F.col("change_key").alias("change_key_before"))
+    listed = manifest.where(F.col("status") == IMAGE).select("path", F.lit(True).alias("listed"))
+    both = now.join(before, "path", "full_outer").join(listed, "path", "left")
+    kept = F.col("change_key").isNotNull() & F.col("change_key_before").isNotNull()
+    dropped = F.col("change_key").isNull()
+    row = both.agg(
+        F.count(F.when(F.col("change_key_before").isNull(), 1)).alias("new"),
+        F.count(F.when(kept & (F.col("change_key") != F.col("change_key_before")), 1)).alias("changed"),
+        F.count(F.when(dropped & F.col("listed").isNotNull(), 1)).alias("left_sample"),
+        F.count(F.when(dropped & F.col("listed").isNull(), 1)).alias("gone"),
+        F.count(F.when(kept & (F.col("change_key") == F.col("change_key_before")), 1)).alias("unchanged"),
+    ).first()
+    return {name: int(row[name]) for name in ("new", "changed", "left_sample", "gone", "unchanged")}
 
 
-def summarize_listing(image_manifest: pd.DataFrame, image_sample: pd.DataFrame,
-                      previous_image_sample: pd.DataFrame | None, run_info: dict[str, Any]) -> dict[str, Any]:
-    """What the listing found, in a few numbers (what the publish gate checks the run's outcome against): files,
-    ignored ones by kind, rejected ones, images in class folders; and how the sample changed since the published
-    one (:func:`compare_samples`); the input they were made from (:mod:`fruits.provenance`)."""
-    status = image_manifest["status"]
-    listed = image_manifest.loc[status == IMAGE, "path"]
+def summarize_listing(image_manifest: DataFrame, image_sample: DataFrame, previous_image_sample: DataFrame | None,
+                      run_info: dict[str, Any]) -> dict[str, Any]:
+    """What the listing found, in a few numbers (what the publish gate checks the run's outcome against:
+    :func:`count_listing`), how the sample changed since the published one (:func:`compare_samples`), and the input
+    they were made from (:mod:`fruits.provenance`)."""
     return {
-        "listed": len(image_manifest),
-        "ignored": int((status == IGNORED).sum()),
-        "ignored_by_kind": {str(kind): int(count) for kind, count in
-                            image_manifest.loc[status == IGNORED, "detail"].value_counts().items()},
-        "listing_rejected": int((status == REJECTED).sum()),
-        "images": int((status == IMAGE).sum()),
-        "sample_changes": compare_samples(image_sample, previous_image_sample, listed),
+        **count_listing(image_manifest, run_info["raw_images"]),
+        "sampled": image_sample.count(),
+        "sample_changes": compare_samples(image_sample, previous_image_sample, image_manifest),
         "input": run_input(run_info),
     }
 
@@ -155,17 +173,19 @@ def class_quotas(class_sizes: dict[str, int], settings: SamplingParams) -> dict[
     return allocate_quotas(class_sizes, size)
 
 
-def sample_images(image_manifest: pd.DataFrame, settings: SamplingParams) -> pd.DataFrame:
+def sample_images(image_manifest: DataFrame, settings: SamplingParams) -> TableChange:
     """The stratified sample (``path``, ``relative_path``, ``label``, ``change_key``): each class's quota, chosen
-    by a seeded hash of the path relative to the root, so the same seed picks the same files locally and on S3."""
-    images = image_manifest.loc[image_manifest["status"] == IMAGE, SAMPLE_COLUMNS]
-    sizes = images["label"].value_counts().to_dict()
+    by a seeded hash of the path relative to the root (so the same seed picks the same files locally and on S3),
+    as a window per class; merged into the sample table, so that only what changed is written."""
+    images = image_manifest.where(F.col("status") == IMAGE).select(*SAMPLE_COLUMNS)
+    sizes = {row["label"]: row["count"] for row in images.groupBy("label").count().collect()}
     quotas = class_quotas(sizes, settings)
-    logger.info("Sampling %d of %d images over %d classes (strategy %s)", sum(quotas.values()), len(images),
+    logger.info("Sampling %d of %d images over %d classes (strategy %s)", sum(quotas.values()), sum(sizes.values()),
                 len(sizes), settings.strategy)
     if settings.strategy == "all":
-        return images.reset_index(drop=True)
-    ranked = images.assign(order=seeded_rank(images["relative_path"], settings.seed))
-    ranked = ranked.sort_values(["label", "order", "path"])
-    chosen = ranked.groupby("label").cumcount() < ranked["label"].map(quotas)
-    return ranked.loc[chosen, SAMPLE_COLUMNS].reset_index(drop=True)
+        return TableChange(sync=images)
+    spark = image_manifest.sparkSession
+    quota = spark.createDataFrame(sorted(quotas.items()), "label string, quota long")
+    order = Window.partitionBy("label").orderBy(seeded_rank("relative_path", settings.seed), "path")
+    ranked = images.withColumn("rank", F.row_number().over(order)).join(F.broadcast(quota), "label")
+    return TableChange(sync=ranked.where(F.col("rank") <= F.col("quota")).select(*SAMPLE_COLUMNS))

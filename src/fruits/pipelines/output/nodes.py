@@ -17,7 +17,7 @@ from pyspark.sql.types import ArrayType, FloatType
 
 from fruits.datasets.table import TableChange
 from fruits.provenance import check_one_input
-from fruits.tables import IMAGE_KEY, REJECTED, featurized_keys, live_features, newest_keys
+from fruits.tables import IMAGE_KEY, REJECTED, featurized_keys, live_keys, with_features
 
 logger = logging.getLogger(__name__)
 
@@ -43,54 +43,49 @@ def project(features: DataFrame, pca_components: np.ndarray, fit_run_id: str) ->
                            F.lit(fit_run_id).alias("pca_run_id"))
 
 
-def changed_keys(live: pd.DataFrame, results_index: pd.DataFrame, fit_run_id: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Keys (path, change key) the results lack, and the paths of results rows to remove: images no longer live
+def results_change(featurized: DataFrame, results_index: DataFrame, fit_run_id: str) -> tuple[DataFrame, DataFrame]:
+    """Keys (of ``featurized``) the results lack, and the paths of results rows to remove: images no longer live
     (changed or deleted) and rows another PCA fit projected. The results are compared with themselves, so a run of
-    single pipelines in between cannot lose rows."""
-    current = results_index[results_index["pca_run_id"] == fit_run_id]
-    both = live[IMAGE_KEY].merge(current[IMAGE_KEY], on=IMAGE_KEY, how="outer", indicator=True)
-    stale = results_index.loc[results_index["pca_run_id"] != fit_run_id, "path"]
-    removed = pd.concat([both.loc[both["_merge"] == "right_only", "path"], stale], ignore_index=True)
-    return both.loc[both["_merge"] == "left_only", IMAGE_KEY], removed.drop_duplicates()
+    single pipelines in between cannot lose rows. Joins on the key columns; nothing reaches the driver."""
+    current = results_index.where(F.col("pca_run_id") == fit_run_id).select(*IMAGE_KEY)
+    added = featurized.join(current, IMAGE_KEY, "left_anti")
+    stale = results_index.where(F.col("pca_run_id") != fit_run_id).select("path")
+    gone = current.join(featurized.select(*IMAGE_KEY), IMAGE_KEY, "left_anti").select("path")
+    return added, stale.unionByName(gone).distinct()
 
 
 def update_results(
     feature_store: DataFrame,
-    feature_store_index: pd.DataFrame,
-    results_index: pd.DataFrame,
-    image_sample: pd.DataFrame,
+    results_index: DataFrame,
+    image_sample: DataFrame,
     pca_components: np.ndarray,
     pca_fit: dict[str, Any],
     featurization_report: dict[str, Any],
 ) -> TableChange:
     """The change to the results: everything re-projected after a refit or a full refresh; otherwise the images the
-    results lack projected with the published model, and the rows of changed and deleted images removed (a MERGE)."""
+    results lack projected with the published model, and the rows of changed and deleted images removed (a MERGE).
+    A run that changed nothing changes nothing (two small Spark jobs find out)."""
     fingerprint, fit_run_id = featurization_report["fingerprint"], pca_fit["fit_run_id"]
-    keys = featurized_keys(feature_store_index, image_sample, fingerprint)
+    featurized = featurized_keys(feature_store, image_sample, fingerprint)
     if pca_fit["refit"] or featurization_report["full_refresh"]:
-        rows = project(live_features(feature_store, keys, fingerprint), pca_components, fit_run_id)
-        return TableChange(add=rows, replace=True)
-    added, removed = changed_keys(keys, results_index, fit_run_id)
-    return TableChange(
-        add=project(live_features(feature_store, added, fingerprint), pca_components, fit_run_id) if len(added)
-        else None,
-        remove=removed.to_frame() if len(removed) else None,
-    )
+        rows = with_features(feature_store, featurized)
+        return TableChange(add=project(rows, pca_components, fit_run_id), replace=True)
+    added, removed = (frame.persist() for frame in results_change(  # small: what changed; kept for the save
+        featurized, results_index.select("path", "change_key", "pca_run_id"), fit_run_id))
+    add = None if added.isEmpty() else project(with_features(feature_store, added), pca_components, fit_run_id)
+    return TableChange(add=add, remove=None if removed.isEmpty() else removed)
 
 
-def collect_rejects(
-    image_manifest: pd.DataFrame, feature_store_index: pd.DataFrame, image_sample: pd.DataFrame,
-    featurization_report: dict[str, Any],
-) -> TableChange:
+def collect_rejects(image_manifest: DataFrame, feature_store: DataFrame, image_sample: DataFrame,
+                    featurization_report: dict[str, Any]) -> TableChange:
     """Every image of the tree that gave no features, with the kind of reject: images outside any class folder (the
     listing's detail is their kind), and the sampled images the network could not take (from the store, whichever
-    run tried them). Replaces the table."""
-    listed = image_manifest.loc[image_manifest["status"] == REJECTED, ["path", "label", "detail"]]
-    listed = listed.rename(columns={"detail": "reject_kind"}).assign(reject_detail=None)
-    keys = newest_keys(feature_store_index, image_sample, featurization_report["fingerprint"])
-    failed = keys[keys["reject_kind"].notna()].merge(image_sample[[*IMAGE_KEY, "label"]], on=IMAGE_KEY)
-    rejects = pd.concat([listed, failed[REJECT_COLUMNS]], ignore_index=True)
-    return TableChange(add=rejects.sort_values("path", ignore_index=True)[REJECT_COLUMNS], replace=True)
+    run tried them). Merged into the table by path: only rejects that came, changed or went are written."""
+    listed = image_manifest.where(F.col("status") == REJECTED).select(
+        "path", "label", F.col("detail").alias("reject_kind"), F.lit(None).cast("string").alias("reject_detail"))
+    failed = live_keys(feature_store, image_sample, featurization_report["fingerprint"]).where(
+        F.col("reject_kind").isNotNull())
+    return TableChange(sync=listed.unionByName(failed.select(*REJECT_COLUMNS)))
 
 
 def account_for_files(listing_summary: dict[str, Any], featurization_report: dict[str, Any],

@@ -13,7 +13,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=update_results,
                 inputs=[
                     "feature_store",
-                    "feature_store_index",
                     "results_index",
                     "image_sample",
                     "pca_components",
@@ -25,7 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=collect_rejects,
-                inputs=["image_manifest", "feature_store_index", "image_sample", "featurization_report"],
+                inputs=["image_manifest", "feature_store", "image_sample", "featurization_report"],
                 outputs="rejects",
                 name="collect_rejects",
             ),

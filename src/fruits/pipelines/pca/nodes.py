@@ -20,11 +20,13 @@ from pyspark.ml.common import _py2java
 from pyspark.ml.feature import PCAModel, VectorSlicer
 from pyspark.ml.linalg import DenseMatrix, DenseVector
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from fruits.datasets.run import UNCHANGED, Unchanged
+from fruits.datasets.table import TableChange
 from fruits.params import PcaParams
 from fruits.provenance import check_one_input
-from fruits.tables import IMAGE_KEY, featurized_keys, live_features
+from fruits.tables import IMAGE_KEY, featurized_keys, seeded_rank, with_features
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +74,14 @@ def variance_table(explained_variance: np.ndarray) -> pd.DataFrame:
     )
 
 
-def fit_keys(keys: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
-    """A seeded sample of at most ``max_rows`` of the images to fit on (all of them when None or fewer): a few
-    thousand images pin a 1280-d covariance down, and the fit then costs the same at any scale."""
-    if max_rows is None or len(keys) <= max_rows:
-        return keys
-    logger.info("PCA fitted on a seeded sample of %d of %d images (pca.max_fit_rows)", max_rows, len(keys))
-    return keys.sort_values(IMAGE_KEY).sample(n=max_rows, random_state=seed)
+def fit_rows(featurized: DataFrame, images: int, max_rows: int | None, seed: int) -> DataFrame:
+    """A seeded sample of at most ``max_rows`` of the featurized images to fit on (all of them when None or fewer):
+    a few thousand images pin a 1280-d covariance down, and the fit then costs the same at any scale. Spark keeps
+    the first ``max_rows`` keys by a seeded hash of the path in each partition; only their vectors are read."""
+    if max_rows is None or images <= max_rows:
+        return featurized
+    logger.info("PCA fitted on a seeded sample of %d of %d images (pca.max_fit_rows)", max_rows, images)
+    return featurized.orderBy(seeded_rank("path", seed), "path").limit(max_rows)
 
 
 def principal_components(vectors: np.ndarray, components: int) -> tuple[np.ndarray, np.ndarray]:
@@ -108,9 +111,10 @@ def spark_pca_model(spark: SparkSession, components: np.ndarray, explained: np.n
     return model
 
 
-def fit(features: DataFrame, settings: PcaParams) -> tuple[PipelineModel, pd.DataFrame]:
+def fit(features: DataFrame, settings: PcaParams) -> tuple[PipelineModel, pd.DataFrame, int]:
     """Fit PCA once with the largest k allowed and keep the first k components (slicing one fit gives the same
-    projection as a second fit with the chosen k). Returns the model (PCA + slicer to k) and the variance curve."""
+    projection as a second fit with the chosen k). Returns the model (PCA + slicer to k), the variance curve and the
+    number of rows fitted on."""
     rows = features.select("features").toPandas()["features"]
     if len(rows) < 2:
         raise ValueError(f"PCA needs at least 2 featurized images, got {len(rows)}: see the rejects table.")
@@ -125,20 +129,22 @@ def fit(features: DataFrame, settings: PcaParams) -> tuple[PipelineModel, pd.Dat
                 100 * float(np.sum(explained[:k])))
     pca = spark_pca_model(features.sparkSession, components, explained)
     slicer = VectorSlicer(inputCol=ALL_COMPONENTS, outputCol=PCA_VECTOR, indices=list(range(k)))
-    return PipelineModel(stages=[pca, slicer]), variance_table(explained)
+    return PipelineModel(stages=[pca, slicer]), variance_table(explained), len(vectors)
 
 
-def changes_since_fit(fitted: pd.DataFrame, keys: pd.DataFrame) -> dict[str, int]:
+def changes_since_fit(fitted: DataFrame, keys: DataFrame) -> dict[str, int]:
     """Images added to, changed in and gone from what the fit describes (``fitted``: its images' keys), by path:
     whatever the reason (new photos, deletions, another sample or input folder), the fit stops describing the data
-    by as much."""
-    both = keys[IMAGE_KEY].merge(fitted[IMAGE_KEY], on="path", how="outer", suffixes=("", "_fit"), indicator=True)
-    kept = both["_merge"] == "both"
-    return {
-        "added": int((both["_merge"] == "left_only").sum()),
-        "changed": int((kept & (both["change_key"] != both["change_key_fit"])).sum()),
-        "left": int((both["_merge"] == "right_only").sum()),
-    }
+    by as much. One join, counted on the executors."""
+    now = keys.select("path", "change_key")
+    then = fitted.select("path", F.col("change_key").alias("change_key_fit"))
+    row = now.join(then, "path", "full_outer").agg(
+        F.count(F.when(F.col("change_key_fit").isNull(), 1)).alias("added"),
+        F.count(F.when(F.col("change_key").isNotNull() & F.col("change_key_fit").isNotNull()
+                       & (F.col("change_key") != F.col("change_key_fit")), 1)).alias("changed"),
+        F.count(F.when(F.col("change_key").isNull(), 1)).alias("left"),
+    ).first()
+    return {name: int(row[name]) for name in ("added", "changed", "left")}
 
 
 def describe_changes(changes: dict[str, int], fitted_on: int) -> str:
@@ -175,15 +181,14 @@ def refit_reason(previous: dict[str, Any] | None, fingerprint: str, changes: dic
 
 def fit_pca(
     feature_store: DataFrame,
-    feature_store_index: pd.DataFrame,
-    image_sample: pd.DataFrame,
+    image_sample: DataFrame,
     featurization_report: dict[str, Any],
     previous_pca_fit: dict[str, Any] | None,
-    previous_pca_fit_images: pd.DataFrame | None,
+    previous_pca_fit_images: DataFrame | None,
     settings: PcaParams,
     run_info: dict[str, Any],
 ) -> tuple[PipelineModel | Unchanged, np.ndarray | Unchanged, pd.DataFrame | Unchanged, dict[str, Any],
-           pd.DataFrame | Unchanged]:
+           TableChange | Unchanged]:
     """Refit (when :func:`refit_reason` says so) or keep the published model; the record says which and why, and
     the list of images a new fit describes is saved with it.
 
@@ -193,7 +198,8 @@ def fit_pca(
     """
     check_one_input(run_info, featurization_report=featurization_report.get("input"))
     fingerprint = featurization_report["fingerprint"]
-    keys = featurized_keys(feature_store_index, image_sample, fingerprint)
+    featurized = featurized_keys(feature_store, image_sample, fingerprint)
+    keys = featurized.select(*IMAGE_KEY)
     changes = changes_since_fit(previous_pca_fit_images, keys) if previous_pca_fit_images is not None else None
     reason = refit_reason(previous_pca_fit, fingerprint, changes, featurization_report["full_refresh"], settings,
                           run_info["raw_images"])
@@ -205,8 +211,9 @@ def fit_pca(
         logger.info("PCA model %s", record["reason"])
         return UNCHANGED, UNCHANGED, UNCHANGED, record, UNCHANGED
     logger.info("PCA refitted: %s", reason)
-    fitted_on = fit_keys(keys, settings.max_fit_rows, settings.seed)
-    model, curve = fit(live_features(feature_store, fitted_on, fingerprint), settings)
+    images = keys.count()
+    chosen = fit_rows(featurized, images, settings.max_fit_rows, settings.seed)
+    model, curve, fitted_rows = fit(with_features(feature_store, chosen), settings)
     k = kept_components(model)
     record = {
         "refit": True,
@@ -216,10 +223,10 @@ def fit_pca(
         "settings": {name: getattr(settings, name) for name in FIT_SETTINGS},
         "raw_images": run_info["raw_images"],
         "input": featurization_report.get("input"),
-        "fitted_on_images": len(keys),
-        "fit_rows": len(fitted_on),
+        "fitted_on_images": images,
+        "fit_rows": fitted_rows,
         "changes_since_fit": {"added": 0, "changed": 0, "left": 0},
         "k": k,
         "explained_variance": round(float(curve["cumulative"].iloc[k - 1]), 4),
     }
-    return model, projection_matrix(model), curve, record, keys[IMAGE_KEY].reset_index(drop=True)
+    return model, projection_matrix(model), curve, record, TableChange(add=keys, replace=True)

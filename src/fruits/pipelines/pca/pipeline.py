@@ -12,7 +12,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=fit_pca,
                 inputs=[
                     "feature_store",
-                    "feature_store_index",
                     "image_sample",
                     "featurization_report",
                     "previous_pca_fit",

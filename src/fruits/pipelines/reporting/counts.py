@@ -1,27 +1,31 @@
-"""What the run's tables hold, counted: images per class, rejects per kind, the rejects listed."""
+"""What the run's tables hold, counted by Spark aggregates (one row per class or kind reaches the driver): images
+per class, rejects per kind, the first rejects listed."""
 
 from __future__ import annotations
 
 import pandas as pd
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 
-def count_images_per_class(results: DataFrame, rejects: pd.DataFrame) -> pd.DataFrame:
+def count_images_per_class(results: DataFrame, rejects: DataFrame) -> pd.DataFrame:
     """Per class: images featurized, rejected, and their total."""
     featurized = results.groupBy("label").count().toPandas().rename(columns={"count": "featurized"})
-    rejected = rejects.dropna(subset=["label"]).groupby("label").size().rename("rejected").reset_index()
+    rejected = (rejects.where(F.col("label").isNotNull()).groupBy("label").count().toPandas()
+                .rename(columns={"count": "rejected"}))
     table = featurized.merge(rejected, on="label", how="outer").fillna(0)
     table[["featurized", "rejected"]] = table[["featurized", "rejected"]].astype(int)
     table["total"] = table["featurized"] + table["rejected"]
     return table.sort_values("label", ignore_index=True)[["label", "featurized", "rejected", "total"]]
 
 
-def count_reject_reasons(rejects: pd.DataFrame) -> pd.DataFrame:
+def count_reject_reasons(rejects: DataFrame) -> pd.DataFrame:
     """Rejects per kind."""
-    counts = rejects["reject_kind"].value_counts().rename_axis("reject_kind").reset_index(name="images")
+    counts = rejects.groupBy("reject_kind").count().toPandas().rename(columns={"count": "images"})
+    counts["images"] = counts["images"].astype(int)
     return counts.sort_values(["images", "reject_kind"], ascending=[False, True], ignore_index=True)
 
 
-def list_rejects(rejects: pd.DataFrame, max_rows: int) -> pd.DataFrame:
-    """The rejected images with their kind and detail (capped: the full list is the rejects Parquet)."""
-    return rejects.head(max_rows)
+def list_rejects(rejects: DataFrame, max_rows: int) -> pd.DataFrame:
+    """The first rejected images by path, with their kind and detail (capped: the full list is the rejects table)."""
+    return rejects.orderBy("path").limit(max_rows).toPandas()

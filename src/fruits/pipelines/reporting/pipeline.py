@@ -63,7 +63,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=plot_rejects,
-                inputs=["rejects", "raw_images"],
+                inputs=["rejects_report", "reject_reasons", "raw_images"],
                 outputs="rejects_plot",
                 name="plot_rejects",
             ),

@@ -14,7 +14,6 @@ from pyspark.sql import DataFrame
 from sklearn.linear_model import LogisticRegression
 
 from fruits.params import ProbeParams, ReportingParams
-from fruits.tables import seeded_rank
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +62,8 @@ def group_split(sample: pd.DataFrame, settings: ProbeParams) -> pd.Series:
     least one group held out and one kept for training."""
     groups = frame_groups(sample["path"], sample["label"], settings.frames_per_group)
     table = pd.DataFrame({"label": sample["label"], "group": groups}).drop_duplicates()
-    table["order"] = seeded_rank(table["group"], settings.seed)
+    table["order"] = pd.util.hash_pandas_object(table["group"], index=False,
+                                                hash_key=format(settings.seed % 2**64, "016x")).to_numpy()
     table = table.sort_values(["label", "order"])
     rank = table.groupby("label").cumcount()
     size = table.groupby("label")["group"].transform("size")

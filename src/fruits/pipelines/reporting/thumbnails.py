@@ -51,9 +51,10 @@ def plot_neighbours(sample: pd.DataFrame, raw_images: ImageTree, settings: Repor
     return figure
 
 
-def plot_rejects(rejects: pd.DataFrame, raw_images: ImageTree, max_images: int = 12) -> Figure:
+def plot_rejects(rejects_report: pd.DataFrame, reject_reasons: pd.DataFrame, raw_images: ImageTree,
+                 max_images: int = 12) -> Figure:
     """Thumbnails of the first rejects with their kind (most cannot be decoded, which is why they are here)."""
-    shown = rejects.head(max_images)
+    shown = rejects_report.head(max_images)
     columns = 6
     rows = max(1, -(-len(shown) // columns))
     figure = Figure(figsize=(1.8 * columns, 2.0 * rows))
@@ -68,6 +69,6 @@ def plot_rejects(rejects: pd.DataFrame, raw_images: ImageTree, max_images: int =
             continue
         name = reject.path.rsplit("/", 1)[-1]
         draw_tile(axis, thumbnail(contents[reject.path]), f"{name[:24]}\n{reject.reject_kind[:28]}", "black")
-    figure.suptitle(f"Rejected images (first {len(shown)} of {len(rejects)})", fontsize=10)
+    figure.suptitle(f"Rejected images (first {len(shown)} of {int(reject_reasons['images'].sum())})", fontsize=10)
     figure.tight_layout()
     return figure
