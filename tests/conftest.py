@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
 
 from fruits.engines import ModelPayload
+from tests.support.aws import moto_server
 from tests.support.paths import FIXTURE_MODEL, FIXTURE_MODEL_SIZE, MINI_SET, require_weights
 from tests.support.spark import local_spark_config
 from tests.support.tiers import MARK_HINT, UnitGuard, heavy_modules, mark_tiers
@@ -71,6 +73,13 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """A moto server on 127.0.0.1 for the session (tests reset it)."""
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

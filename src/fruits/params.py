@@ -20,6 +20,7 @@ class Strict(BaseModel):
 
 class IngestionParams(Strict):
     image_extensions: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".heic", ".heif")
+    inventory: str | None = None
 
     @model_validator(mode="after")
     def _dotted(self) -> IngestionParams:

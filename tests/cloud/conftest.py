@@ -33,14 +33,8 @@ from fruits.datasets.inference_model import conversion_name, keras_weights_name
 from fruits.engines import model_fingerprint
 from fruits.publishing import Publication
 from fruits.tables import TABLES
-from tests.support.aws import AMBIENT_VARIABLES, BUCKET, PREFIX, REGION, isolated_environment, moto_server
+from tests.support.aws import AMBIENT_VARIABLES, BUCKET, PREFIX, REGION, isolated_environment
 from tests.support.paths import AWS_YML, FIXTURE_MODEL, require_weights
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -21,14 +21,14 @@ def project_jars(*names: str) -> list[str]:
 
 
 def local_spark_config() -> dict[str, str]:
-    """Two local cores, few shuffle partitions (the test tables are small), Arrow transfers, no web UI, and Delta
-    Lake as in conf/base/spark.yml."""
+    """Two local cores, few shuffle partitions (the test tables are small), Arrow transfers, no web UI, Delta
+    Lake as in conf/base/spark.yml, and the S3A connector (tests that read moto's S3 point it there: ``s3_spark``)."""
     return {
         "spark.master": "local[2]",
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.enabled": "false",
-        "spark.jars": ",".join(project_jars(*DELTA_JARS)),
+        "spark.jars": ",".join(project_jars(*DELTA_JARS, *S3A_JARS)),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.databricks.delta.snapshotPartitions": "2",

@@ -3,8 +3,9 @@ default AWS credential chain). Read-only: the pipeline never copies or moves ima
 
 Listing is a Spark job: the driver lists the root (one request), and the executors list the class folders, one
 paginated listing each (S3: 1,000 keys per request, no request per object), into a DataFrame of URIs and change
-keys that never passes through the driver. No file name is ever parsed as a Hadoop path, so ``:``, ``%``, ``#``, ``?``,
-a leading ``_`` or ``.``, spaces and unicode are all just names.
+keys that never passes through the driver. On S3, a class folder of more than one page of keys is split into key
+ranges by the character after the folder name, each listed by a task of its own. No file name is ever parsed as a
+Hadoop path, so ``:``, ``%``, ``#``, ``?``, a leading ``_`` or ``.``, spaces and unicode are all just names.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from kedro.io.core import DatasetError
 from kedro_datasets._typing import ImagePreview
 from PIL import Image
 from pyspark.sql import DataFrame, SparkSession
+from s3fs import S3FileSystem
 
 from fruits.datasets.binding import SparkBound
+from fruits.datasets.inventory import inventory_listing
 from fruits.featurizer import read_files
 from fruits.images import THUMBNAIL, placeholder, thumbnail
 from fruits.publishing import absolute_uri
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 FILES_SCHEMA = "path string, relative_path string, size long, change_key string"
 LISTING_TASKS_PER_CORE = 8  # class folders are listed in this many tasks per core: a slow folder delays few others
+PAGE_KEYS = 1000  # keys per S3 listing page (the most S3 returns)
+SHARD_CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # in S3's (UTF-8 byte) order
 
 
 def change_key(info: dict[str, Any]) -> str:
@@ -67,6 +72,45 @@ def list_folder(root: str, folder: str) -> list[Entry]:
     return entries(root, fs.find(folder, detail=True).items())
 
 
+Shard = tuple[str, str | None, str | None]  # a folder; its keys after the first key, up to the second (None: no end)
+
+
+def folder_shards(root: str, folder: str) -> list[Shard]:
+    """How to list a folder: whole, when one page of an object store's listing holds it (or locally), else in key
+    ranges split at each character of :data:`SHARD_CHARACTERS` after the folder name (together they cover every
+    key, whatever its characters). One request per folder decides."""
+    fs, _ = fsspec.core.url_to_fs(root)
+    if not isinstance(fs, S3FileSystem):
+        return [(folder, None, None)]
+    bucket, prefix = folder.split("/", 1)
+    page = fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=f"{prefix}/", MaxKeys=PAGE_KEYS)
+    if not page.get("IsTruncated"):
+        return [(folder, None, None)]
+    bounds = [None, *(f"{prefix}/{character}" for character in SHARD_CHARACTERS), None]
+    return [(folder, after, until) for after, until in zip(bounds, bounds[1:], strict=False)]
+
+
+def list_shard(root: str, shard: Shard) -> list[Entry]:
+    """The files of one shard (:func:`folder_shards`): keys after ``after`` up to ``until``, in S3's key order."""
+    folder, after, until = shard
+    if after is None and until is None:
+        return list_folder(root, folder)
+    fs, _ = fsspec.core.url_to_fs(root)
+    bucket, prefix = folder.split("/", 1)
+    request = {"Bucket": bucket, "Prefix": f"{prefix}/", **({"StartAfter": after} if after else {})}
+    found: list[tuple[str, dict[str, Any]]] = []
+    while True:
+        page = fs.call_s3("list_objects_v2", **request)
+        for item in page.get("Contents", []):
+            if until is not None and item["Key"] > until:
+                return entries(root, found)
+            if not item["Key"].endswith("/"):  # a folder marker, not a file
+                found.append((f"{bucket}/{item['Key']}", {"size": item["Size"], "ETag": item["ETag"]}))
+        if not page.get("IsTruncated"):
+            return entries(root, found)
+        request["ContinuationToken"] = page["NextContinuationToken"]
+
+
 @dataclass
 class ImageTree:
     """The tree at ``root``: listed as a Spark job (:meth:`listing`, in the session ``spark`` gives), read by URI
@@ -78,9 +122,12 @@ class ImageTree:
     def __post_init__(self) -> None:
         self.fs, self.root_path = fsspec.core.url_to_fs(self.root)
 
-    def listing(self) -> DataFrame:
+    def listing(self, inventory: str | None = None) -> DataFrame:
         """Every file under the root: ``path`` (URI), ``relative_path``, ``size``, ``change_key``. The root is listed
-        here, each class folder by a task of its own; the rows stay on the executors."""
+        here, each class folder by a task of its own; the rows stay on the executors. With ``inventory`` (the
+        ``manifest.json`` of an S3 Inventory report of the root's bucket), the report's files are read instead."""
+        if inventory:
+            return inventory_listing(self.spark(), inventory, self.root)
         self.fs.invalidate_cache(self.root_path)
         problem = self.problem()
         if problem is not None:
@@ -90,7 +137,8 @@ class ImageTree:
         at_root = entries(self.root, [(entry["name"], entry) for entry in top if entry["type"] != "directory"])
         root, spark = self.root, self.spark()
         tasks = max(1, min(len(folders), spark.sparkContext.defaultParallelism * LISTING_TASKS_PER_CORE))
-        listed = spark.sparkContext.parallelize(folders, tasks).flatMap(lambda folder: list_folder(root, folder))
+        shards = spark.sparkContext.parallelize(folders, tasks).flatMap(lambda folder: folder_shards(root, folder))
+        listed = shards.repartition(tasks).flatMap(lambda shard: list_shard(root, shard))
         logger.info("Listing %d class folders under %s", len(folders), self.root)
         return spark.createDataFrame(at_root, FILES_SCHEMA).unionByName(spark.createDataFrame(listed, FILES_SCHEMA))
 

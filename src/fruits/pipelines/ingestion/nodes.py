@@ -70,7 +70,7 @@ def classify_files(files: DataFrame, extensions: tuple[str, ...]) -> DataFrame:
 def list_images(raw_images: ImageTree, settings: IngestionParams) -> TableChange:
     """The manifest of this run: every file under raw_images with what it is (one listing, nothing read), merged
     into the listing table so that only files that appeared, changed or went are written."""
-    return TableChange(sync=classify_files(raw_images.listing(), settings.image_extensions))
+    return TableChange(sync=classify_files(raw_images.listing(settings.inventory), settings.image_extensions))
 
 
 def count_listing(image_manifest: DataFrame, root: str) -> dict[str, Any]:
