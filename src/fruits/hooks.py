@@ -260,7 +260,8 @@ class ProgressHooks:
 
 
 class RunMetricsHooks:
-    """Measures each node's wall time including the writes of its outputs (Spark is lazy: writes do the work).
+    """Measures each node's wall time from the loading of its inputs (a table's load reads its log) to the writes of
+    its outputs (Spark is lazy: writes do the work), so that the stages add up to the run.
 
     The timings are exposed to the reporting pipeline as the in-memory dataset ``run_metrics`` (the report's stage
     table); the log has them at debug level only, so that a run ends with where its results are.
@@ -273,11 +274,16 @@ class RunMetricsHooks:
     @hook_impl
     def after_catalog_created(self, catalog: DataCatalog) -> None:
         self._stages.clear()
+        self._started.clear()
         catalog[RUN_METRICS] = MemoryDataset(data={"stage_seconds": self._stages}, copy_mode="assign")
 
     @hook_impl
+    def before_dataset_loaded(self, node: Node) -> None:
+        self._started.setdefault(node.name, time.perf_counter())
+
+    @hook_impl
     def before_node_run(self, node: Node) -> None:
-        self._started[node.name] = time.perf_counter()
+        self._started.setdefault(node.name, time.perf_counter())
 
     @hook_impl
     def after_node_run(self, node: Node) -> None:
