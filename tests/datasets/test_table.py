@@ -16,7 +16,7 @@ from deltalake import DeltaTable as DeltaReader
 from deltalake import write_deltalake
 from kedro.io.core import DatasetError
 
-from fruits.datasets.table import TableChange, TableDataset, table_state, vacuum
+from fruits.datasets.table import TableChange, TableDataset, expired_files, table_state, vacuum
 from fruits.tables import FEATURE_STORE, RESULTS, SAMPLE, TABLES, spark_schema
 from tests.support.runs import bound, run_scope
 
@@ -198,7 +198,11 @@ def test_vacuum_deletes_only_files_no_kept_version_uses_and_commits_nothing(spar
                                TableChange(add=rows(spark, ["b"]).coalesce(1), replace=True))
     parquet = lambda: set((Path(location(tmp_path))).glob("*.parquet"))  # noqa: E731
     assert len(parquet()) == 2
+    assert expired_files(location(tmp_path), 168) == [] and len(expired_files(location(tmp_path), 0)) == 1
+    spark.sparkContext.setJobGroup("vacuum", "the VACUUM of a table with nothing to delete")
     vacuum(spark, str(tmp_path), retention_hours=168, tables=["results"])
+    assert spark.sparkContext.statusTracker().getJobIdsForGroup("vacuum") == []  # delta-rs saw nothing to delete
+    spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
     assert len(parquet()) == 2  # the replaced file is younger than the retention: time travel still works
     spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
     try:

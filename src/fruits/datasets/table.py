@@ -9,6 +9,7 @@ first, so every change applies to exactly what the node read. Outside a run, the
 
 from __future__ import annotations
 
+import math
 import operator
 import os
 from collections.abc import Iterable
@@ -281,5 +282,13 @@ def vacuum(spark: SparkSession, root_uri: str, retention_hours: float, tables: I
     root = DataRoot(root_uri)
     for name in tables:
         uri = root.join(TABLES[name].location)
-        if table_state(uri) is not None:
+        if table_state(uri) is not None and expired_files(uri, retention_hours):
             DeltaTable.forPath(spark, uri).vacuum(retention_hours)
+
+
+def expired_files(uri: str, retention_hours: float) -> list[str]:
+    """The files VACUUM would delete from the table at ``uri``, listed by delta-rs without Spark: a run that
+    replaced nothing old enough (most runs) then starts no Spark job for it. Files no version references, e.g. a
+    failed write's, count too (``full``)."""
+    return delta_reader(uri).vacuum(retention_hours=math.ceil(retention_hours), dry_run=True,
+                                    enforce_retention_duration=False, full=True)
