@@ -43,11 +43,11 @@ from PIL import Image
 from rich.console import Console
 from rich.table import Table
 
+from devkit.paths import FULL_SET, PROJECT_ROOT, shared_weights
+from devkit.project import copy_project, published_json
 from fruits.datasets.inference_model import InferenceModelDataset
 from fruits.engines import ModelPayload, build_predictor
 from fruits.images import decode_image
-from tests.support.paths import FULL_SET, PROJECT_ROOT, require_weights
-from tests.support.project import copy_project, published_json
 
 CEILING_SECONDS = 10.0
 BATCH = 16
@@ -60,7 +60,7 @@ console = Console(width=170)
 
 def model_payload(cache: Path) -> ModelPayload:
     """The same fp32 TFLite model the project runs (converted once, then read from the cache)."""
-    return InferenceModelDataset(weights=str(require_weights()), path=str(cache)).load()
+    return InferenceModelDataset(weights=str(shared_weights()), path=str(cache)).load()
 
 
 # --- raw ceiling ----------------------------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def fresh_project(cache: Path, revision: str | None = None) -> Path:
 
 def project_run(project: Path, tree: Path) -> dict[str, Any]:
     """The project on every image under ``tree``."""
-    result = kedro_run(project, f"raw_images={tree},weights={require_weights()}")
+    result = kedro_run(project, f"raw_images={tree},weights={shared_weights()}")
     summary = result["summary"]
     images = summary["counts"]["listed"]
     stages = summary["stage_seconds"]

@@ -22,8 +22,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.support.paths import FULL_SET, require_weights
-from tests.support.project import copy_project, kedro
+from devkit.paths import FULL_SET, shared_weights
+from devkit.project import copy_project, kedro
 
 FRAMES_PER_GROUP = 10
 
@@ -71,7 +71,7 @@ def main() -> None:
     published = sum(1 for _ in tree.rglob("*.jpg"))
 
     started = time.perf_counter()
-    run = kedro(project, "run", "--params", f"raw_images={tree},weights={require_weights()}")
+    run = kedro(project, "run", "--params", f"raw_images={tree},weights={shared_weights()}")
     if run.returncode != 0:
         sys.exit(f"kedro run failed:\n{run.stdout[-4000:]}")
     run_seconds = time.perf_counter() - started

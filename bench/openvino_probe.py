@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from devkit.paths import FULL_SET, MINI_SET, PROJECT_ROOT, shared_weights
 from fruits.datasets.inference_model import InferenceModelDataset
 from fruits.engines import build_predictor, to_model_input
 from fruits.images import decode_image
-from tests.support.paths import FULL_SET, MINI_SET, PROJECT_ROOT, require_weights
 
 BATCH = 16
 ROUNDS = 4
@@ -60,7 +60,7 @@ def main() -> None:
     if importlib.util.find_spec("openvino") is None:
         raise SystemExit("openvino is not installed: pip install -e '.[openvino]', then run this again.")
     cache = Path(tempfile.mkdtemp(prefix="fruits-model-"))
-    payload = InferenceModelDataset(weights=str(require_weights()), path=str(cache)).load()
+    payload = InferenceModelDataset(weights=str(shared_weights()), path=str(cache)).load()
     tflite = next(cache.glob("*.tflite"))
     engines = {"litert": build_predictor(payload, threads=1, batch_size=BATCH), "openvino": openvino_predictor(tflite)}
     batch = np.stack([decode_image(path.read_bytes(), 224) for path in sorted(FULL_SET.rglob("*.jpg"))[:BATCH]])

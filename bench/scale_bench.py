@@ -34,6 +34,7 @@ from pyspark.sql import functions as F
 from rich.console import Console
 from rich.table import Table
 
+from devkit.paths import PROJECT_ROOT
 from fruits.datasets.binding import RunContext
 from fruits.datasets.run import UNCHANGED
 from fruits.datasets.table import TableChange, TableDataset
@@ -48,7 +49,6 @@ from fruits.publishing import DataRoot, Run, start_run
 from fruits.settings import CONFIG_LOADER_ARGS
 from fruits.spark import start_spark
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RAW = "s3a://fruits-bench/raw"
 console = Console(width=150)
 

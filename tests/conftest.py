@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
+from devkit.paths import MINI_SET
 from fruits.engines import ModelPayload
 from tests.support.aws import moto_server
-from tests.support.paths import FIXTURE_MODEL, FIXTURE_MODEL_SIZE, MINI_SET, require_weights
+from tests.support.paths import FIXTURE_MODEL, FIXTURE_MODEL_SIZE, require_weights
 from tests.support.spark import local_spark_config
 from tests.support.tiers import MARK_HINT, UnitGuard, heavy_modules, mark_tiers
 

@@ -30,6 +30,7 @@ import pandas as pd
 import pytest
 import s3fs
 
+from devkit.paths import AWS_YML, MINI_SET, PROJECT_ROOT
 from fruits.datasets.table import read_published as read_table
 from tests.support.aws import (
     ACCESS_KEY,
@@ -39,7 +40,7 @@ from tests.support.aws import (
     isolated_environment,
     moto_server,
 )
-from tests.support.paths import AWS_YML, MINI_SET, PROJECT_ROOT, require_weights
+from tests.support.paths import require_weights
 from tests.support.spark import DELTA_JARS, S3A_JARS, project_jars
 
 pytestmark = pytest.mark.slow

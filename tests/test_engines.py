@@ -5,10 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devkit.paths import MINI_SET
 from fruits.datasets.inference_model import InferenceModelDataset
 from fruits.engines import ModelPayload, build_predictor, cached_predictor, to_model_input
 from fruits.images import decode_image
-from tests.support.paths import FIXTURE_FEATURES, MINI_SET
+from tests.support.paths import FIXTURE_FEATURES
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from devkit.paths import MINI_SET
 from fruits.engines import ModelPayload, build_predictor
 from fruits.featurizer import featurize_batch, file_reader, read_failure
 from fruits.rejects import RejectKind
 from tests.support.images import decompression_bomb
-from tests.support.paths import MINI_SET
 
 
 def test_a_batch_keeps_row_order_and_records_reasons(small_payload: ModelPayload, tmp_path: Path) -> None:

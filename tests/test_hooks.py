@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.project import copy_project, kedro
+from devkit.project import copy_project, kedro
 
 pytestmark = pytest.mark.integration  # a `kedro` process per test
 

@@ -16,6 +16,8 @@ import pytest
 from deltalake import write_deltalake
 from PIL import Image
 
+from devkit.paths import MINI_SET
+from devkit.project import copy_project
 from fruits.identify import (
     Neighbour,
     PublishedImages,
@@ -29,8 +31,6 @@ from fruits.identify import (
 )
 from fruits.tables import RESULTS, TABLES
 from tests.support.images import decompression_bomb
-from tests.support.paths import MINI_SET
-from tests.support.project import copy_project
 
 BANANA = MINI_SET / "Banana" / "12_100.jpg"
 KIWI = MINI_SET / "Kiwi" / "3_100.jpg"

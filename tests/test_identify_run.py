@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.support.project import copy_project, kedro
+from devkit.project import copy_project, kedro
 
 pytestmark = pytest.mark.slow
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from devkit.paths import MINI_SET
 from fruits.images import PLACEHOLDER, THUMBNAIL, decode_image, placeholder, thumbnail
 from fruits.rejects import ImageRejected, RejectKind
 from tests.support.images import decompression_bomb
-from tests.support.paths import MINI_SET
 
 
 def encode(image: Image.Image, fmt: str) -> bytes:

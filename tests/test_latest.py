@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from devkit.project import copy_project
 from fruits.latest import REPORT, SUMMARY, closing_lines, report_location
 from fruits.publishing import DataRoot, Publication
-from tests.support.project import copy_project
 
 
 def published_root(data: Path, run_id: str, report_run: str) -> DataRoot:

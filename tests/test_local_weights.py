@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.paths import PROJECT_ROOT
+from devkit.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration  # runs the script with bash
 

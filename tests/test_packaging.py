@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tests.support.paths import PROJECT_ROOT
+from devkit.paths import PROJECT_ROOT
 
 if sys.version_info >= (3, 11):
     import tomllib

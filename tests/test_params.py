@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from kedro.config import OmegaConfigLoader
 
+from devkit.paths import PROJECT_ROOT
 from fruits import settings
 from fruits.params import Parameters, parameter_problems
-from tests.support.paths import PROJECT_ROOT
 
 
 @pytest.mark.parametrize("env", ["local", "cloud"])

@@ -12,9 +12,9 @@ from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog
 
+from devkit.paths import PROJECT_ROOT
 from fruits import settings
 from fruits.hooks import HOOK_DATASETS
-from tests.support.paths import PROJECT_ROOT
 
 ENVIRONMENTS = ("local", "cloud")
 

@@ -27,9 +27,9 @@ import pytest
 from nbclient import NotebookClient
 from PIL import Image
 
+from devkit.paths import MINI_SET, PROJECT_ROOT
+from devkit.project import copy_project, kedro, published, published_file, published_json, published_table
 from tests.support.images import decompression_bomb
-from tests.support.paths import MINI_SET, PROJECT_ROOT
-from tests.support.project import copy_project, kedro, published, published_file, published_json, published_table
 
 pytestmark = pytest.mark.slow
 

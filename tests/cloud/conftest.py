@@ -27,6 +27,7 @@ from click.testing import CliRunner, Result
 from deltalake import write_deltalake
 from moto.servicequotas.models import ServiceQuotasBackend
 
+from devkit.paths import AWS_YML
 from fruits.cloud.cli import cli as fruits_cloud
 from fruits.cloud.model import LOCAL_MODEL_CACHE
 from fruits.datasets.inference_model import conversion_name, keras_weights_name
@@ -34,7 +35,7 @@ from fruits.engines import model_fingerprint
 from fruits.publishing import Publication
 from fruits.tables import TABLES
 from tests.support.aws import AMBIENT_VARIABLES, BUCKET, PREFIX, REGION, isolated_environment
-from tests.support.paths import AWS_YML, FIXTURE_MODEL, require_weights
+from tests.support.paths import FIXTURE_MODEL, require_weights
 
 
 @pytest.fixture(autouse=True)

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
+from devkit.paths import AWS_YML
 from fruits.cloud.cost import cluster_hours, estimate
 from fruits.cloud.emr import InstanceGroup
-from tests.support.paths import AWS_YML
 
 PRICING = yaml.safe_load(AWS_YML.read_text())["pricing"]
 M5_XLARGE = 0.224 + 0.048  # EC2 on-demand + EMR, USD per hour in eu-west-3 (the table's assumption)

@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devkit.paths import MINI_SET, PROJECT_ROOT
+from devkit.project import copy_project
 from fruits.cloud.cli import cli as fruits_cloud
 from tests.support.aws import BUCKET
-from tests.support.paths import MINI_SET, PROJECT_ROOT
-from tests.support.project import copy_project
 
 DOC = PROJECT_ROOT / "docs" / "cloud.md"
 

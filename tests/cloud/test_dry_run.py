@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 
-from tests.support.paths import AWS_YML
+from devkit.paths import AWS_YML
 
 SPEC = yaml.safe_load(AWS_YML.read_text())
 # m5.2xlarge primary + 2 × m5.xlarge (EC2 + EMR), their EBS volumes and 3 public IPv4 addresses (aws.yml's prices).

@@ -3,12 +3,13 @@ the cluster downloads nothing from the internet and its driver never converts (n
 
 import shutil
 
+from devkit.paths import PROJECT_ROOT
 from fruits.config import ConfigLoader
 from fruits.datasets.inference_model import InferenceModelDataset
 from fruits.settings import CONFIG_LOADER_ARGS
 from tests.cloud.conftest import WEIGHTS_NAME
 from tests.support.aws import BUCKET
-from tests.support.paths import FIXTURE_MODEL, PROJECT_ROOT, require_weights
+from tests.support.paths import FIXTURE_MODEL, require_weights
 
 
 def cloud_globals(monkeypatch):

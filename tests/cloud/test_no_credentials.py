@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.support.paths import PROJECT_ROOT
-from tests.support.project import kedro
+from devkit.paths import PROJECT_ROOT
+from devkit.project import kedro
 
 CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 

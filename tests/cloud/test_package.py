@@ -12,9 +12,9 @@ import tomllib
 from kedro.config import OmegaConfigLoader
 from packaging.requirements import Requirement
 
+from devkit.paths import PROJECT_ROOT
 from fruits.settings import CONFIG_LOADER_ARGS
 from tests.support.aws import BUCKET
-from tests.support.paths import PROJECT_ROOT
 
 ARTIFACTS_PREFIX = "fruits/artifacts/"
 

@@ -4,6 +4,7 @@ with room for the client-mode application master; the Python workers get their a
 import pytest
 import yaml
 
+from devkit.paths import AWS_YML
 from fruits.cloud.aws import CloudError
 from fruits.cloud.config import load_settings
 from fruits.cloud.emr import spec_groups
@@ -20,7 +21,6 @@ from fruits.cloud.sizing import (
     primary_type,
     yarn_container_mb,
 )
-from tests.support.paths import AWS_YML
 
 SPEC = yaml.safe_load(AWS_YML.read_text())
 PYTHON_MB = SPEC["cluster"]["python_mib_per_core"]

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
 
+from devkit.paths import MINI_SET
 from tests.support.aws import BUCKET
-from tests.support.paths import MINI_SET
 
 DEST = "01_raw/fruits-360-mini/Test"
 PREFIX = f"fruits/data/{DEST}/"

@@ -6,10 +6,10 @@ import zipfile
 
 import pytest
 
+from devkit.paths import PROJECT_ROOT
 from fruits.cloud.aws import CloudError
 from fruits.cloud.wheelhouse import pins, resolve
 from tests.support.aws import BUCKET
-from tests.support.paths import PROJECT_ROOT
 
 LOCK = PROJECT_ROOT / "requirements.lock"
 SUBSET = ("hdfs", "pyyaml")

@@ -13,10 +13,10 @@ import pytest
 from kedro.io.core import DatasetError
 from PIL import Image
 
+from devkit.paths import MINI_SET
 from fruits.datasets.image_tree import ImageTreeDataset, change_key
 from fruits.images import PLACEHOLDER, THUMBNAIL
 from tests.support.images import decompression_bomb
-from tests.support.paths import MINI_SET
 
 ODD_NAMES = ["12:30:00.jpg", "_x.jpg", "a%20b #1?.jpg", "été 🍓.jpg", ".hidden.jpg", "x" * 200 + ".jpg",
              "apple[1].jpg", "b*.jpg", "c::d.jpg"]

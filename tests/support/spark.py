@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.paths import JARS_DIR
+from devkit.paths import JARS_DIR
 
 DELTA_JARS = ("delta-spark_2.12.jar", "delta-storage.jar")
 S3A_JARS = ("hadoop-aws.jar", "aws-java-sdk-bundle.jar")  # local Spark against moto S3

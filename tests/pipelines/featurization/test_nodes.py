@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from devkit.paths import MINI_SET
 from fruits.engines import ModelPayload
 from fruits.params import FeaturizationParams
 from fruits.pipelines.featurization.nodes import (
@@ -16,7 +17,6 @@ from fruits.pipelines.featurization.nodes import (
 from fruits.progress import Progress
 from fruits.rejects import RejectKind
 from fruits.tables import FEATURE_STORE, SAMPLE, spark_schema
-from tests.support.paths import MINI_SET
 
 SETTINGS = FeaturizationParams(batch_size=4)
 

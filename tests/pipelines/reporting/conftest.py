@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.support.paths import MINI_SET
+from devkit.paths import MINI_SET
 
 LABELS = ("Apple Braeburn", "Kiwi", "Lemon")
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from devkit.paths import MINI_SET
 from fruits.datasets.image_tree import ImageTree
 from fruits.params import ProbeParams, ReportingParams
 from fruits.pipelines.output.nodes import account_for_files
@@ -16,7 +17,6 @@ from fruits.pipelines.reporting.probe import evaluate_probe
 from fruits.pipelines.reporting.summary import summarize_run
 from fruits.pipelines.reporting.thumbnails import plot_neighbours, plot_rejects
 from fruits.tables import REJECTS, RESULTS, spark_schema
-from tests.support.paths import MINI_SET
 
 
 def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None:

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from devkit.paths import MINI_SET
 from fruits.datasets.image_tree import ImageTree
 from fruits.images import PLACEHOLDER
 from fruits.params import ProbeParams, ReportingParams
 from fruits.pipelines.reporting.thumbnails import plot_neighbours, plot_rejects
 from tests.support.images import decompression_bomb
-from tests.support.paths import MINI_SET
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from devkit.paths import MINI_SET, PROJECT_ROOT
 from fruits.datasets.table import read_published
-from tests.support.paths import MINI_SET, PROJECT_ROOT
 
 PROJECT_FILES = ("pyproject.toml", ".telemetry", "conf", "src")
 # conf/local as in a fresh clone: the local Spark master, none of this machine's own settings.
