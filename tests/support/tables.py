@@ -30,6 +30,6 @@ def store_of(spark: Any, vectors: np.ndarray, fingerprint: str = "fp", rejected:
 RUN_INFO = {"run_id": "r1", "raw_images": "/t", "sampling": {"strategy": "all"}}  # what the run hook hands over
 
 
-def report(fingerprint: str = "fp", full_refresh: bool = False) -> dict:
+def report(fingerprint: str = "fp", full_refresh: bool = False, as_published: bool = False) -> dict:
     """The parts of a featurization report the PCA and output nodes read."""
-    return {"fingerprint": fingerprint, "full_refresh": full_refresh}
+    return {"fingerprint": fingerprint, "full_refresh": full_refresh, "as_published": as_published}

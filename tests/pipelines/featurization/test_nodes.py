@@ -47,9 +47,22 @@ def test_the_plan_keeps_only_keys_the_store_lacks_for_this_model(spark, small_pa
         "Kiwi/added.jpg", "Kiwi/edited.jpg", "Kiwi/other model.jpg", "Kiwi/timed out.jpg",
     ]  # a read error is tried again, not a decode error
     assert (plan["to_featurize"], plan["skipped"], plan["fingerprint"], plan["sampled"]) == (4, 2, "fp1", 6)
-    assert plan["new"] == 6  # how the sample changed comes from the listing
+    assert plan["new"] == 6 and not plan["as_published"]  # how the sample changed comes from the listing
     todo, plan = plan_featurization(now, listing, store, small_payload, FeaturizationParams(full_refresh=True))
     assert todo.count() == 6 and plan["full_refresh"]
+
+
+def test_a_sample_as_published_with_nothing_to_featurize_says_so(spark, small_payload: ModelPayload) -> None:
+    now = sample(spark, ("a.jpg", "k1"), ("b.jpg", "k1"))
+    store = store_rows(spark, ("a.jpg", "k1", "fp1", None), ("b.jpg", "k1", "fp1", None))
+    same = {"sampled": 2, "sample_changes": {"new": 0, "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 2}}
+    assert plan_featurization(now, same, store, small_payload, FeaturizationParams())[1]["as_published"]
+    assert not plan_featurization(now, same, store, small_payload,
+                                  FeaturizationParams(full_refresh=True))[1]["as_published"]
+    one_gone = {**same, "sample_changes": {**same["sample_changes"], "gone": 1}}
+    assert not plan_featurization(now, one_gone, store, small_payload, FeaturizationParams())[1]["as_published"]
+    retried = store_rows(spark, ("a.jpg", "k1", "fp1", None), ("b.jpg", "k1", "fp1", RejectKind.UNREADABLE.value))
+    assert not plan_featurization(now, same, retried, small_payload, FeaturizationParams())[1]["as_published"]
 
 
 @pytest.mark.parametrize(("images", "cores", "expected"), [(80, 2, 4), (20_622, 2, 22), (3, 8, 3), (0, 2, 1)])

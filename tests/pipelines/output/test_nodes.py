@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from pyspark.ml.functions import array_to_vector, vector_to_array
 
+from fruits.datasets.run import UNCHANGED
 from fruits.params import PcaParams
 from fruits.pipelines.output.nodes import account_for_files, collect_rejects, project, update_results
 from fruits.pipelines.pca.nodes import FEATURE_VECTOR, PCA_VECTOR, fit_pca
@@ -49,14 +50,17 @@ def test_results_change_by_what_they_lack_and_what_is_no_longer_live(spark):
     complete = results_of(spark, *((f"img{i}", "k", "r1") for i in range(5)))
     unchanged = update_results(store, complete, sample, components, fit, report())
     assert unchanged.add is None and unchanged.remove is None
+    # a run as published keeps the published results without comparing (the index given here lacks rows)
+    assert update_results(store, results_index, sample, components, fit, report(as_published=True)) is UNCHANGED
 
 
 def test_a_refit_replaces_all_results(spark):
     store, sample = store_of(spark, np.eye(6)[:5], rejected=1)
     already = results_of(spark, *((f"img{i}", "k", "r1") for i in range(5)))
-    change = update_results(store, already, sample, np.eye(6)[:, :2], {"refit": True, "fit_run_id": "r2"},
-                            report())
-    assert change.replace and change.add.count() == 5
+    for as_published in (False, True):  # a refit of the same sample (new PCA settings) too
+        change = update_results(store, already, sample, np.eye(6)[:, :2], {"refit": True, "fit_run_id": "r2"},
+                                report(as_published=as_published))
+        assert change.replace and change.add.count() == 5
     assert {len(row.pca_features) for row in change.add.collect()} == {2}
 
 

@@ -74,6 +74,20 @@ def test_the_published_model_is_reused_until_enough_images_changed(spark, low_ra
     assert refitted["refit"] and "20 images added, 0 changed and 0 left since the fit on 40" in refitted["reason"]
 
 
+def test_a_run_as_published_reuses_the_published_counts_and_still_refits_on_new_settings(spark, low_rank):
+    settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
+    vectors = np.asarray([row.features for row in low_rank[0].orderBy("path").collect() if row.features is not None])
+    *_, first, fitted = fit_pca(*store_of(spark, vectors[:40]), report(), None, None, settings, RUN_INFO)
+    published = {**first, "refit": False, "changes_since_fit": {"added": 5, "changed": 0, "left": 0}}
+    store, sample = store_of(spark, vectors[:45], later=5)
+    *_, record, images = fit_pca(store, sample, report(as_published=True), published, None, settings, RUN_INFO)
+    assert not record["refit"] and images is UNCHANGED  # the fit's image list was not even needed
+    assert record["changes_since_fit"] == {"added": 5, "changed": 0, "left": 0}
+    other = PcaParams(variance_target=0.99, max_components=10, refit_growth=0.25)
+    *_, refitted, _ = fit_pca(store, sample, report(as_published=True), published, None, other, RUN_INFO)
+    assert refitted["refit"] and refitted["reason"] == "PCA settings changed (pca.variance_target)"
+
+
 def test_images_that_left_count_toward_a_refit_and_the_record_never_contradicts_the_sample(spark, low_rank):
     """The fit on 48 images is not reused for a sample of which most have gone: what left counts as what came."""
     settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)

@@ -35,7 +35,10 @@ def plan_featurization(
     """The images to featurize (those whose key the store lacks, or all with ``full_refresh``), and the plan's
     counts for the report (with how the sample changed since the published one, from the listing). Only keys are
     compared, by a Spark anti-join: no image is read. An image that could not be read (a network error, a file
-    being written) is tried again; one that could not be decoded is not."""
+    being written) is tried again; one that could not be decoded is not.
+
+    ``as_published`` says that the sample is the published one and none of its images is featurized again: the
+    published PCA record and results then hold for this run as they are, without a join to find it out."""
     todo = image_sample.select(*SAMPLE_COLUMNS)
     if not settings.full_refresh:
         known = feature_store.where(
@@ -45,6 +48,7 @@ def plan_featurization(
         todo = todo.join(known, IMAGE_KEY, "left_anti")
     todo = todo.cache()
     to_featurize = todo.count()
+    changes = listing_summary["sample_changes"]
     plan = {
         "fingerprint": inference_model.fingerprint,
         "engine": inference_model.engine,
@@ -53,7 +57,9 @@ def plan_featurization(
         "sampled": listing_summary["sampled"],
         "to_featurize": to_featurize,
         "skipped": listing_summary["sampled"] - to_featurize,
-        **listing_summary["sample_changes"],
+        **changes,
+        "as_published": (to_featurize == 0 and not settings.full_refresh and changes["unchanged"] > 0
+                         and not any(changes[kind] for kind in ("new", "changed", "left_sample", "gone"))),
         "input": {**listing_summary.get("input", {}), "fingerprint": inference_model.fingerprint},
     }
     logger.info("%d of %d sampled images to featurize (%d new, %d changed, %d unchanged; since the last published "

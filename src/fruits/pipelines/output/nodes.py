@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import ArrayType, FloatType
 
+from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.datasets.table import TableChange
 from fruits.provenance import check_one_input
 from fruits.tables import IMAGE_KEY, REJECTED, featurized_keys, live_keys, with_features
@@ -61,15 +62,18 @@ def update_results(
     pca_components: np.ndarray,
     pca_fit: dict[str, Any],
     featurization_report: dict[str, Any],
-) -> TableChange:
+) -> TableChange | Unchanged:
     """The change to the results: everything re-projected after a refit or a full refresh; otherwise the images the
     results lack projected with the published model, and the rows of changed and deleted images removed (a MERGE).
-    A run that changed nothing changes nothing (two small Spark jobs find out)."""
+    A run whose sample and store are as published (``as_published``) changes nothing and reads nothing; otherwise
+    two small Spark jobs find what changed."""
     fingerprint, fit_run_id = featurization_report["fingerprint"], pca_fit["fit_run_id"]
     featurized = featurized_keys(feature_store, image_sample, fingerprint)
     if pca_fit["refit"] or featurization_report["full_refresh"]:
         rows = with_features(feature_store, featurized)
         return TableChange(add=project(rows, pca_components, fit_run_id), replace=True)
+    if featurization_report["as_published"]:
+        return UNCHANGED
     added, removed = (frame.persist() for frame in results_change(  # small: what changed; kept for the save
         featurized, results_index.select("path", "change_key", "pca_run_id"), fit_run_id))
     add = None if added.isEmpty() else project(with_features(feature_store, added), pca_components, fit_run_id)

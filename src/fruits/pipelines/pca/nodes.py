@@ -200,7 +200,12 @@ def fit_pca(
     fingerprint = featurization_report["fingerprint"]
     featurized = featurized_keys(feature_store, image_sample, fingerprint)
     keys = featurized.select(*IMAGE_KEY)
-    changes = changes_since_fit(previous_pca_fit_images, keys) if previous_pca_fit_images is not None else None
+    if featurization_report["as_published"] and previous_pca_fit is not None:
+        changes = previous_pca_fit["changes_since_fit"]  # counted when the same sample was published
+    elif previous_pca_fit_images is not None:
+        changes = changes_since_fit(previous_pca_fit_images, keys)
+    else:
+        changes = None
     reason = refit_reason(previous_pca_fit, fingerprint, changes, featurization_report["full_refresh"], settings,
                           run_info["raw_images"])
     if reason is None and previous_pca_fit is not None and changes is not None:
