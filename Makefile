@@ -42,7 +42,13 @@ lint: setup
 viz: setup
 	$(BIN)/kedro viz run
 
-bench: setup
+# Ray Data and Daft, for the benchmark only, in a venv of their own (bench/frameworks.txt says why).
+bench/.venv/.installed: bench/frameworks.txt
+	test -x bench/.venv/bin/python || $(PYTHON) -m venv bench/.venv
+	bench/.venv/bin/python -m pip install --quiet -r bench/frameworks.txt
+	touch $@
+
+bench: setup bench/.venv/.installed
 	$(BIN)/python -m bench.featurization_bench $(ARGS)
 
 # Removes every run, the pointer and the model cache (the embedded images stay), builds and the jars.

@@ -7,6 +7,8 @@ one invocation on the same images (this VM's speed drifts: only figures taken si
   it) and one process with all threads, the better of the two; before and after the runs.
 - baseline: a plain Python process pool, one 1-thread LiteRT interpreter per core: list, read, decode, infer, write
   Parquet (what a user with one machine would write in 30 lines).
+- Ray Data and Daft on the same job (``bench.frameworks``: same images, flatbuffer, decode and batch size, one
+  1-thread interpreter per core, Parquet), in ``bench/.venv`` (``make bench`` installs ``bench/frameworks.txt``).
 - the project: `kedro run` as a fresh process (imports, checks, JVM, pipeline, publication), with its phases, peak
   memory of the driver, the JVM and the Python workers, and CPU seconds of each.
 - --full: all 20,622 images; --incremental (with --full): then a rerun with nothing new, then +1 % new images.
@@ -43,6 +45,7 @@ from PIL import Image
 from rich.console import Console
 from rich.table import Table
 
+from bench.frameworks import feature_column, infer_files, predictor
 from devkit.paths import FULL_SET, PROJECT_ROOT, shared_weights
 from devkit.project import copy_project, published_json
 from fruits.datasets.inference_model import InferenceModelDataset
@@ -55,6 +58,8 @@ FULL_SET_SIZE = 20_622
 PHOTO_SIZE = (4000, 3000)
 LOGGING = PROJECT_ROOT / "bench" / "logging.yml"
 CACHE = PROJECT_ROOT / "bench" / "cache"
+FRAMEWORKS_PYTHON = PROJECT_ROOT / "bench" / ".venv" / "bin" / "python"
+FRAMEWORKS = ("ray", "daft")
 console = Console(width=170)
 
 
@@ -92,30 +97,36 @@ def measure_ceiling(blob: bytes, cores: int) -> dict[str, float]:
 
 # --- the plain process pool -----------------------------------------------------------------------------------------
 
-def pool_worker(args: tuple[list[str], str, bytes]) -> int:
+def pool_worker(args: tuple[list[str], str, str]) -> int:
     """Read, decode, infer and write Parquet for one share of the files, with one 1-thread interpreter."""
-    files, output, blob = args
-    predict = build_predictor(ModelPayload("tflite", 224, blob, "bench"), threads=1, batch_size=BATCH)
-    vectors: list[np.ndarray] = []
-    for start in range(0, len(files), BATCH):
-        chunk = files[start:start + BATCH]
-        pixels = np.stack([decode_image(Path(path).read_bytes(), 224) for path in chunk])
-        vectors.extend(predict(pixels))
-    features = pa.array([vector.tolist() for vector in vectors], type=pa.list_(pa.float32()))
-    pq.write_table(pa.table({"path": files, "features": features}), output)
+    files, output, model_file = args
+    predict = predictor(model_file)
+    vectors = np.concatenate([infer_files(predict, files[start:start + BATCH])
+                              for start in range(0, len(files), BATCH)])
+    pq.write_table(pa.table({"path": files, "features": feature_column(vectors)}), output)
     return len(files)
 
 
-def run_pool(tree: Path, blob: bytes, cores: int) -> dict[str, float]:
+def run_pool(tree: Path, model_file: str, cores: int) -> dict[str, float]:
     """The baseline on every .jpg under ``tree``: wall time including listing and process start."""
     started = time.perf_counter()
     files = sorted(str(path) for path in tree.rglob("*.jpg"))
     shares = [files[index::cores] for index in range(cores)]
     with tempfile.TemporaryDirectory() as folder, multiprocessing.get_context("spawn").Pool(cores) as pool:
-        done = sum(pool.map(pool_worker, [(share, f"{folder}/{index}.parquet", blob)
+        done = sum(pool.map(pool_worker, [(share, f"{folder}/{index}.parquet", model_file)
                                           for index, share in enumerate(shares)]))
     seconds = time.perf_counter() - started
     return {"images": done, "seconds": round(seconds, 1), "images_per_s": round(done / seconds, 1)}
+
+
+def run_framework(name: str, tree: Path, model_file: str, cores: int) -> dict[str, float]:
+    """Ray Data or Daft on every .jpg under ``tree`` (bench.frameworks in bench/.venv), timed as the pool is."""
+    run = subprocess.run([str(FRAMEWORKS_PYTHON), "-m", "bench.frameworks", name, str(tree), model_file, str(cores)],
+                         cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": f"{PROJECT_ROOT / 'src'}:{PROJECT_ROOT}"},
+                         capture_output=True, text=True, check=False)
+    if run.returncode:
+        raise RuntimeError(f"{name} failed:\n{run.stderr[-4000:]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 # --- the project ----------------------------------------------------------------------------------------------------
@@ -303,13 +314,16 @@ def draft_cosines(tree: Path, blob: bytes) -> dict[str, dict[str, float]]:
 
 # --- scenarios ------------------------------------------------------------------------------------------------------
 
-def sized_scenario(size: int, tree: Path, cache: Path, blob: bytes, cores: int,
+def sized_scenario(size: int, tree: Path, cache: Path, model_file: str, cores: int,
                    revision: str | None = None) -> dict[str, Any]:
-    """Ceiling, baseline and project (and the project at an earlier ``revision``) on the same images, the ceiling
-    measured on both sides."""
+    """Ceiling, baseline, Ray Data, Daft and project (and the project at an earlier ``revision``) on the same
+    images, the ceiling measured on both sides."""
+    blob = Path(model_file).read_bytes()
     before = measure_ceiling(blob, cores)
-    baseline = run_pool(tree, blob, cores)
-    console.print(f"[bold]{size} images[/]: ceiling {before['ceiling']} img/s, pool {baseline['images_per_s']} img/s")
+    baseline = run_pool(tree, model_file, cores)
+    frameworks = {name: run_framework(name, tree, model_file, cores) for name in FRAMEWORKS}
+    console.print(f"[bold]{size} images[/]: ceiling {before['ceiling']} img/s, pool {baseline['images_per_s']} img/s, "
+                  + ", ".join(f"{name} {run['images_per_s']} img/s" for name, run in frameworks.items()))
     project = project_run(fresh_project(cache), tree)
     earlier = project_run(fresh_project(cache, revision), tree) if revision else None
     after = measure_ceiling(blob, cores)
@@ -324,8 +338,11 @@ def sized_scenario(size: int, tree: Path, cache: Path, blob: bytes, cores: int,
         "size": size,
         "ceiling": {"before": before, "after": after, "mean": ceiling},
         "baseline_pool": baseline,
+        "frameworks": frameworks,
         "project": project,
         "ratio_to_pool": round(project["end_to_end_images_per_s"] / baseline["images_per_s"], 3),
+        "ratio_to_frameworks": {name: round(project["end_to_end_images_per_s"] / run["images_per_s"], 3)
+                                for name, run in frameworks.items()},
         "ratio_to_ceiling": round(project["end_to_end_images_per_s"] / ceiling, 3),
         "featurize_ratio_to_ceiling": round(size / project["featurize_seconds"] / ceiling, 3),
         "pca_plus_writing_share": round(project["pca_plus_writing_seconds"] / project["phases"]["wall"], 3),
@@ -363,7 +380,7 @@ def incremental_runs(tree: Path, project: Path) -> dict[str, Any]:
             "plus_one_percent_share_of_full": round(plus_one["phases"]["wall"] / full["phases"]["wall"], 3)}
 
 
-def photo_scenario(count: int, cache: Path, blob: bytes, cores: int) -> dict[str, Any]:
+def photo_scenario(count: int, cache: Path, model_file: str, cores: int) -> dict[str, Any]:
     """Per-image cost of multi-megapixel photos against small images, in the pool and in the project."""
     photos = photo_tree(count)
     small = sample_tree(count, Path(tempfile.mkdtemp(prefix="fruits-small-")))
@@ -371,13 +388,13 @@ def photo_scenario(count: int, cache: Path, blob: bytes, cores: int) -> dict[str
                                                  / count / 1e6, 2)}
     for name, tree in (("photos", photos), ("small", small)):
         run = project_run(fresh_project(cache), tree)
-        result[name] = {"pool": run_pool(tree, blob, cores), "project_featurize_seconds": run["featurize_seconds"],
-                        "project_wall": run["phases"]["wall"]}
+        result[name] = {"pool": run_pool(tree, model_file, cores), "project_wall": run["phases"]["wall"],
+                        "project_featurize_seconds": run["featurize_seconds"]}
     pools = result["small"]["pool"], result["photos"]["pool"]
     result["pool_cost_ratio"] = round(pools[0]["images_per_s"] / pools[1]["images_per_s"], 2)
     result["project_featurize_cost_ratio"] = round(result["photos"]["project_featurize_seconds"]
                                                    / result["small"]["project_featurize_seconds"], 2)
-    result["draft_cosine"] = draft_cosines(photos, blob)
+    result["draft_cosine"] = draft_cosines(photos, Path(model_file).read_bytes())
     return result
 
 
@@ -385,14 +402,17 @@ def photo_scenario(count: int, cache: Path, blob: bytes, cores: int) -> dict[str
 
 def sized_table(results: list[dict[str, Any]]) -> Table:
     table = Table(title="Whole kedro run vs plain process pool vs raw ceiling (img/s)")
-    for column in ("images", "ceiling", "pool", "project", "vs pool", "vs ceiling", "featurize vs ceiling",
+    for column in ("images", "ceiling", "pool", *FRAMEWORKS, "project", "vs pool",
+                   *(f"vs {name}" for name in FRAMEWORKS), "vs ceiling", "featurize vs ceiling",
                    "PCA+write", "imports/checks/nodes/rest s (JVM)", "peak GiB driver/JVM/workers"):
         table.add_column(column, justify="right")
     for item in results:
         project, phase = item["project"], item["project"]["phases"]
         table.add_row(
             f"{item['size']:,}", str(item["ceiling"]["mean"]), str(item["baseline_pool"]["images_per_s"]),
-            str(project["end_to_end_images_per_s"]), f"{item['ratio_to_pool']:.2f}", f"{item['ratio_to_ceiling']:.2f}",
+            *(str(item["frameworks"][name]["images_per_s"]) for name in FRAMEWORKS),
+            str(project["end_to_end_images_per_s"]), f"{item['ratio_to_pool']:.2f}",
+            *(f"{item['ratio_to_frameworks'][name]:.2f}" for name in FRAMEWORKS), f"{item['ratio_to_ceiling']:.2f}",
             f"{item['featurize_ratio_to_ceiling']:.2f}", f"{item['pca_plus_writing_share']:.1%}",
             " / ".join(str(phase[key]) for key in ("imports", "checks_and_model", "pipeline_nodes", "publish_and_exit"))
             + f" ({phase['jvm_start_in_background']})",
@@ -409,23 +429,27 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=0, help="multi-megapixel photos against small images")
     parser.add_argument("--baseline", help="also run the project as it was at this git revision (before/after)")
     args = parser.parse_args()
+    if not FRAMEWORKS_PYTHON.is_file():
+        parser.error(f"Ray Data and Daft run with {FRAMEWORKS_PYTHON}: run `make bench`, which installs "
+                     "bench/frameworks.txt there.")
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
     cores = os.cpu_count() or 1
     cache = Path(tempfile.mkdtemp(prefix="fruits-model-"))
-    blob = model_payload(cache).blob
+    model_file = str(Path(tempfile.mkdtemp(prefix="fruits-flatbuffer-")) / "model.tflite")
+    Path(model_file).write_bytes(model_payload(cache).blob)
     report: dict[str, Any] = {"machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30),
                                           "cpu": platform_cpu()}, "sized": []}
     for size in args.sizes:
         tree = sample_tree(size, Path(tempfile.mkdtemp()))
-        report["sized"].append(sized_scenario(size, tree, cache, blob, cores, args.baseline))
+        report["sized"].append(sized_scenario(size, tree, cache, model_file, cores, args.baseline))
     if args.full:
         full_tree = Path(tempfile.mkdtemp(prefix="fruits-full-")) / "Test"
         shutil.copytree(FULL_SET, full_tree)
-        report["sized"].append(sized_scenario(FULL_SET_SIZE, full_tree, cache, blob, cores, args.baseline))
+        report["sized"].append(sized_scenario(FULL_SET_SIZE, full_tree, cache, model_file, cores, args.baseline))
         if args.incremental:
             report["incremental"] = incremental_scenario(full_tree, cache, args.baseline)
     if args.photos:
-        report["photos"] = photo_scenario(args.photos, cache, blob, cores)
+        report["photos"] = photo_scenario(args.photos, cache, model_file, cores)
     console.print(sized_table(report["sized"]))
     for key in ("incremental", "photos"):
         if key in report:
