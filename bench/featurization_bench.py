@@ -384,7 +384,7 @@ def photo_scenario(count: int, cache: Path, model_file: str, cores: int) -> dict
     """Per-image cost of multi-megapixel photos against small images, in the pool and in the project."""
     photos = photo_tree(count)
     small = sample_tree(count, Path(tempfile.mkdtemp(prefix="fruits-small-")))
-    result = {"photos": count, "photo_mb": round(sum(path.stat().st_size for path in photos.rglob("*.jpg"))
+    result = {"count": count, "photo_mb": round(sum(path.stat().st_size for path in photos.rglob("*.jpg"))
                                                  / count / 1e6, 2)}
     for name, tree in (("photos", photos), ("small", small)):
         run = project_run(fresh_project(cache), tree)
