@@ -27,6 +27,7 @@ run: setup
 	$(BIN)/kedro run
 
 test: lint
+	scripts/setup_browser.sh
 	$(BIN)/pytest -m "slow or not slow"
 
 test-fast: setup

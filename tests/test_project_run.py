@@ -29,6 +29,7 @@ from PIL import Image
 
 from devkit.paths import MINI_SET, PROJECT_ROOT
 from devkit.project import copy_project, kedro, published, published_file, published_json, published_table
+from tests.support.browser import rendered_page
 from tests.support.images import decompression_bomb
 
 pytestmark = pytest.mark.slow
@@ -351,3 +352,8 @@ def test_viz_build_shows_the_pipeline_with_layers_and_previews(scenario: Scenari
         assert layer in graph
     for node in ("list_images", "featurize_images", "fit_pca", "update_results", "render_report"):
         assert f'"{node}"' in graph
+    page = rendered_page(project / "build")  # as a person opens it: the flowchart drawn, its layers named
+    drawn = set(re.findall(r'class="pipeline-node__text"[^>]*>([^<]*)<', page))
+    assert {"raw_images", "list_images", "featurize_images", "fit_pca", "results", "render_report"} <= drawn, drawn
+    assert re.findall(r'class="pipeline-layer-name"[^>]*>([^<]*)<', page) == [
+        "raw", "intermediate", "feature", "models", "model_output", "reporting"]
