@@ -7,6 +7,7 @@ none (it then names an earlier run's): ``fruits report`` and the end of every ru
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fruits.publishing import POINTER, DataRoot
 from fruits.tables import TABLES
@@ -21,14 +22,21 @@ def report_location(root: DataRoot) -> str | None:
     return None if location is None else root.join(location)
 
 
+def published_summary(root: DataRoot) -> dict[str, Any] | None:
+    """The published run's run_summary.json, None before any run wrote one."""
+    location = root.published().datasets.get(SUMMARY)
+    text = root.read_text(location) if location else None
+    return json.loads(text) if text else None
+
+
 def closing_lines(root: DataRoot) -> list[str]:
     """What a run ends by saying: the published run and its counts, where the report and the tables are, and how
     to read them."""
     publication = root.published()
-    report, summary = publication.datasets.get(REPORT), publication.datasets.get(SUMMARY)
+    report, summary = publication.datasets.get(REPORT), published_summary(root)
     lines = [f"Published run {publication.run_id} ({root.join(POINTER)} names it)."]
     if summary is not None:
-        results = json.loads(root.read_text(summary) or "{}").get("results", {})
+        results = summary.get("results", {})
         lines.append(f"Results: {results.get('images', 0):,} images of {results.get('classes', 0):,} classes, "
                       f"{results.get('rejects', 0):,} rejects.")
     if report is not None:

@@ -206,6 +206,21 @@ def recorded_requests(aws: str) -> Iterator[Callable[[str], list[tuple[str, dict
     requests.post(f"{aws}/moto-api/recorder/stop-recording", timeout=10)
 
 
+@pytest.fixture
+def recorded_writes(aws: str) -> Iterator[Callable[[], list[str]]]:
+    """The requests moto received that could change something (other than GET and HEAD), as "METHOD URL"."""
+    requests.post(f"{aws}/moto-api/recorder/reset-recording", timeout=10)
+    requests.post(f"{aws}/moto-api/recorder/start-recording", timeout=10)
+
+    def received() -> list[str]:
+        lines = requests.get(f"{aws}/moto-api/recorder/download-recording", timeout=10).text.splitlines()
+        entries = [json.loads(line) for line in lines if line.strip()]
+        return [f"{entry['method']} {entry['url']}" for entry in entries if entry["method"] not in ("GET", "HEAD")]
+
+    yield received
+    requests.post(f"{aws}/moto-api/recorder/stop-recording", timeout=10)
+
+
 RESULT_LABELS = ["Apple Granny Smith", "Banana", "Banana", "Kiwi", "Kiwi", "Kiwi"]
 RUN_ID = "20261129T120000.000000Z-test"
 

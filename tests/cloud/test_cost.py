@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from devkit.paths import AWS_YML
-from fruits.cloud.cost import cluster_hours, estimate
+from fruits.cloud.cost import MIN_TIMED_IMAGES, cluster_hours, estimate, published_run_rate
 from fruits.cloud.emr import InstanceGroup
 
 PRICING = yaml.safe_load(AWS_YML.read_text())["pricing"]
@@ -98,3 +98,21 @@ def test_a_private_subnet_has_no_public_addresses(cli, spec):
 
     assert "public IPv4" not in output
     assert f"{(INSTANCES + EBS) * 2:.2f}" in output.splitlines()[-2]
+
+
+def cloud_summary(images: int, cores: int | None = 8) -> dict:
+    """The parts of a published run_summary.json the rate is read from (its stages add up to 400 s)."""
+    return {"run": {"run_id": "r9"}, "featurization": {"images_inferred": images, "cores": cores},
+            "stage_seconds": {"featurize_images": 380.0, "fit_pca": 20.0}}
+
+
+def test_a_published_cloud_run_gives_its_rate_per_vcpu():
+    rate = published_run_rate(cloud_summary(20_000))
+    assert rate.images_per_vcpu_second == 20_000 / 400 / 8
+    assert rate.source == "measured by the published run r9 on the cluster: 20,000 images in 400 s on 8 vCPUs"
+
+
+@pytest.mark.parametrize("summary", [None, cloud_summary(MIN_TIMED_IMAGES - 1), cloud_summary(0),
+                                     cloud_summary(20_000, cores=None)])
+def test_no_rate_from_no_run_a_small_run_or_one_without_its_cores(summary):
+    assert published_run_rate(summary) is None

@@ -43,6 +43,21 @@ def test_dry_run_prices_an_hour_and_10k_images(cli, packaged):
     assert per_10k == pytest.approx(0.01301, abs=1e-5)  # 10,000 / (30.5 × 8) ≈ 41 s of 1.143 USD/h
 
 
+def test_dry_run_prices_10k_images_at_the_published_cloud_runs_rate(cli, packaged, s3):
+    summary = {"run": {"run_id": "r9"}, "featurization": {"images_inferred": 20_000, "cores": 8},
+               "stage_seconds": {"featurize_images": 380.0, "fit_pca": 20.0}}
+    location = "runs/r9/08_reporting/run_summary.json"
+    s3.put_object(Bucket=packaged, Key=f"fruits/data/{location}", Body=json.dumps(summary).encode())
+    pointer = {"run_id": "r9", "datasets": {"08_reporting/run_summary.json": location}, "tables": {}}
+    s3.put_object(Bucket=packaged, Key="fruits/data/current.json", Body=json.dumps(pointer).encode())
+
+    output = cli("up", "--dry-run").output
+
+    per_10k = HOURLY * 10_000 / (6.25 * 8 * 3600)  # 20,000 images / 400 s / 8 vCPUs
+    assert (f"{per_10k:.3f} USD per 10,000 images at 6.25 images/s per vCPU (measured by the published run r9 on the "
+            "cluster: 20,000 images in 400 s on 8 vCPUs)") in output
+
+
 def test_run_dry_run_prints_the_step_and_sends_nothing(cli, cluster_id, recorded_requests):
     output = cli("run", "--dry-run", "--", "--params", "sampling.strategy=per_class,sampling.size=100").output
 
@@ -56,11 +71,12 @@ def test_run_dry_run_prints_the_step_and_sends_nothing(cli, cluster_id, recorded
     assert "2 executors × 4 cores (8 total cores)" in output
 
 
-def test_run_dry_run_before_any_cluster(cli, recorded_requests):
+def test_run_dry_run_before_any_cluster(cli, recorded_requests, recorded_writes):
     output = cli("run", "--dry-run").output
 
     assert printed_request(output, "AddJobFlowSteps")["JobFlowId"] == "<cluster id from `fruits-cloud up`>"
-    assert not recorded_requests("")
+    assert not recorded_requests("ElasticMapReduce.")
+    assert not recorded_writes()  # at most the published run's summary was read, for the rate
 
 
 def test_up_dry_run_needs_no_credentials(cli, monkeypatch, recorded_requests):

@@ -19,6 +19,8 @@ from fruits.cloud.aws import CloudError, client, has_credentials, user_errors
 from fruits.cloud.config import DEFAULT_CONFIG, Settings, load_settings, load_state, remembered, save_state
 from fruits.cloud.s3 import ensure_bucket, local_files, require_bucket, sync
 from fruits.datasets.inference_model import keras_weights_name
+from fruits.latest import published_summary
+from fruits.publishing import DataRoot
 
 pass_settings = click.make_pass_decorator(Settings)
 
@@ -44,19 +46,19 @@ def echo_request(operation: str, request: dict[str, Any]) -> None:
 
 
 def echo_plan(settings: Settings) -> None:
-    """Executors × cores of aws.yml's cluster, its hourly cost and the cost of 10,000 images at the measured rate."""
+    """Executors × cores of aws.yml's cluster, its hourly cost and the cost of 10,000 images: at the rate of the
+    published cloud run when there is one to time (credentials needed to read it), else at aws.yml's."""
     plan = emr.executor_plan(settings)
-    pricing, throughput = settings.spec["pricing"], settings.spec["throughput"]
+    pricing = settings.spec["pricing"]
     hourly = costs.hourly_cost(emr.spec_groups(settings), settings)
-    rate = costs.rate_per_vcpu(throughput)
-    per_10k = costs.cost_per_images(hourly, plan.total_cores, rate)
+    summary = published_summary(DataRoot(settings.uri("data"))) if has_credentials() else None
+    rate = costs.published_run_rate(summary) or costs.configured_rate(settings.spec["throughput"])
+    per_10k = costs.cost_per_images(hourly, plan.total_cores, rate.images_per_vcpu_second)
     click.echo(plan.summary())
     click.echo(
         f"Estimated cost: {hourly:.3f} {pricing['currency']}/h (instances, EBS, public IPv4); {per_10k:.3f} "
-        f"{pricing['currency']} per 10,000 images at {rate:g} images/s per vCPU "
-        f"({throughput['images_per_core_second']:g} per core measured on {throughput['source']}, "
-        f"{throughput['measured']}, × {throughput['vcpu_per_core']:g} per hyperthread); "
-        "start-up, bootstrap and idle time not included."
+        f"{pricing['currency']} per 10,000 images at {rate.images_per_vcpu_second:.3g} images/s per vCPU "
+        f"({rate.source}); start-up, bootstrap and idle time not included."
     )
 
 

@@ -16,6 +16,7 @@ from fruits.cloud.emr import InstanceGroup
 
 MINIMUM_HOURS = 1 / 60  # EC2 and EMR bill per second with a one-minute minimum per instance
 HOURS_PER_MONTH = 730  # AWS prices GiB-months over 730 hours
+MIN_TIMED_IMAGES = 1000  # a cloud run that inferred fewer gives no rate: its fixed costs would dominate
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,35 @@ def cost_per_images(hourly: float, total_vcpus: int, images_per_vcpu_second: flo
     return hourly * images / (images_per_vcpu_second * total_vcpus * 3600)
 
 
-def rate_per_vcpu(throughput: dict[str, Any]) -> float:
-    """The development machine's measured rate per core, converted to one m5 vCPU (a hyperthread: two share a
-    physical core) by aws.yml's ``throughput.vcpu_per_core``."""
-    return float(throughput["images_per_core_second"]) * float(throughput["vcpu_per_core"])
+@dataclass(frozen=True)
+class Rate:
+    """Images per vCPU-second, and where the figure comes from (printed beside the cost it gives)."""
+
+    images_per_vcpu_second: float
+    source: str
+
+
+def configured_rate(throughput: dict[str, Any]) -> Rate:
+    """The development machine's measured rate per core (aws.yml's ``throughput``), converted to one m5 vCPU (a
+    hyperthread: two share a physical core) by ``throughput.vcpu_per_core``."""
+    per_core, per_vcpu = float(throughput["images_per_core_second"]), float(throughput["vcpu_per_core"])
+    return Rate(per_core * per_vcpu, f"{per_core:g} per core measured on {throughput['source']}, "
+                                     f"{throughput['measured']}, × {per_vcpu:g} per hyperthread")
+
+
+def published_run_rate(summary: dict[str, Any] | None) -> Rate | None:
+    """The rate of the published cloud run (its run_summary.json): images inferred over its pipeline's seconds and
+    the cores Spark ran it on; None without such a run, or when it inferred too few images to time (a rerun, a
+    handful of new photos: fixed costs would dominate)."""
+    if summary is None:
+        return None
+    featurization = summary.get("featurization", {})
+    images, cores = featurization.get("images_inferred", 0), featurization.get("cores")
+    seconds = sum(summary.get("stage_seconds", {}).values())
+    if images < MIN_TIMED_IMAGES or not cores or seconds <= 0:
+        return None
+    return Rate(images / seconds / cores, f"measured by the published run {summary['run']['run_id']} on the "
+                                          f"cluster: {images:,} images in {seconds:.0f} s on {cores} vCPUs")
 
 
 def cluster_hours(cluster: dict[str, Any], now: datetime | None = None) -> float:

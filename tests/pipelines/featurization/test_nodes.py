@@ -90,6 +90,7 @@ def test_the_udf_reads_odd_names_in_the_executors_and_reports_progress(spark, sm
     report = record_featurization(written, {"to_featurize": 9})
     assert (report["featurized"], report["rejected"], report["rejected_by_kind"]) == (8, 1, {"empty file": 1})
     assert report["images_inferred"] == 8
+    assert report["cores"] == written.sparkSession.sparkContext.defaultParallelism  # what a cloud rate divides by
     with pytest.raises(ValueError, match="10 images were to be featurized, but the feature store holds 9 rows"):
         record_featurization(written, {"to_featurize": 10})
 

@@ -43,7 +43,8 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
     report = {"listed": 121, "ignored": 0, "ignored_by_kind": {}, "listing_rejected": 1, "images": 120,
               "sampled": 120, "skipped": 0, "featurized": 120, "rejected": 0, "new": 120, "changed": 0,
               "left_sample": 0, "gone": 0, "unchanged": 0, "engine": "tflite", "fingerprint": "abc",
-              "image_size": 224, "to_featurize": 120, "images_inferred": 120, "full_refresh": False}
+              "image_size": 224, "to_featurize": 120, "images_inferred": 120, "full_refresh": False,
+              "cores": 2}
     info = {"run_id": "r1", "started_at": "2026-11-29T10:00:00+00:00", "env": "local", "code_version": "fruits 0.1",
             "raw_images": "/data", "sampling": {"strategy": "all"}, "weights": "imagenet"}
     probe = evaluate_probe(sample, ProbeParams())

@@ -116,7 +116,8 @@ def featurize_images(
 
 def record_featurization(new_features: DataFrame, featurization_plan: dict[str, Any]) -> dict[str, Any]:
     """What the featurization did, counted on the store rows this run wrote (their ``reject_kind``): the plan plus
-    featurized and rejected images, by kind."""
+    featurized and rejected images, by kind, and the cores Spark ran them on (what `fruits-cloud` divides a cloud
+    run's rate by)."""
     kinds = {row["reject_kind"]: row["count"] for row in new_features.groupBy("reject_kind").count().collect()}
     featurized = int(kinds.pop(None, 0))
     report = {
@@ -125,6 +126,7 @@ def record_featurization(new_features: DataFrame, featurization_plan: dict[str, 
         "rejected": sum(kinds.values()),
         "rejected_by_kind": {str(kind): int(count) for kind, count in sorted(kinds.items())},
         "images_inferred": featurized,
+        "cores": new_features.sparkSession.sparkContext.defaultParallelism,
     }
     if featurized + report["rejected"] != featurization_plan["to_featurize"]:
         raise ValueError(f"{featurization_plan['to_featurize']} images were to be featurized, but the feature store "

@@ -42,7 +42,7 @@ def summarize_run(
                     "rejects": int(reject_reasons["images"].sum())},
         "model": {key: featurization_report[key] for key in ("engine", "fingerprint", "image_size")},
         "featurization": {key: featurization_report[key] for key in
-                          ("to_featurize", "images_inferred", "full_refresh")},
+                          ("to_featurize", "images_inferred", "full_refresh", "cores")},
         "pca": pca_fit,
         "probe": probe,
         "stage_seconds": dict(run_metrics["stage_seconds"]),
