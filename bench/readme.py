@@ -61,7 +61,7 @@ def sized_rows(report: dict[str, Any], frameworks: list[str]) -> list[str]:
         if "revision" in item:
             earlier = item["revision"]
             rows.append([f"at `{earlier['name']}`", "", "", *([""] * len(frameworks)), run_cells(earlier["project"]),
-                         f"now / then: {earlier['wall_ratio']:.2f}", *([""] * (len(header) - 6 - len(frameworks)))])
+                         f"now / then: {earlier['wall_ratio']:.2f}", *([""] * (len(header) - 5 - len(frameworks)))])
     return table(header, rows)
 
 
