@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fruits.publishing import POINTER, DataRoot
+from fruits.publishing import POINTER, DataRoot, Publication
 from fruits.tables import TABLES
 
 REPORT = "08_reporting/report.md"
@@ -22,9 +22,10 @@ def report_location(root: DataRoot) -> str | None:
     return None if location is None else root.join(location)
 
 
-def published_summary(root: DataRoot) -> dict[str, Any] | None:
-    """The published run's run_summary.json, None before any run wrote one."""
-    location = root.published().datasets.get(SUMMARY)
+def published_summary(root: DataRoot, publication: Publication | None = None) -> dict[str, Any] | None:
+    """The published run's run_summary.json (of ``publication`` when the caller already read the pointer), None
+    before any run wrote one."""
+    location = (publication or root.published()).datasets.get(SUMMARY)
     text = root.read_text(location) if location else None
     return json.loads(text) if text else None
 
@@ -33,7 +34,7 @@ def closing_lines(root: DataRoot) -> list[str]:
     """What a run ends by saying: the published run and its counts, where the report and the tables are, and how
     to read them."""
     publication = root.published()
-    report, summary = publication.datasets.get(REPORT), published_summary(root)
+    report, summary = publication.datasets.get(REPORT), published_summary(root, publication)
     lines = [f"Published run {publication.run_id} ({root.join(POINTER)} names it)."]
     if summary is not None:
         results = summary.get("results", {})
