@@ -45,7 +45,7 @@ from PIL import Image
 from rich.console import Console
 from rich.table import Table
 
-from bench.frameworks import feature_column, infer_files, predictor
+from bench.frameworks import BATCH, feature_column, infer_files, predictor
 from devkit.paths import FULL_SET, PROJECT_ROOT, shared_weights
 from devkit.project import copy_project, published_json
 from fruits.datasets.inference_model import InferenceModelDataset
@@ -53,7 +53,6 @@ from fruits.engines import ModelPayload, build_predictor
 from fruits.images import decode_image
 
 CEILING_SECONDS = 10.0
-BATCH = 16
 FULL_SET_SIZE = 20_622
 PHOTO_SIZE = (4000, 3000)
 LOGGING = PROJECT_ROOT / "bench" / "logging.yml"
