@@ -21,10 +21,12 @@ def project_jars(*names: str) -> list[str]:
 
 
 def local_spark_config() -> dict[str, str]:
-    """Two local cores, few shuffle partitions (the test tables are small), Arrow transfers, no web UI, Delta
-    Lake as in conf/base/spark.yml, and the S3A connector (tests that read moto's S3 point it there: ``s3_spark``)."""
+    """Two local cores, few shuffle partitions (the test tables are small), Arrow transfers, no web UI, Python
+    workers and Delta Lake as in conf/base/spark.yml, and the S3A connector (tests that read moto's S3
+    point it there: ``s3_spark``)."""
     return {
         "spark.master": "local[2]",
+        "spark.python.daemon.module": "fruits.pyspark_daemon",
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.enabled": "false",
