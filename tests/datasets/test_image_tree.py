@@ -14,8 +14,9 @@ from kedro.io.core import DatasetError
 from PIL import Image
 
 from devkit.paths import MINI_SET
-from fruits.datasets.image_tree import ImageTreeDataset, change_key
+from fruits.datasets.image_tree import ImageTreeDataset
 from fruits.images import PLACEHOLDER, THUMBNAIL
+from fruits.listing import change_key
 from tests.support.images import decompression_bomb
 
 ODD_NAMES = ["12:30:00.jpg", "_x.jpg", "a%20b #1?.jpg", "été 🍓.jpg", ".hidden.jpg", "x" * 200 + ".jpg",

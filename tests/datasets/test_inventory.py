@@ -16,8 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 from kedro.io.core import DatasetError
 
-from fruits.datasets.image_tree import PAGE_KEYS, ImageTree, folder_shards
+from fruits.datasets.image_tree import ImageTree
 from fruits.datasets.inventory import inventory_listing
+from fruits.listing import PAGE_KEYS, folder_shards
 
 PHOTOS, INVENTORY = "photos", "inventory"
 ROOT = f"s3a://{PHOTOS}/raw"

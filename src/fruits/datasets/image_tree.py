@@ -4,7 +4,7 @@ default AWS credential chain). Read-only: the pipeline never copies or moves ima
 Listing is a Spark job: the driver lists the root (one request), and the executors list the class folders, one
 paginated listing each (S3: 1,000 keys per request, no request per object), into a DataFrame of URIs and change
 keys that never passes through the driver. On S3, a class folder of more than one page of keys is split into key
-ranges by the character after the folder name, each listed by a task of its own. No file name is ever parsed as a
+ranges by the character after the folder name, spread over the tasks. No file name is ever parsed as a
 Hadoop path, so ``:``, ``%``, ``#``, ``?``, a leading ``_`` or ``.``, spaces and unicode are all just names.
 """
 
@@ -15,6 +15,7 @@ import io
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import fsspec
@@ -23,92 +24,18 @@ from kedro.io.core import DatasetError
 from kedro_datasets._typing import ImagePreview
 from PIL import Image
 from pyspark.sql import DataFrame, SparkSession
-from s3fs import S3FileSystem
 
 from fruits.datasets.binding import SparkBound
 from fruits.datasets.inventory import inventory_listing
 from fruits.featurizer import read_files
 from fruits.images import THUMBNAIL, placeholder, thumbnail
+from fruits.listing import entries, folder_shards, list_shard, listed_concurrently
 from fruits.publishing import absolute_uri
 from fruits.spark import existing_spark
-from fruits.uris import protocol
 
 logger = logging.getLogger(__name__)
 
 FILES_SCHEMA = "path string, relative_path string, size long, change_key string"
-LISTING_TASKS_PER_CORE = 8  # class folders are listed in this many tasks per core: a slow folder delays few others
-PAGE_KEYS = 1000  # keys per S3 listing page (the most S3 returns)
-SHARD_CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # in S3's (UTF-8 byte) order
-
-
-def change_key(info: dict[str, Any]) -> str:
-    """What changes when a file's content changes: the ETag on S3 (an MD5 of the content or of its parts), else
-    the modification time and size."""
-    etag = info.get("ETag") or info.get("etag")
-    if etag:
-        return f"etag:{str(etag).strip(chr(34))}"
-    mtime = info.get("mtime") or info.get("LastModified") or info.get("last_modified") or 0
-    stamp = mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime)
-    return f"mtime:{int(stamp * 1_000_000)}:size:{int(info.get('size') or 0)}"
-
-
-Entry = tuple[str, str, int, str]  # path (URI), relative path, size, change key
-
-
-def entries(root: str, listing: Iterable[tuple[str, dict[str, Any]]]) -> list[Entry]:
-    """Listed files of the tree at ``root`` as rows: the URI in the root's own spelling (``file:///…`` locally,
-    ``s3a://bucket/key``), the path relative to the root, the size and the change key."""
-    scheme = protocol(root)
-    prefix = fsspec.core.url_to_fs(root)[1].rstrip("/") + "/"
-    return [(f"{scheme}://{path}", path.removeprefix(prefix), int(info.get("size") or 0), change_key(info))
-            for path, info in listing]
-
-
-def list_folder(root: str, folder: str) -> list[Entry]:
-    """Every file under one folder of the tree (run on an executor: the file system comes from the root's URI and
-    the default credential chain)."""
-    fs, _ = fsspec.core.url_to_fs(root)
-    fs.invalidate_cache(folder)  # s3fs caches listings per process: see what is there now
-    return entries(root, fs.find(folder, detail=True).items())
-
-
-Shard = tuple[str, str | None, str | None]  # a folder; its keys after the first key, up to the second (None: no end)
-
-
-def folder_shards(root: str, folder: str) -> list[Shard]:
-    """How to list a folder: whole, when one page of an object store's listing holds it (or locally), else in key
-    ranges split at each character of :data:`SHARD_CHARACTERS` after the folder name (together they cover every
-    key, whatever its characters). One request per folder decides."""
-    fs, _ = fsspec.core.url_to_fs(root)
-    if not isinstance(fs, S3FileSystem):
-        return [(folder, None, None)]
-    bucket, prefix = folder.split("/", 1)
-    page = fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=f"{prefix}/", MaxKeys=PAGE_KEYS)
-    if not page.get("IsTruncated"):
-        return [(folder, None, None)]
-    bounds = [None, *(f"{prefix}/{character}" for character in SHARD_CHARACTERS), None]
-    return [(folder, after, until) for after, until in zip(bounds, bounds[1:], strict=False)]
-
-
-def list_shard(root: str, shard: Shard) -> list[Entry]:
-    """The files of one shard (:func:`folder_shards`): keys after ``after`` up to ``until``, in S3's key order."""
-    folder, after, until = shard
-    if after is None and until is None:
-        return list_folder(root, folder)
-    fs, _ = fsspec.core.url_to_fs(root)
-    bucket, prefix = folder.split("/", 1)
-    request = {"Bucket": bucket, "Prefix": f"{prefix}/", **({"StartAfter": after} if after else {})}
-    found: list[tuple[str, dict[str, Any]]] = []
-    while True:
-        page = fs.call_s3("list_objects_v2", **request)
-        for item in page.get("Contents", []):
-            if until is not None and item["Key"] > until:
-                return entries(root, found)
-            if not item["Key"].endswith("/"):  # a folder marker, not a file
-                found.append((f"{bucket}/{item['Key']}", {"size": item["Size"], "ETag": item["ETag"]}))
-        if not page.get("IsTruncated"):
-            return entries(root, found)
-        request["ContinuationToken"] = page["NextContinuationToken"]
 
 
 @dataclass
@@ -124,8 +51,9 @@ class ImageTree:
 
     def listing(self, inventory: str | None = None) -> DataFrame:
         """Every file under the root: ``path`` (URI), ``relative_path``, ``size``, ``change_key``. The root is listed
-        here, each class folder by a task of its own; the rows stay on the executors. With ``inventory`` (the
-        ``manifest.json`` of an S3 Inventory report of the root's bucket), the report's files are read instead."""
+        here, the class folders by one task per core (each lists several at once: :mod:`fruits.listing`); the rows
+        stay on the executors. With ``inventory`` (the ``manifest.json`` of an S3 Inventory report of the root's
+        bucket), the report's files are read instead."""
         if inventory:
             return inventory_listing(self.spark(), inventory, self.root)
         self.fs.invalidate_cache(self.root_path)
@@ -136,9 +64,11 @@ class ImageTree:
         folders = sorted(entry["name"] for entry in top if entry["type"] == "directory")
         at_root = entries(self.root, [(entry["name"], entry) for entry in top if entry["type"] != "directory"])
         root, spark = self.root, self.spark()
-        tasks = max(1, min(len(folders), spark.sparkContext.defaultParallelism * LISTING_TASKS_PER_CORE))
-        shards = spark.sparkContext.parallelize(folders, tasks).flatMap(lambda folder: folder_shards(root, folder))
-        listed = shards.repartition(tasks).flatMap(lambda shard: list_shard(root, shard))
+        tasks = max(1, min(len(folders), spark.sparkContext.defaultParallelism))  # each task lists concurrently
+        shards = spark.sparkContext.parallelize(folders, tasks).mapPartitions(
+            lambda part: listed_concurrently(partial(folder_shards, root), part))
+        listed = shards.repartition(tasks).mapPartitions(
+            lambda part: listed_concurrently(partial(list_shard, root), part))
         logger.info("Listing %d class folders under %s", len(folders), self.root)
         return spark.createDataFrame(at_root, FILES_SCHEMA).unionByName(spark.createDataFrame(listed, FILES_SCHEMA))
 
