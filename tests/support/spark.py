@@ -22,10 +22,11 @@ def project_jars(*names: str) -> list[str]:
 
 def local_spark_config() -> dict[str, str]:
     """Two local cores, few shuffle partitions (the test tables are small), Arrow transfers, no web UI, Python
-    workers and Delta Lake as in conf/base/spark.yml, and the S3A connector (tests that read moto's S3
+    workers, JIT and Delta Lake as in conf/base and conf/local, and the S3A connector (tests that read moto's S3
     point it there: ``s3_spark``)."""
     return {
         "spark.master": "local[2]",
+        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
         "spark.python.daemon.module": "fruits.pyspark_daemon",
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
