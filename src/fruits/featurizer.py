@@ -57,8 +57,11 @@ def featurize_batch(uris: pd.Series, read: Reader, predict: Predictor, image_siz
 
     Images are read ``batch_size`` at a time, the next chunk while this one is decoded and inferred, and decoded
     into one reused uint8 buffer: a worker holds two chunks of bytes and one of pixels, whatever the batch size.
+
+    Vectors are lists of floats: PySpark converts each returned array into a list, element by element, before
+    handing it to Arrow; NumPy's ``tolist`` makes that list in C, which halves the conversion's cost per image.
     """
-    features: list[np.ndarray | None] = [None] * len(uris)
+    features: list[list[float] | None] = [None] * len(uris)
     kinds: list[str | None] = [None] * len(uris)
     details: list[str | None] = [None] * len(uris)
     pixels = np.empty((batch_size, image_size, image_size, 3), dtype=np.uint8)
@@ -78,7 +81,7 @@ def featurize_batch(uris: pd.Series, read: Reader, predict: Predictor, image_siz
             except ImageRejected as rejected:
                 kinds[row], details[row] = rejected.kind.value, rejected.detail
         if rows:
-            for row, vector in zip(rows, predict(pixels[: len(rows)]), strict=True):
+            for row, vector in zip(rows, predict(pixels[: len(rows)]).tolist(), strict=True):
                 features[row] = vector
     return pd.DataFrame({"features": features, "reject_kind": kinds, "reject_detail": details})
 
