@@ -59,10 +59,20 @@ def sized_rows(report: dict[str, Any], frameworks: list[str]) -> list[str]:
             slash(project["usage"]["cpu_seconds"]),
         ])
         if "revision" in item:
-            earlier = item["revision"]
-            rows.append([f"at `{earlier['name']}`", "", "", *([""] * len(frameworks)), run_cells(earlier["project"]),
-                         f"now / then: {earlier['wall_ratio']:.2f}", *([""] * (len(header) - 5 - len(frameworks)))])
+            earlier, then = item["revision"], item["revision"]["project"]
+            rows.append([
+                f"at `{earlier['name']}`", "", "", *([""] * len(frameworks)), run_cells(then),
+                f"now / then: {earlier['wall_ratio']:.2f}", *([""] * len(frameworks)),
+                f"{then['end_to_end_images_per_s'] / item['ceiling']['mean']:.2f}",
+                f"{item['size'] / then['featurize_seconds'] / item['ceiling']['mean']:.2f}",
+                f"{then['pca_plus_writing_seconds'] / then['phases']['wall']:.0%}", slash(then["usage"]["peak_gib"]),
+                slash(then["usage"]["cpu_seconds"]),
+            ])
     return table(header, rows)
+
+
+def jvm_ms_per_image(project: dict[str, Any]) -> str:
+    return f"{project['usage']['cpu_seconds']['jvm'] / project['images'] * 1000:.1f} ms"
 
 
 def where_time_went(item: dict[str, Any]) -> str:
@@ -74,8 +84,12 @@ def where_time_went(item: dict[str, Any]) -> str:
             f"and model {phases['checks_and_model']} s, pipeline nodes {phases['pipeline_nodes']} s (largest: "
             + ", ".join(f"`{name}` {seconds:.1f} s" for name, seconds in largest)
             + f"; the {len(stages) - len(largest)} other stages {rest:.1f} s), publication and exit "
-            f"{phases['publish_and_exit']} s. Probe accuracy {project['probe_accuracy']}, PCA k = "
-            f"{project['pca'].get('k')} on {project['pca'].get('fitted_on_images'):,} images.")
+            f"{phases['publish_and_exit']} s. JVM CPU per image {jvm_ms_per_image(project)}"
+            + (f" (at `{item['revision']['name']}`: {jvm_ms_per_image(item['revision']['project'])})"
+               if "revision" in item else "")
+            + f", the Python workers' {project['usage']['cpu_seconds']['workers'] / project['images'] * 1000:.1f} ms."
+            f" Probe accuracy {project['probe_accuracy']}, PCA k = {project['pca'].get('k')} on "
+            f"{project['pca'].get('fitted_on_images'):,} images.")
 
 
 def incremental_rows(incremental: dict[str, Any]) -> list[str]:
