@@ -59,7 +59,7 @@ def featurize_batch(uris: pd.Series, read: Reader, predict: Predictor, image_siz
     into one reused uint8 buffer: a worker holds two chunks of bytes and one of pixels, whatever the batch size.
 
     Vectors are lists of floats: PySpark converts each returned array into a list, element by element, before
-    handing it to Arrow; NumPy's ``tolist`` makes that list in C, which halves the conversion's cost per image.
+    handing it to Arrow; NumPy's ``tolist`` makes that list in C, at a fraction of that cost.
     """
     features: list[list[float] | None] = [None] * len(uris)
     kinds: list[str | None] = [None] * len(uris)

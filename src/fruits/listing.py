@@ -71,9 +71,9 @@ def folder_shards(root: str, folder: str) -> list[Shard]:
     """How to list a folder: whole, when one page of an object store's listing holds it (or locally), else in key
     ranges split at each character of :data:`SHARD_CHARACTERS` after the folder name (together they cover every
     key, whatever its characters). One request per folder decides."""
-    fs, _ = fsspec.core.url_to_fs(root)
     if protocol(root) not in S3_PROTOCOLS:
         return [(folder, None, None)]
+    fs, _ = fsspec.core.url_to_fs(root)
     bucket, prefix = folder.split("/", 1)
     page = fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=f"{prefix}/", MaxKeys=PAGE_KEYS)
     if not page.get("IsTruncated"):

@@ -3,9 +3,9 @@ archives Spark puts first on the workers' path left out when PySpark is installe
 
 Spark puts ``pyspark.zip``, py4j's zip and its 15 MB core jar first on every Python worker's path, and the worker
 calls ``importlib.invalidate_caches()`` before each task, which makes Python 3.11 read those archives' directories
-again (about 6,000 entries, in pure Python): 0.1-0.3 s of CPU per task on a small machine, more than many tasks'
-own work. Where the same PySpark is installed in the environment (pip, a venv, the project's wheelhouse), the
-archives add nothing; elsewhere (a PySpark found only through them) the path is left as Spark set it.
+again (thousands of entries, in pure Python): on a small machine, more CPU per task than many tasks' own work.
+Where the same PySpark is installed in the environment (pip, a venv), the archives add nothing; elsewhere (EMR,
+whose nodes' venv has no PySpark: it is found only through them) the path is left as Spark set it.
 
 Run by Spark as ``python -m fruits.pyspark_daemon``; it imports nothing but the standard library before the path is
 settled, so that PySpark itself is imported from where it stays.
