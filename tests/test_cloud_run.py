@@ -204,8 +204,8 @@ def test_the_first_run_reads_and_writes_s3a_on_executor_jvms(scenario: Scenario)
     first = scenario.states[0]
     assert first.summary["run"]["data_root"] == f"s3a://{DATA}"
     assert first.summary["counts"]["listed"] == 81 and first.summary["featurization"]["images_inferred"] == 80
-    assert list(first.results.columns) == ["path", "label", "change_key", "features", "pca_features", "pca_run_id"]
-    assert len(first.results) == 80 and first.results["features"].map(len).eq(1280).all()
+    assert list(first.results.columns) == ["path", "label", "change_key", "fingerprint", "pca_features", "pca_run_id"]
+    assert len(first.results) == 80 and first.results["pca_features"].map(len).eq(first.summary["pca"]["k"]).all()
     assert first.results["path"].str.startswith(RAW_URI).all()
     assert first.results["change_key"].str.startswith("etag:").all()
     assert first.rejects[["label", "reject_kind"]].values.tolist() == [["Kiwi", "corrupt image"]]

@@ -161,7 +161,9 @@ def test_every_file_ends_in_results_rejects_or_the_ignored_counts(scenario: Scen
 
 
 def test_an_exif_rotated_photo_has_the_features_of_the_upright_one(scenario: Scenario) -> None:
-    results = scenario.runs[0].results
+    store = published_table(scenario.project / "data", "feature_store")
+    featurized = store[store["reject_kind"].isna()][["path", "change_key", "fingerprint", "features"]]
+    results = scenario.runs[0].results.merge(featurized, on=["path", "change_key", "fingerprint"])  # as README does
     vectors = dict(zip(relative(results["path"], scenario.project), results["features"], strict=True))
     rotated, upright = np.asarray(vectors["Banana/rotated.jpg"]), np.asarray(vectors[UPRIGHT])
     assert np.dot(rotated, upright) / (np.linalg.norm(rotated) * np.linalg.norm(upright)) >= 0.99
@@ -176,8 +178,8 @@ def test_the_first_run_used_executor_jvms_and_wrote_its_report(scenario: Scenari
     for plot in ("explained_variance.png", "pca_map.png", "neighbours.png", "rejects.png"):
         assert published_file(data, f"08_reporting/{plot}").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert first.summary["probe"]["accuracy"] >= 0.9
-    assert list(first.results.columns) == ["path", "label", "change_key", "features", "pca_features", "pca_run_id"]
-    assert {len(vector) for vector in first.results["features"]} == {1280}
+    assert list(first.results.columns) == ["path", "label", "change_key", "fingerprint", "pca_features", "pca_run_id"]
+    assert set(first.results["fingerprint"]) == {first.summary["model"]["fingerprint"]}
     assert {len(vector) for vector in first.results["pca_features"]} == {first.summary["pca"]["k"]}
 
 

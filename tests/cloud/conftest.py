@@ -235,7 +235,7 @@ def results(bucket, fresh_s3fs):
             "path": f"s3a://{BUCKET}/fruits/data/01_raw/fruits-360-mini/Test/{label}/{index}_100.jpg",
             "label": label,
             "change_key": f"etag:{index}",
-            "features": rng.random(1280, dtype=np.float32).tolist(),
+            "fingerprint": "tflite-test",
             "pca_features": rng.random(12, dtype=np.float32).tolist(),
             "pca_run_id": RUN_ID,
         }

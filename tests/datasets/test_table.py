@@ -15,6 +15,7 @@ from delta.tables import DeltaTable
 from deltalake import DeltaTable as DeltaReader
 from deltalake import write_deltalake
 from kedro.io.core import DatasetError
+from pyspark.sql import functions as F
 
 from fruits.datasets.table import TableChange, TableDataset, expired_files, table_state, vacuum
 from fruits.tables import FEATURE_STORE, RESULTS, SAMPLE, TABLES, spark_schema
@@ -26,7 +27,7 @@ def results_table(root: Path, **options) -> TableDataset:
 
 
 def rows(spark, paths: list[str], label: str = "Kiwi"):
-    data = [(path, label, "k1", [1.0, 2.0], [0.5], "fit") for path in paths]
+    data = [(path, label, "k1", "fp", [0.5], "fit") for path in paths]
     return spark.createDataFrame(data, spark_schema(RESULTS))
 
 
@@ -154,6 +155,15 @@ def test_replace_keeps_only_the_new_rows(spark, tmp_path: Path) -> None:
         assert paths_of(dataset) == ["z"]
 
 
+def test_a_replacement_replaces_the_columns_of_a_table_another_layout_wrote(spark, tmp_path: Path) -> None:
+    rows(spark, ["a"]).withColumn("features", F.array(F.lit(1.0))).write.format("delta").save(location(tmp_path))
+    (tmp_path / "current.json").write_text(json.dumps({"run_id": "r", "tables": {"results": 0}}))
+    with run_scope(str(tmp_path)) as run:
+        bound(results_table(tmp_path), run).save(TableChange(add=rows(spark, ["z"]), replace=True))
+        run.publish()
+    assert DeltaReader(location(tmp_path)).schema().to_arrow().names == RESULTS.names
+
+
 def test_a_change_with_nothing_in_it_commits_nothing(spark, tmp_path: Path) -> None:
     (first,) = published_runs(tmp_path, rows(spark, ["a"]))
     with run_scope(str(tmp_path)) as run:
@@ -189,7 +199,7 @@ def test_the_preview_reads_the_published_version_without_spark_and_serialises(sp
     published_runs(tmp_path, rows(spark, ["a", "b"]))
     preview = results_table(tmp_path).preview(nrows=1)
     assert preview["columns"][:2] == ["path", "label"]
-    assert preview["data"][0][3] == "[2 values]"
+    assert preview["data"][0][4] == "[1 values]"
     json.dumps(preview)  # kedro viz build serialises every preview
 
 

@@ -40,7 +40,6 @@ def _dimensions(column: pd.Series) -> str:
 class Summary:
     rows: int
     columns: list[str]
-    feature_dim: str
     pca_dim: str
     label_counts: dict[str, int]
     sample: pd.DataFrame
@@ -59,7 +58,6 @@ def summarize(frame: pd.DataFrame, sample_rows: int = 5) -> Summary:
     return Summary(
         rows=len(frame),
         columns=list(frame.columns),
-        feature_dim=_dimensions(frame["features"]),
         pca_dim=_dimensions(frame["pca_features"]),
         label_counts={str(label): int(count) for label, count in frame["label"].value_counts().sort_index().items()},
         sample=sample,
@@ -67,8 +65,8 @@ def summarize(frame: pd.DataFrame, sample_rows: int = 5) -> Summary:
 
 
 def summary_tables(summary: Summary, run_id: str) -> list[Table]:
-    overview = Table("rows", "columns", "features dim", "pca dim", title=f"Published results (run {run_id})")
-    overview.add_row(str(summary.rows), ", ".join(summary.columns), summary.feature_dim, summary.pca_dim)
+    overview = Table("rows", "columns", "pca dim", title=f"Published results (run {run_id})")
+    overview.add_row(str(summary.rows), ", ".join(summary.columns), summary.pca_dim)
     labels = Table("label", "images", title="Images per label")
     for label, count in summary.label_counts.items():
         labels.add_row(label, str(count))

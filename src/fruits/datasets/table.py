@@ -141,7 +141,9 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             self._delete(spark, self._frame(spark, change.remove, self._key))
         if change.add is not None or change.replace or not exists:
             rows = self._frame(spark, change.add, self._table.schema.names)
-            rows.write.format("delta").mode("overwrite" if change.replace else "append").save(self.uri)
+            writer = rows.write.format("delta").mode("overwrite" if change.replace else "append")
+            # a replacement also replaces the columns of a table another layout wrote
+            writer.option("overwriteSchema", change.replace).save(self.uri)
         written = table_state(self.uri)
         if newest is not None and written.version == newest.version:
             return  # nothing committed (a sync that found no difference): the version this run reads stays

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pyspark.ml.functions import array_to_vector, vector_to_array
+from pyspark.sql import functions as F
 
 from fruits.datasets.run import UNCHANGED
 from fruits.params import PcaParams
 from fruits.pipelines.output.nodes import account_for_files, collect_rejects, project, update_results
 from fruits.pipelines.pca.nodes import FEATURE_VECTOR, PCA_VECTOR, fit_pca
+from fruits.tables import RESULTS, spark_schema
 from tests.support.tables import RUN_INFO, report, store_of
 
 
@@ -33,7 +35,8 @@ def test_projection_equals_the_saved_spark_ml_model(spark):
 
 def results_of(spark, *rows: tuple[str, str, str]):
     """Results rows (path, change key, the run whose fit projected them)."""
-    return spark.createDataFrame(rows, "path string, change_key string, pca_run_id string")
+    return spark.createDataFrame([(path, "a", key, "fp", [0.0], run) for path, key, run in rows],
+                                 spark_schema(RESULTS))
 
 
 def test_results_change_by_what_they_lack_and_what_is_no_longer_live(spark):
@@ -62,6 +65,16 @@ def test_a_refit_replaces_all_results(spark):
                                 report(as_published=as_published))
         assert change.replace and change.add.count() == 5
     assert {len(row.pca_features) for row in change.add.collect()} == {2}
+
+
+def test_results_that_copied_the_features_are_projected_again_without_them(spark):
+    store, sample = store_of(spark, np.eye(6)[:5], rejected=1)
+    complete = results_of(spark, *((f"img{i}", "k", "r1") for i in range(5)))
+    former = complete.select("path", "label", "change_key", F.array(F.lit(1.0)).alias("features"), "pca_features",
+                             "pca_run_id")
+    change = update_results(store, former, sample, np.eye(6)[:, :2], {"refit": False, "fit_run_id": "r1"},
+                            report(as_published=True))
+    assert change.replace and change.add.columns == RESULTS.names and change.add.count() == 5
 
 
 def test_rejects_are_the_unclassified_files_and_the_images_the_network_could_not_take(spark):

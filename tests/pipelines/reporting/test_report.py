@@ -20,7 +20,7 @@ from fruits.tables import REJECTS, RESULTS, spark_schema
 
 
 def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None:
-    results = spark.createDataFrame([(row.path, row.label, "k", [0.0], [float(x) for x in row.pca_features], "r1")
+    results = spark.createDataFrame([(row.path, row.label, "k", "f", [float(x) for x in row.pca_features], "r1")
                                      for row in sample.itertuples()], spark_schema(RESULTS))
     rejects = spark.createDataFrame([(f"file://{tmp_path}/Kiwi/bad.jpg", "Kiwi", "corrupt image", "truncated")],
                                     spark_schema(REJECTS))

@@ -1,6 +1,6 @@
-"""Output: the results table (features and PCA projection of every featurized image of the sample) kept current by
-changes, the rejects table (every image that gave no features, with the kind of reject and its detail), and the
-accounting of every listed file that gates publication."""
+"""Output: the results table (the PCA projection of every featurized image of the sample, its features' store key
+beside it) kept current by changes, the rejects table (every image that gave no features, with the kind of reject
+and its detail), and the accounting of every listed file that gates publication."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pyspark.sql.types import ArrayType, FloatType
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.datasets.table import TableChange
 from fruits.provenance import check_one_input
-from fruits.tables import IMAGE_KEY, REJECTED, featurized_keys, live_keys, with_features
+from fruits.tables import IMAGE_KEY, REJECTED, RESULTS, featurized_keys, live_keys, with_features
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ REJECT_COLUMNS = ["path", "label", "reject_kind", "reject_detail"]
 
 
 def project(features: DataFrame, pca_components: np.ndarray, fit_run_id: str) -> DataFrame:
-    """Results rows: the features with their projection on the PCA model's kept components.
+    """Results rows: the store key of each image's features and their projection on the PCA model's kept components
+(the vectors themselves stay in the store).
 
     ``features @ components`` is one matrix product per Arrow batch, where Spark ML's transform goes row by row
     through three vector UDFs; tests check both give the same numbers.
@@ -40,7 +41,7 @@ def project(features: DataFrame, pca_components: np.ndarray, fit_run_id: str) ->
             values = (np.stack(vectors.to_numpy()).astype(np.float64) @ matrix).astype(np.float32)
             yield pd.Series(list(values), index=vectors.index)
 
-    return features.select("path", "label", "change_key", "features", projected("features").alias("pca_features"),
+    return features.select("path", "label", "change_key", "fingerprint", projected("features").alias("pca_features"),
                            F.lit(fit_run_id).alias("pca_run_id"))
 
 
@@ -63,13 +64,15 @@ def update_results(
     pca_fit: dict[str, Any],
     featurization_report: dict[str, Any],
 ) -> TableChange | Unchanged:
-    """The change to the results: everything re-projected after a refit or a full refresh; otherwise the images the
-    results lack projected with the published model, and the rows of changed and deleted images removed (a MERGE).
-    A run whose sample and store are as published (``as_published``) changes nothing and reads nothing; otherwise
-    two small Spark jobs find what changed."""
+    """The change to the results: everything re-projected after a refit, a full refresh or when the table has
+    another layout's columns (results that copied the features); otherwise the images the results lack projected
+    with the published model, and the rows of changed and deleted images removed (a MERGE). A run whose sample and
+    store are as published (``as_published``) changes nothing and reads nothing; otherwise two small Spark jobs
+    find what changed."""
     fingerprint, fit_run_id = featurization_report["fingerprint"], pca_fit["fit_run_id"]
     featurized = featurized_keys(feature_store, image_sample, fingerprint)
-    if pca_fit["refit"] or featurization_report["full_refresh"]:
+    other_layout = results_index.columns != RESULTS.names
+    if pca_fit["refit"] or featurization_report["full_refresh"] or other_layout:
         rows = with_features(feature_store, featurized)
         return TableChange(add=project(rows, pca_components, fit_run_id), replace=True)
     if featurization_report["as_published"]:
