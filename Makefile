@@ -20,7 +20,11 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	scripts/fetch_jars.sh
 	touch $@
 
-setup: $(BIN)/.installed .jars/.fetched
+# The classes a local Spark JVM loads, dumped once into a class archive that conf/local/spark.yml maps at each start.
+.jars/spark-classes.jsa: $(BIN)/.installed .jars/.fetched scripts/spark_class_archive.py
+	$(BIN)/python scripts/spark_class_archive.py $@
+
+setup: $(BIN)/.installed .jars/.fetched .jars/spark-classes.jsa
 
 run: setup
 	scripts/local_weights.sh

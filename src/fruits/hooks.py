@@ -30,7 +30,7 @@ from fruits.latest import closing_lines
 from fruits.params import PublishingParams, parameter_problems
 from fruits.progress import INTERVAL_SECONDS, Progress, ProgressMonitor
 from fruits.publishing import DataRoot, LegacyLayoutError, Run, prune, start_run
-from fruits.spark import missing_jars, start_spark_in_background, stop_spark, with_project_jars
+from fruits.spark import missing_jars, start_spark_in_background, stop_spark, with_project_files
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class PreflightHooks:
 
     @hook_impl
     def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
-        missing = missing_jars(with_project_jars(self._context.config_loader["spark"], self._context.project_path))
+        missing = missing_jars(with_project_files(self._context.config_loader["spark"], self._context.project_path))
         if missing:
             raise click.ClickException(
                 f"Spark's jars are missing ({', '.join(missing)}): run `make setup`, which fetches them from Maven "
@@ -156,7 +156,7 @@ class RunHooks:
         except LegacyLayoutError as error:
             raise click.ClickException(str(error)) from None
         self._sigint = signal.signal(signal.SIGINT, self._interrupted)  # hooks run in the main thread
-        spark_conf = with_project_jars(self._context.config_loader["spark"], self._context.project_path)
+        spark_conf = with_project_files(self._context.config_loader["spark"], self._context.project_path)
         self._spark = start_spark_in_background(spark_conf)
         for dataset in self._bound:
             dataset.bind(RunContext(run, self._spark.result))

@@ -24,12 +24,26 @@ from fruits.uris import is_plain_path
 logger = logging.getLogger(__name__)
 
 
-def with_project_jars(spark_conf: dict[str, Any], project_path: Path) -> dict[str, Any]:
-    """``spark.jars`` with its relative entries (the project's ``.jars/`` cache) made absolute, so that Spark finds
-    them from any working directory (a notebook runs in ``notebooks/``)."""
+CLASS_ARCHIVE = "-XX:SharedArchiveFile="  # the JVM option that maps a class archive (AppCDS) at start
+JAVA_OPTIONS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+
+
+def with_project_files(spark_conf: dict[str, Any], project_path: Path) -> dict[str, Any]:
+    """``spark.jars`` and the JVMs' class archive (``-XX:SharedArchiveFile=``) with their relative paths (the
+    project's ``.jars/`` cache) made absolute, so that Spark finds them from any working directory (a notebook runs
+    in ``notebooks/``)."""
+    def absolute(path: str) -> str:
+        return str(project_path / path) if is_plain_path(path) and not Path(path).is_absolute() else path
+
+    conf = dict(spark_conf)
     jars = [jar.strip() for jar in str(spark_conf.get("spark.jars") or "").split(",") if jar.strip()]
-    resolved = [str(project_path / jar) if is_plain_path(jar) and not Path(jar).is_absolute() else jar for jar in jars]
-    return {**spark_conf, "spark.jars": ",".join(resolved)} if resolved else dict(spark_conf)
+    if jars:
+        conf["spark.jars"] = ",".join(absolute(jar) for jar in jars)
+    for key in JAVA_OPTIONS:
+        if key in conf:
+            conf[key] = " ".join(CLASS_ARCHIVE + absolute(option.removeprefix(CLASS_ARCHIVE))
+                                 if option.startswith(CLASS_ARCHIVE) else option for option in str(conf[key]).split())
+    return conf
 
 
 def missing_jars(spark_conf: dict[str, Any]) -> list[str]:
@@ -49,7 +63,7 @@ def start_spark(spark_conf: dict[str, Any], project_path: Path | None = None) ->
     if str(spark_conf.get("spark.master", "")).startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     if project_path is not None:
-        spark_conf = with_project_jars(spark_conf, project_path)
+        spark_conf = with_project_files(spark_conf, project_path)
     conf = SparkConf().setAll([(key, str(value)) for key, value in spark_conf.items()])
     started = time.perf_counter()
     spark = SparkSession.builder.config(conf=conf).getOrCreate()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from devkit.paths import JARS_DIR
+from fruits.spark import CLASS_ARCHIVE
 
 DELTA_JARS = ("delta-spark_2.12.jar", "delta-storage.jar")
 S3A_JARS = ("hadoop-aws.jar", "aws-java-sdk-bundle.jar")  # local Spark against moto S3
@@ -22,11 +23,12 @@ def project_jars(*names: str) -> list[str]:
 
 def local_spark_config() -> dict[str, str]:
     """Two local cores, few shuffle partitions (the test tables are small), Arrow transfers, no web UI, Python
-    workers, JIT and Delta Lake as in conf/base and conf/local, and the S3A connector (tests that read moto's S3
-    point it there: ``s3_spark``)."""
+    workers, JIT, class archive and Delta Lake as in conf/base and conf/local, and the S3A connector (tests that
+    read moto's S3 point it there: ``s3_spark``)."""
     return {
         "spark.master": "local[2]",
-        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+        "spark.driver.extraJavaOptions": f"-XX:TieredStopAtLevel=1 {CLASS_ARCHIVE}{JARS_DIR / 'spark-classes.jsa'} "
+                                         "-Xlog:cds=off -Xlog:cds+dynamic=off",
         "spark.python.daemon.module": "fruits.pyspark_daemon",
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
