@@ -179,12 +179,13 @@ def sample_images(image_manifest: DataFrame, settings: SamplingParams) -> TableC
     by a seeded hash of the path relative to the root (so the same seed picks the same files locally and on S3),
     as a window per class; merged into the sample table, so that only what changed is written."""
     images = image_manifest.where(F.col("status") == IMAGE).select(*SAMPLE_COLUMNS)
+    if settings.strategy == "all":  # no quotas to count: the listing's summary says how many images and classes
+        logger.info("Sampling every image (strategy all)")
+        return TableChange(sync=images)
     sizes = {row["label"]: row["count"] for row in images.groupBy("label").count().collect()}
     quotas = class_quotas(sizes, settings)
     logger.info("Sampling %d of %d images over %d classes (strategy %s)", sum(quotas.values()), sum(sizes.values()),
                 len(sizes), settings.strategy)
-    if settings.strategy == "all":
-        return TableChange(sync=images)
     spark = image_manifest.sparkSession
     quota = spark.createDataFrame(sorted(quotas.items()), "label string, quota long")
     order = Window.partitionBy("label").orderBy(seeded_rank("relative_path", settings.seed), "path")
