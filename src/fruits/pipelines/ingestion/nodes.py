@@ -131,9 +131,10 @@ def summarize_listing(image_manifest: DataFrame, image_sample: DataFrame, previo
     """What the listing found, in a few numbers (what the publish gate checks the run's outcome against:
     :func:`count_listing`), how the sample changed since the published one (:func:`compare_samples`), and the input
     they were made from (:mod:`fruits.provenance`)."""
+    counts = count_listing(image_manifest, run_info["raw_images"])  # first: it fails fast on a tree without classes
     changes = compare_samples(image_sample, previous_image_sample, image_manifest)
     return {
-        **count_listing(image_manifest, run_info["raw_images"]),
+        **counts,
         "sampled": changes["new"] + changes["changed"] + changes["unchanged"],  # each sampled image is one of them
         "sample_changes": changes,
         "input": run_input(run_info),
