@@ -43,8 +43,8 @@ FEATURE_STORE = pa.schema([
 ])
 # The published results: one row per featurized image of the current sample, with its PCA projection. The 1280-d
 # vector stays in the feature store, whose row it is by ``path``, ``change_key`` and ``fingerprint`` (the results
-# never copy it: writing it again cost more than the projection). ``pca_run_id`` is the run whose PCA fit projected
-# the row: rows projected by any other fit are projected again.
+# never copy it, so a run writes each vector once). ``pca_run_id`` is the run whose PCA fit projected the row: rows
+# projected by any other fit are projected again.
 RESULTS = pa.schema([
     ("path", pa.string()),
     ("label", pa.string()),
