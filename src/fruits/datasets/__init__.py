@@ -4,6 +4,7 @@ from fruits.datasets.image_tree import ImageTreeDataset
 from fruits.datasets.inference_model import InferenceModelDataset
 from fruits.datasets.run import RunDataset
 from fruits.datasets.spark_ml import SparkMLModelDataset
-from fruits.datasets.table import TableDataset
+from fruits.datasets.table import TableDataset, TableVersionsDataset
 
-__all__ = ["ImageTreeDataset", "InferenceModelDataset", "RunDataset", "SparkMLModelDataset", "TableDataset"]
+__all__ = ["ImageTreeDataset", "InferenceModelDataset", "RunDataset", "SparkMLModelDataset", "TableDataset",
+           "TableVersionsDataset"]

@@ -233,6 +233,34 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         return printable(frame.astype(object).where(frame.notna(), None).to_dict(orient="split"))
 
 
+class TableVersionsDataset(RunBound, AbstractDataset[dict[str, int | None], None]):
+    """The versions of ``tables`` (names in :data:`fruits.tables.TABLES`) this run reads: the one it committed
+    last, else the published one (None: never published); outside a run, the published ones. Read-only: a node
+    compares them with the versions an output was made from, to keep that output when its tables did not change.
+    Loaded when its node runs, so that node must come after the nodes that write these tables."""
+
+    def __init__(self, *, path: str, tables: list[str], metadata: dict[str, Any] | None = None) -> None:
+        unknown = sorted(set(tables) - set(TABLES))
+        if unknown:
+            raise DatasetError(f"Unknown tables {', '.join(unknown)}: each one of {', '.join(TABLES)}.")
+        self._root_uri = path
+        self._tables = list(tables)
+        self.metadata = metadata
+
+    def load(self) -> dict[str, int | None]:
+        if self._context is not None:
+            return {name: self._context.run.table_version(name) for name in self._tables}
+        published = DataRoot(self._root_uri).published().tables
+        return {name: published.get(name) for name in self._tables}
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"Table versions ({', '.join(self._tables)}) are read-only: tables change by their own "
+                           "datasets.")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": self._root_uri, "tables": self._tables}
+
+
 def delta_reader(uri: str, version: int | None = None) -> DeltaReader:
     """delta-rs' reader of a table (local or S3, no Spark): ``s3a://`` is spelt ``s3://``, credentials and
     ``AWS_ENDPOINT_URL`` come from the environment as for boto3 (an ``http://`` endpoint, e.g. a local S3, is

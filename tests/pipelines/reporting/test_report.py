@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from devkit.paths import MINI_SET
 from fruits.datasets.image_tree import ImageTree
+from fruits.datasets.run import UNCHANGED
 from fruits.params import ProbeParams, ReportingParams
 from fruits.pipelines.output.nodes import account_for_files
 from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons, list_rejects
@@ -24,8 +25,12 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
                                      for row in sample.itertuples()], spark_schema(RESULTS))
     rejects = spark.createDataFrame([(f"file://{tmp_path}/Kiwi/bad.jpg", "Kiwi", "corrupt image", "truncated")],
                                     spark_schema(REJECTS))
-    counts = count_images_per_class(results, rejects)
+    info = {"run_id": "r1", "started_at": "2026-11-29T10:00:00+00:00", "env": "local", "code_version": "fruits 0.1",
+            "raw_images": "/data", "sampling": {"strategy": "all"}, "weights": "imagenet"}
+    tables = {"results": 3, "rejects": 1}
+    counts, plan = count_images_per_class(results, rejects, tables, None, ReportingParams(), ProbeParams(), info)
     assert counts.to_dict("records")[1] == {"label": "Kiwi", "featurized": 40, "rejected": 1, "total": 41}
+    assert (plan["reused"], plan["drawn_by"]) == (False, "r1")
     reasons = count_reject_reasons(rejects)
     assert reasons.to_dict("records") == [{"reject_kind": "corrupt image", "images": 1}]
     curve = pd.DataFrame({"component": range(1, 401), "cumulative": np.linspace(0.3, 1, 400)})
@@ -45,22 +50,28 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
               "left_sample": 0, "gone": 0, "unchanged": 0, "engine": "tflite", "fingerprint": "abc",
               "image_size": 224, "to_featurize": 120, "images_inferred": 120, "full_refresh": False,
               "cores": 2}
-    info = {"run_id": "r1", "started_at": "2026-11-29T10:00:00+00:00", "env": "local", "code_version": "fruits 0.1",
-            "raw_images": "/data", "sampling": {"strategy": "all"}, "weights": "imagenet"}
     probe = evaluate_probe(sample, ProbeParams())
     timings = {"stage_seconds": {"b": 2.0, "a": 1.0}}
     accounting = account_for_files(report, report, info)
     summary = summarize_run(accounting, report, fit, probe, counts, reasons, info, timings)
     assert summary["counts"]["listed"] == 121 and summary["results"] == {"images": 120, "classes": 3, "rejects": 1}
+    rerun = {**info, "run_id": "r2"}  # the next run finds the tables as this one left them: nothing is counted
+    assert count_images_per_class(None, None, tables, plan, ReportingParams(), ProbeParams(), rerun) == \
+        (UNCHANGED, {**plan, "reused": True})
     timings["stage_seconds"]["summarize_run"] = 0.5  # what the hook records once the summary is saved
-    text = render_report(summary, counts, reasons, timings)
+    text = render_report(summary, counts, reasons, timings, plan)
     for expected in ("Run `r1`", "fingerprint `abc`", "**120 featurized**", "reused: 3 images added",
                      "3 classes", "| corrupt image | 1 |", "1 reject is listed", "fitted on 120 images",
                      "| b | 2.0 |\n| a | 1.0 |\n| summarize_run | 0.5 |\n| render_report (this page) | — |\n"
                      "| all stages before this page | 3.5 |", "groups of consecutive video frames",
-                     "nearest images in PCA space from other videos"):
+                     "nearest images in PCA space from other videos", "![PCA map](pca_map.png)",
+                     "[`rejects.csv`](rejects.csv)"):
         assert expected in text
     assert text.endswith("|\n") and not text.endswith("\n\n")
+    kept = render_report({**summary, "run": rerun}, counts, reasons, timings, plan)  # its figures are in r1's folder
+    for expected in ("as run `r1` left them", "![PCA map](../../r1/08_reporting/pca_map.png)",
+                     "[`rejects.csv`](../../r1/08_reporting/rejects.csv)"):
+        assert expected in kept
 
 
 def test_plural() -> None:
@@ -83,7 +94,8 @@ def test_a_report_on_ones_own_photos_agrees_in_number_and_speaks_of_no_video() -
                "featurization": {"images_inferred": 1},
                "pca": {"k": 1, "explained_variance": 1.0, "fitted_on_images": 1, "refit": True, "reason": "first"},
                "probe": probe}
-    text = render_report(summary, pd.DataFrame({"label": ["a"]}), pd.DataFrame(), {"stage_seconds": {}})
+    text = render_report(summary, pd.DataFrame({"label": ["a"]}), pd.DataFrame(), {"stage_seconds": {}},
+                         {"drawn_by": "r"})
     for expected in ("1 file listed", "ran on 1 image.", "2 gone from the tree, 3 left the sample (still in the tree",
                      "**1 image** of 1 class",
                      "1 reject is listed", "k = **1** component keeps", "fitted on 1 image)",

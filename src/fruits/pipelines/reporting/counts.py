@@ -1,14 +1,31 @@
 """What the run's tables hold, counted by Spark aggregates (one row per class or kind reaches the driver): images
-per class, rejects per kind, the first rejects listed."""
+per class, rejects per kind, the first rejects listed. Counted only when the tables changed since the published
+report (:mod:`fruits.pipelines.reporting.reuse`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from fruits.datasets.run import UNCHANGED, Unchanged
+from fruits.params import ProbeParams, ReportingParams
+from fruits.pipelines.reporting.reuse import plan_report
 
-def count_images_per_class(results: DataFrame, rejects: DataFrame) -> pd.DataFrame:
+
+def count_images_per_class(results: DataFrame, rejects: DataFrame, report_tables: dict[str, int | None],
+                           previous_report_plan: dict[str, Any] | None, reporting: ReportingParams,
+                           probe: ProbeParams, run_info: dict[str, Any]) -> tuple[pd.DataFrame | Unchanged, dict]:
+    """The report's plan (:func:`~fruits.pipelines.reporting.reuse.plan_report`: made here, the first node to read
+    the tables once they are written), and per class the images featurized, rejected, and their total; the published
+    counts stay when the plan reuses the published report."""
+    plan = plan_report(report_tables, previous_report_plan, reporting, probe, run_info)
+    return (UNCHANGED if plan["reused"] else images_per_class(results, rejects)), plan
+
+
+def images_per_class(results: DataFrame, rejects: DataFrame) -> pd.DataFrame:
     """Per class: images featurized, rejected, and their total."""
     featurized = results.groupBy("label").count().toPandas().rename(columns={"count": "featurized"})
     rejected = (rejects.where(F.col("label").isNotNull()).groupBy("label").count().toPandas()

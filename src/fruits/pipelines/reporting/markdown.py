@@ -49,11 +49,25 @@ def _stage_table(stage_seconds: dict[str, float]) -> pd.DataFrame:
     return stages
 
 
+def drawn_files(drawn_by: str, run_id: str) -> str:
+    """Where the page finds its figures and rejects.csv, relative to itself: beside it, or in the same folder of
+    the run that drew them (``runs/<run id>/08_reporting/``) when this run kept that run's report parts."""
+    return "" if drawn_by == run_id else f"../../{drawn_by}/08_reporting/"
+
+
+def _kept_sentence(drawn_by: str, run_id: str) -> str:
+    return "" if drawn_by == run_id else (f"  \nThe results and rejects are as run `{drawn_by}` left them: its counts, "
+                                          "probe and figures are kept.")
+
+
 def render_report(summary: dict[str, Any], class_counts: pd.DataFrame, reject_reasons: pd.DataFrame,
-                  run_metrics: dict[str, Any]) -> str:
-    """One Markdown page linking the plots: provenance, counts, PCA, probe, neighbours, rejects and timings (read
-    when the page is written, so they include the summary's)."""
+                  run_metrics: dict[str, Any], report_plan: dict[str, Any]) -> str:
+    """One Markdown page linking the plots (this run's, or those of the run whose report it kept): provenance,
+    counts, PCA, probe, neighbours, rejects and timings (read when the page is written, so they include the
+    summary's)."""
     run, counts, pca, results = summary["run"], summary["counts"], summary["pca"], summary["results"]
+    drawn_by = report_plan["drawn_by"]
+    files = drawn_files(drawn_by, run["run_id"])
     ignored = ", ".join(f"{count} {kind}" for kind, count in counts["ignored_by_kind"].items()) or "none"
     inferred = summary["featurization"]["images_inferred"]
     others = " from other videos" if summary["probe"].get("video_frames") else ""
@@ -62,7 +76,7 @@ def render_report(summary: dict[str, Any], class_counts: pd.DataFrame, reject_re
         f"Run `{run['run_id']}`, {run['started_at']}, environment `{run['env']}`, code {run['code_version']}.  \n"
         f"Input `{run['raw_images']}`, sampling {run['sampling']}.  \n"
         f"Model: MobileNetV2 {summary['model']['engine']} at {summary['model']['image_size']} px, fingerprint "
-        f"`{summary['model']['fingerprint']}` (weights `{run['weights']}`).",
+        f"`{summary['model']['fingerprint']}` (weights `{run['weights']}`)." + _kept_sentence(drawn_by, run["run_id"]),
         "## What happened to every file\n"
         f"{plural(counts['listed'], 'file')} listed: {counts['ignored']:,} ignored ({ignored}), "
         f"{counts['not_sampled']:,} not sampled, {counts['skipped']:,} skipped (already in the feature store), "
@@ -76,12 +90,13 @@ def render_report(summary: dict[str, Any], class_counts: pd.DataFrame, reject_re
         f"## PCA\nk = **{pca['k']}** {agrees(pca['k'], 'component keeps', 'components keep')} "
         f"**{pca['explained_variance']:.1%}** of the variance (fitted on {plural(pca['fitted_on_images'], 'image')}). "
         "This run: " + ("refitted, because " + pca["reason"] if pca["refit"] else pca["reason"]) + ".\n\n"
-        "![explained variance](explained_variance.png)\n\n![PCA map](pca_map.png)",
+        f"![explained variance]({files}explained_variance.png)\n\n![PCA map]({files}pca_map.png)",
         "## Are the features useful?\n" + _probe_sentence(summary["probe"]),
         f"## Nearest neighbours\nEach row: a query image, then its nearest images in PCA space{others} "
-        "(red: another class).\n\n![nearest neighbours](neighbours.png)",
+        f"(red: another class).\n\n![nearest neighbours]({files}neighbours.png)",
         "## Images per class\n" + _markdown_table(class_counts),
-        "## Rejects\n" + (_markdown_table(reject_reasons) + "\n\n![rejects](rejects.png)\n\nList: `rejects.csv`."
+        "## Rejects\n" + (_markdown_table(reject_reasons) + f"\n\n![rejects]({files}rejects.png)\n\nList: "
+                          f"[`rejects.csv`]({files}rejects.csv)."
                           if len(reject_reasons) else "None."),
         "## Stage timings (seconds, in the order they ran)\n"
         + _markdown_table(_stage_table(run_metrics["stage_seconds"])),
