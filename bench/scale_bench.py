@@ -107,17 +107,36 @@ def dataset(root: str, table: str, run: Run, spark: SparkSession, **options: Any
     return table_dataset
 
 
-def report_counts(results: DataFrame, rejects: DataFrame, run: Run, saved_plan: Path) -> None:
+def kept(root: str, name: str) -> dict[str, Any] | None:
+    """A record the previous run left in the data root (what a run publishes as JSON), None before the first."""
+    path = Path(root, name)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def versions(run: Run, *tables: str) -> dict[str, int | None]:
+    """The tables' versions the run reads (what ``TableVersionsDataset`` loads)."""
+    return {name: run.table_version(name) for name in tables}
+
+
+def save_rejects(tables: dict[str, TableDataset], report: dict[str, Any], run: Run, root: str) -> None:
+    """The rejects as the output pipeline makes them: kept when the listing, sample and store are as they were."""
+    change, plan = collect_rejects(tables["manifest"].load(), tables["store"].load(), tables["sample"].load(), report,
+                                   versions(run, "listing", "sample", "feature_store"),
+                                   kept(root, "rejects_plan.json"), {"run_id": run.id})
+    tables["rejects"].save(change)
+    Path(root, "rejects_plan.json").write_text(json.dumps(plan))
+
+
+def report_counts(results: DataFrame, rejects: DataFrame, run: Run, root: str) -> None:
     """The report's counts as the reporting pipeline makes them: none when the tables are as the last report saw
-    them (its plan, kept in ``saved_plan`` for the next run)."""
-    versions = {name: run.table_version(name) for name in ("results", "rejects")}
-    previous = json.loads(saved_plan.read_text()) if saved_plan.exists() else None
-    _, plan = count_images_per_class(results, rejects, versions, previous, ReportingParams(), ProbeParams(),
+    them."""
+    _, plan = count_images_per_class(results, rejects, versions(run, "results", "rejects"),
+                                     kept(root, "report_plan.json"), ReportingParams(), ProbeParams(),
                                      {"run_id": run.id})
     if not plan["reused"]:
         count_reject_reasons(rejects)
         list_rejects(rejects, ReportingParams().max_reject_rows)
-    saved_plan.write_text(json.dumps(plan))
+    Path(root, "report_plan.json").write_text(json.dumps(plan))
 
 
 def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelPayload) -> dict[str, float]:
@@ -150,7 +169,7 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
         F.lit(None).cast("string").alias("reject_kind"), F.lit(None).cast("string").alias("reject_detail"),
         F.current_timestamp().alias("featurized_at"))) if plan["to_featurize"] else UNCHANGED))
     report = phase("record", lambda: record_featurization(tables["new_features"].load(), plan))
-    previous_fit = json.loads(Path(root, "pca_fit.json").read_text()) if Path(root, "pca_fit.json").exists() else None
+    previous_fit = kept(root, "pca_fit.json")
     _, components, _, fit, fit_images = phase("pca", lambda: fit_pca(
         tables["store"].load(), tables["sample"].load(), report, previous_fit, tables["previous_fit_images"].load(),
         PcaParams(max_components=2, variance_target=0.9), info))
@@ -161,11 +180,9 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
     matrix = json.loads(Path(root, "components.json").read_text())
     phase("results", lambda: tables["results"].save(update_results(
         tables["store"].load(), tables["results"].load(), tables["sample"].load(), np.array(matrix), fit, report)))
-    phase("rejects", lambda: tables["rejects"].save(collect_rejects(
-        tables["manifest"].load(), tables["store"].load(), tables["sample"].load(), report)))
+    phase("rejects", lambda: save_rejects(tables, report, run, root))
     phase("accounting", lambda: account_for_files(listing, report, info))
-    phase("report counts", lambda: report_counts(tables["results"].load(), tables["rejects"].load(), run,
-                                                 Path(root, "report_plan.json")))
+    phase("report counts", lambda: report_counts(tables["results"].load(), tables["rejects"].load(), run, root))
     run.publish()
     phases["wall"] = round(sum(phases.values()), 1)
     phases["to_featurize"] = plan["to_featurize"]

@@ -39,6 +39,7 @@ ODD_NAMES = ["12:30:00.jpg", "_x.jpg", "a%20b #1?.jpg", "été 🍓.jpg", "x" * 
              "apple[1].jpg", "b*.jpg"]
 UPRIGHT = "Banana/r_56_100.jpg"
 SUMMARY = "08_reporting/run_summary.json"
+PLANS = ("07_model_output/rejects_plan.json", "08_reporting/report_plan.json")
 
 
 def sideways(upright: bytes) -> bytes:
@@ -93,6 +94,7 @@ class Run:
     summary: dict
     results: pd.DataFrame
     rejects: pd.DataFrame
+    plans: dict[str, dict]  # the rejects' and the report's plans (what they were made from, whether kept)
 
 
 def run(project: Path, weights: Path, *params: str, **env: str) -> Run:
@@ -101,7 +103,8 @@ def run(project: Path, weights: Path, *params: str, **env: str) -> Run:
     assert result.returncode == 0, result.stdout[-6000:]
     data = project / "data"
     rejects = published_table(data, "rejects")
-    return Run(files, result.stdout, published_json(data, SUMMARY), published_table(data, "results"), rejects)
+    return Run(files, result.stdout, published_json(data, SUMMARY), published_table(data, "results"), rejects,
+               {plan: published_json(data, plan) for plan in PLANS})
 
 
 @dataclass
@@ -218,6 +221,21 @@ def test_an_unchanged_rerun_infers_nothing(scenario: Scenario) -> None:
     assert rerun.summary["counts"]["unchanged"] == rerun.summary["counts"]["skipped"]
     pd.testing.assert_frame_equal(rerun.results.sort_values("path", ignore_index=True),
                                   scenario.runs[2].results.sort_values("path", ignore_index=True))
+
+
+def test_an_unchanged_rerun_keeps_the_rejects_and_report_parts_and_links_them(scenario: Scenario) -> None:
+    before, rerun = scenario.runs[2], scenario.runs[3]
+    for plan in PLANS:
+        assert not any(run.plans[plan]["reused"] for run in scenario.runs[:3] + scenario.runs[4:]), plan
+        assert rerun.plans[plan]["reused"] and rerun.plans[plan]["made_by"] == before.summary["run"]["run_id"]
+    pd.testing.assert_frame_equal(rerun.rejects, before.rejects)
+    assert "report's counts, probe and figures are kept" in rerun.output
+    assert rerun.summary["probe"] == before.summary["probe"] and rerun.summary["results"] == before.summary["results"]
+    folder = scenario.project / "data" / "runs" / rerun.summary["run"]["run_id"] / "08_reporting"
+    assert not list(folder.glob("*.png"))  # nothing drawn again...
+    links = re.findall(r"\]\(([^)]+\.(?:png|csv))\)", (folder / "report.md").read_text())
+    assert len(links) == 5 and all(link.startswith("../../") for link in links)
+    assert all((folder / link).is_file() for link in links)  # ...the page shows the kept ones
 
 
 def test_new_weights_refeaturize_everything_and_refit(scenario: Scenario) -> None:

@@ -17,7 +17,7 @@ from deltalake import write_deltalake
 from kedro.io.core import DatasetError
 from pyspark.sql import functions as F
 
-from fruits.datasets.table import TableChange, TableDataset, expired_files, table_state, vacuum
+from fruits.datasets.table import TableChange, TableDataset, TableVersionsDataset, expired_files, table_state, vacuum
 from fruits.tables import FEATURE_STORE, RESULTS, SAMPLE, TABLES, spark_schema
 from tests.support.runs import bound, run_scope
 
@@ -241,3 +241,19 @@ def test_a_broken_log_is_one_sentence_before_any_work(tmp_path: Path) -> None:
     assert problem.startswith(f"The results table at {table} cannot be read at its published version 1 (")
     assert problem.endswith("restore the table's folder, _delta_log/ included, from a backup, or move the data root "
                             "aside to start afresh.")
+
+
+def test_table_versions_are_the_runs_own_else_the_published_ones(spark, tmp_path: Path) -> None:
+    versions = TableVersionsDataset(path=str(tmp_path), tables=["results", "rejects"])
+    assert versions.load() == {"results": None, "rejects": None}  # nothing published yet
+    first, = published_runs(tmp_path, rows(spark, ["a"]))
+    assert versions.load() == {"results": first.ledger.tables["results"], "rejects": None}
+    with run_scope(str(tmp_path)) as run:
+        in_run = bound(TableVersionsDataset(path=str(tmp_path), tables=["results"]), run)
+        assert in_run.load() == {"results": first.ledger.tables["results"]}  # as published, until this run writes
+        bound(results_table(tmp_path), run).save(TableChange(add=rows(spark, ["b"])))
+        assert in_run.load() == {"results": run.ledger.tables["results"]} != {"results": first.ledger.tables["results"]}
+        with pytest.raises(DatasetError, match="read-only"):
+            in_run.save({"results": 1})
+    with pytest.raises(DatasetError, match="Unknown tables result: each one of"):
+        TableVersionsDataset(path=str(tmp_path), tables=["result"])

@@ -233,7 +233,7 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         return printable(frame.astype(object).where(frame.notna(), None).to_dict(orient="split"))
 
 
-class TableVersionsDataset(RunBound, AbstractDataset[dict[str, int | None], None]):
+class TableVersionsDataset(RunBound, AbstractDataset[dict[str, int | None], dict[str, int | None]]):
     """The versions of ``tables`` (names in :data:`fruits.tables.TABLES`) this run reads: the one it committed
     last, else the published one (None: never published); outside a run, the published ones. Read-only: a node
     compares them with the versions an output was made from, to keep that output when its tables did not change.
@@ -253,7 +253,7 @@ class TableVersionsDataset(RunBound, AbstractDataset[dict[str, int | None], None
         published = DataRoot(self._root_uri).published().tables
         return {name: published.get(name) for name in self._tables}
 
-    def save(self, data: None) -> None:
+    def save(self, data: dict[str, int | None]) -> None:
         raise DatasetError(f"Table versions ({', '.join(self._tables)}) are read-only: tables change by their own "
                            "datasets.")
 

@@ -82,12 +82,19 @@ def test_rejects_are_the_unclassified_files_and_the_images_the_network_could_not
     manifest = spark.createDataFrame([("file:///t/root.jpg", None, "rejected", "not in a class folder"),
                                       ("file:///t/a/ok.jpg", "a", "image", "")],
                                      "path string, label string, status string, detail string")
-    change = collect_rejects(manifest, store, sample, report())
+    sources = {"listing": 2, "sample": 1, "feature_store": 3}
+    change, plan = collect_rejects(manifest, store, sample, report(), sources, None, RUN_INFO)
     assert [row.asDict() for row in change.sync.orderBy("path").collect()] == [
         {"path": "bad0", "label": "a", "reject_kind": "empty file", "reject_detail": None},
         {"path": "bad1", "label": "a", "reject_kind": "empty file", "reject_detail": None},
         {"path": "file:///t/root.jpg", "label": None, "reject_kind": "not in a class folder", "reject_detail": None},
     ]
+    assert not plan["reused"]
+    rerun = {**RUN_INFO, "run_id": "r2"}  # nothing they are made from changed: nothing is read
+    assert collect_rejects(None, None, None, report(), sources, plan, rerun) == (UNCHANGED, {**plan, "reused": True})
+    for other_sources, fingerprint in (({**sources, "listing": 3}, "fp"), (sources, "other model")):
+        change, replan = collect_rejects(manifest, store, sample, report(fingerprint), other_sources, plan, rerun)
+        assert not replan["reused"] and change.sync is not None
 
 
 def test_every_listed_file_is_accounted_for_or_nothing_is_published() -> None:

@@ -30,7 +30,7 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
     tables = {"results": 3, "rejects": 1}
     counts, plan = count_images_per_class(results, rejects, tables, None, ReportingParams(), ProbeParams(), info)
     assert counts.to_dict("records")[1] == {"label": "Kiwi", "featurized": 40, "rejected": 1, "total": 41}
-    assert (plan["reused"], plan["drawn_by"]) == (False, "r1")
+    assert (plan["reused"], plan["made_by"]) == (False, "r1")
     reasons = count_reject_reasons(rejects)
     assert reasons.to_dict("records") == [{"reject_kind": "corrupt image", "images": 1}]
     curve = pd.DataFrame({"component": range(1, 401), "cumulative": np.linspace(0.3, 1, 400)})
@@ -95,7 +95,7 @@ def test_a_report_on_ones_own_photos_agrees_in_number_and_speaks_of_no_video() -
                "pca": {"k": 1, "explained_variance": 1.0, "fitted_on_images": 1, "refit": True, "reason": "first"},
                "probe": probe}
     text = render_report(summary, pd.DataFrame({"label": ["a"]}), pd.DataFrame(), {"stage_seconds": {}},
-                         {"drawn_by": "r"})
+                         {"made_by": "r"})
     for expected in ("1 file listed", "ran on 1 image.", "2 gone from the tree, 3 left the sample (still in the tree",
                      "**1 image** of 1 class",
                      "1 reject is listed", "k = **1** component keeps", "fitted on 1 image)",

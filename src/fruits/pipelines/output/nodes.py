@@ -18,6 +18,7 @@ from pyspark.sql.types import ArrayType, FloatType
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.datasets.table import TableChange
 from fruits.provenance import check_one_input
+from fruits.reuse import reuse_plan
 from fruits.tables import IMAGE_KEY, REJECTED, RESULTS, featurized_keys, live_keys, with_features
 
 logger = logging.getLogger(__name__)
@@ -84,15 +85,25 @@ def update_results(
 
 
 def collect_rejects(image_manifest: DataFrame, feature_store: DataFrame, image_sample: DataFrame,
-                    featurization_report: dict[str, Any]) -> TableChange:
+                    featurization_report: dict[str, Any], rejects_sources: dict[str, int | None],
+                    previous_rejects_plan: dict[str, Any] | None,
+                    run_info: dict[str, Any]) -> tuple[TableChange | Unchanged, dict[str, Any]]:
     """Every image of the tree that gave no features, with the kind of reject: images outside any class folder (the
     listing's detail is their kind), and the sampled images the network could not take (from the store, whichever
-    run tried them). Merged into the table by path: only rejects that came, changed or went are written."""
+    run tried them). Merged into the table by path: only rejects that came, changed or went are written.
+
+    The rejects are made from the listing, the sample and the store (``rejects_sources``: their versions) and the
+    model's fingerprint; the plan (:func:`fruits.reuse.reuse_plan`) keeps the published rejects, reading nothing,
+    when those are what they were made from."""
+    basis = {"tables": dict(sorted(rejects_sources.items())), "fingerprint": featurization_report["fingerprint"]}
+    plan = reuse_plan(basis, previous_rejects_plan, run_info["run_id"])
+    if plan["reused"]:
+        return UNCHANGED, plan
     listed = image_manifest.where(F.col("status") == REJECTED).select(
         "path", "label", F.col("detail").alias("reject_kind"), F.lit(None).cast("string").alias("reject_detail"))
     failed = live_keys(feature_store, image_sample, featurization_report["fingerprint"]).where(
         F.col("reject_kind").isNotNull())
-    return TableChange(sync=listed.unionByName(failed.select(*REJECT_COLUMNS)))
+    return TableChange(sync=listed.unionByName(failed.select(*REJECT_COLUMNS))), plan
 
 
 def account_for_files(listing_summary: dict[str, Any], featurization_report: dict[str, Any],

@@ -24,8 +24,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=collect_rejects,
-                inputs=["image_manifest", "feature_store", "image_sample", "featurization_report"],
-                outputs="rejects",
+                inputs=["image_manifest", "feature_store", "image_sample", "featurization_report", "rejects_sources",
+                        "previous_rejects_plan", "run_info"],
+                outputs=["rejects", "rejects_plan"],
                 name="collect_rejects",
             ),
             Node(

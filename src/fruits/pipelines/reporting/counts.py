@@ -1,9 +1,10 @@
 """What the run's tables hold, counted by Spark aggregates (one row per class or kind reaches the driver): images
 per class, rejects per kind, the first rejects listed. Counted only when the tables changed since the published
-report (:mod:`fruits.pipelines.reporting.reuse`)."""
+report (:mod:`fruits.reuse`)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
@@ -12,17 +13,29 @@ from pyspark.sql import functions as F
 
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.params import ProbeParams, ReportingParams
-from fruits.pipelines.reporting.reuse import plan_report
+from fruits.reuse import reuse_plan
 
+logger = logging.getLogger(__name__)
 
 def count_images_per_class(results: DataFrame, rejects: DataFrame, report_tables: dict[str, int | None],
                            previous_report_plan: dict[str, Any] | None, reporting: ReportingParams,
                            probe: ProbeParams, run_info: dict[str, Any]) -> tuple[pd.DataFrame | Unchanged, dict]:
-    """The report's plan (:func:`~fruits.pipelines.reporting.reuse.plan_report`: made here, the first node to read
-    the tables once they are written), and per class the images featurized, rejected, and their total; the published
-    counts stay when the plan reuses the published report."""
-    plan = plan_report(report_tables, previous_report_plan, reporting, probe, run_info)
+    """The report's plan (made here, the first node to read the tables once they are written), and per class the
+    images featurized, rejected, and their total; the published counts stay when the plan reuses the published
+    report."""
+    plan = reuse_plan(report_basis(report_tables, reporting, probe), previous_report_plan, run_info["run_id"])
+    if plan["reused"]:
+        logger.info("The results and rejects are as run %s left them: its report's counts, probe and figures are "
+                    "kept", plan["made_by"])
     return (UNCHANGED if plan["reused"] else images_per_class(results, rejects)), plan
+
+
+def report_basis(report_tables: dict[str, int | None], reporting: ReportingParams,
+                 probe: ProbeParams) -> dict[str, Any]:
+    """What the report's parts (counts, sample, probe, figures) are made from: the results' and rejects' versions
+    and the reporting and probe settings (a PCA refit or new features change the results' version)."""
+    return {"tables": dict(sorted(report_tables.items())), "reporting": reporting.model_dump(mode="json"),
+            "probe": probe.model_dump(mode="json")}
 
 
 def images_per_class(results: DataFrame, rejects: DataFrame) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def render_report(summary: dict[str, Any], class_counts: pd.DataFrame, reject_re
     counts, PCA, probe, neighbours, rejects and timings (read when the page is written, so they include the
     summary's)."""
     run, counts, pca, results = summary["run"], summary["counts"], summary["pca"], summary["results"]
-    drawn_by = report_plan["drawn_by"]
+    drawn_by = report_plan["made_by"]
     files = drawn_files(drawn_by, run["run_id"])
     ignored = ", ".join(f"{count} {kind}" for kind, count in counts["ignored_by_kind"].items()) or "none"
     inferred = summary["featurization"]["images_inferred"]

@@ -1,7 +1,8 @@
 """Reporting pipeline: results, rejects, PCA and run records -> tables, plots, a probe, a summary and a report.
 
-Every node but the summary and the page takes the report's plan last (``report_plan``, :func:`unless_reused`): a
-run that left the tables as the published report saw them keeps that report's counts, sample, probe and figures.
+Every node but the first, the summary and the page takes the report's plan last (``report_plan``,
+:func:`fruits.reuse.unless_reused`): a run that left the tables as the published report saw them keeps that
+report's counts, sample, probe and figures.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -10,9 +11,9 @@ from fruits.pipelines.reporting.counts import count_images_per_class, count_reje
 from fruits.pipelines.reporting.markdown import render_report
 from fruits.pipelines.reporting.plots import plot_explained_variance, plot_pca_map
 from fruits.pipelines.reporting.probe import evaluate_probe, sample_results
-from fruits.pipelines.reporting.reuse import unless_reused
 from fruits.pipelines.reporting.summary import summarize_run
 from fruits.pipelines.reporting.thumbnails import plot_neighbours, plot_rejects
+from fruits.reuse import unless_reused
 
 
 def create_pipeline(**kwargs) -> Pipeline:
