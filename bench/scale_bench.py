@@ -42,7 +42,7 @@ from fruits.datasets.table import TableChange, TableDataset
 from fruits.engines import ModelPayload
 from fruits.params import FeaturizationParams, IngestionParams, PcaParams, ProbeParams, ReportingParams, SamplingParams
 from fruits.pipelines.featurization.nodes import plan_featurization, record_featurization
-from fruits.pipelines.ingestion.nodes import list_images, sample_images, summarize_listing
+from fruits.pipelines.ingestion.nodes import list_images, summarize_listing, update_sample
 from fruits.pipelines.output.nodes import account_for_files, collect_rejects, update_results
 from fruits.pipelines.pca.nodes import fit_pca
 from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons, list_rejects
@@ -118,13 +118,27 @@ def versions(run: Run, *tables: str) -> dict[str, int | None]:
     return {name: run.table_version(name) for name in tables}
 
 
+def keep(root: str, name: str, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` kept in the data root for the next run (:func:`kept`)."""
+    Path(root, name).write_text(json.dumps(record))
+    return record
+
+
+def save_sample(tables: dict[str, TableDataset], run: Run, root: str) -> None:
+    """The sample as the ingestion pipeline makes it: kept when the listing is as it was sampled."""
+    change, plan = update_sample(tables["manifest"].load(), SamplingParams(), versions(run, "listing"),
+                                 kept(root, "sample_plan.json"), {"run_id": run.id})
+    tables["sample"].save(change)
+    keep(root, "sample_plan.json", plan)
+
+
 def save_rejects(tables: dict[str, TableDataset], report: dict[str, Any], run: Run, root: str) -> None:
     """The rejects as the output pipeline makes them: kept when the listing, sample and store are as they were."""
     change, plan = collect_rejects(tables["manifest"].load(), tables["store"].load(), tables["sample"].load(), report,
                                    versions(run, "listing", "sample", "feature_store"),
                                    kept(root, "rejects_plan.json"), {"run_id": run.id})
     tables["rejects"].save(change)
-    Path(root, "rejects_plan.json").write_text(json.dumps(plan))
+    keep(root, "rejects_plan.json", plan)
 
 
 def report_counts(results: DataFrame, rejects: DataFrame, run: Run, root: str) -> None:
@@ -136,7 +150,7 @@ def report_counts(results: DataFrame, rejects: DataFrame, run: Run, root: str) -
     if not plan["reused"]:
         count_reject_reasons(rejects)
         list_rejects(rejects, ReportingParams().max_reject_rows)
-    Path(root, "report_plan.json").write_text(json.dumps(plan))
+    keep(root, "report_plan.json", plan)
 
 
 def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelPayload) -> dict[str, float]:
@@ -158,9 +172,10 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
         return value
 
     phase("list", lambda: tables["manifest"].save(list_images(tree, IngestionParams())))
-    phase("sample", lambda: tables["sample"].save(sample_images(tables["manifest"].load(), SamplingParams())))
-    listing = phase("summarize", lambda: summarize_listing(tables["manifest"].load(), tables["sample"].load(),
-                                                           tables["previous_sample"].load(), info))
+    phase("sample", lambda: save_sample(tables, run, root))
+    listing = phase("summarize", lambda: keep(root, "listing_summary.json", summarize_listing(
+        tables["manifest"].load(), tables["sample"].load(), tables["previous_sample"].load(), info,
+        versions(run, "listing", "sample"), kept(root, "listing_summary.json"))))
     todo, plan = phase("plan", lambda: plan_featurization(tables["sample"].load(), listing, tables["store"].load(),
                                                           payload, FeaturizationParams()))
     features = F.array(F.rand(1).cast("float"), F.rand(2).cast("float"))  # inference skipped
@@ -175,9 +190,9 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
         PcaParams(max_components=2, variance_target=0.9), info))
     tables["fit_images"].save(fit_images)
     if fit["refit"]:
-        Path(root, "pca_fit.json").write_text(json.dumps(fit))
-        Path(root, "components.json").write_text(json.dumps(components.tolist()))
-    matrix = json.loads(Path(root, "components.json").read_text())
+        keep(root, "pca_fit.json", fit)
+        keep(root, "components.json", {"matrix": components.tolist()})
+    matrix = kept(root, "components.json")["matrix"]
     phase("results", lambda: tables["results"].save(update_results(
         tables["store"].load(), tables["results"].load(), tables["sample"].load(), np.array(matrix), fit, report)))
     phase("rejects", lambda: save_rejects(tables, report, run, root))

@@ -9,8 +9,10 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 
 from fruits.datasets.image_tree import FILES_SCHEMA, ImageTreeDataset
+from fruits.datasets.run import UNCHANGED
 from fruits.params import IngestionParams, SamplingParams
 from fruits.pipelines.ingestion.nodes import (
+    LISTING_COUNTS,
     allocate_quotas,
     class_quotas,
     classify_files,
@@ -19,6 +21,7 @@ from fruits.pipelines.ingestion.nodes import (
     list_images,
     sample_images,
     summarize_listing,
+    update_sample,
 )
 
 EXTENSIONS = (".jpg", ".jpeg", ".png")
@@ -134,14 +137,35 @@ def test_images_no_longer_sampled_left_the_sample_and_are_not_gone_from_the_tree
     manifest = manifest_of([*names, "Kiwi/.DS_Store", "root.jpg"])
     everything = sample_images(manifest, SamplingParams(strategy="all")).sync
     smaller = sample_images(manifest, SamplingParams(strategy="total", size=4, seed=1)).sync
-    info = {"raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
-    summary = summarize_listing(manifest, smaller, everything, info)
+    info = {"run_id": "r1", "raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
+    sources = {"listing": 3, "sample": 5}
+    summary = summarize_listing(manifest, smaller, everything, info, sources, None)
     assert summary["input"] == {"raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
     assert summary["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 36, "gone": 0, "unchanged": 4}
     assert (summary["listed"], summary["images"], summary["sampled"], summary["listing_rejected"]) == (42, 40, 4, 1)
     assert summary["ignored_by_kind"] == {"os metadata (.DS_Store)": 1}
     shrunk = manifest_of(names[:20])
     after_deletion = summarize_listing(shrunk, sample_images(shrunk, SamplingParams(strategy="all")).sync,
-                                       everything, info)
+                                       everything, info, {"listing": 4, "sample": 6}, summary)
     assert after_deletion["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 0, "gone": 20,
                                                 "unchanged": 20}
+    assert not after_deletion["plan"]["reused"]
+
+
+def test_a_listing_and_sample_as_counted_before_are_not_read_again(spark) -> None:
+    manifest = manifest_of(["Apple/1.jpg", "Kiwi/1.jpg", "Kiwi/.DS_Store"])
+    settings = SamplingParams(strategy="per_class", size=1)
+    info = {"run_id": "r1", "raw_images": "/t", "sampling": settings.model_dump()}
+    change, sample_plan = update_sample(manifest, settings, {"listing": 3}, None, info)
+    assert change.sync.count() == 2 and not sample_plan["reused"]
+    summary = summarize_listing(manifest, change.sync, None, info, {"listing": 3, "sample": 1}, None)
+    rerun = {**info, "run_id": "r2"}  # nothing changed: no table is read (None would fail if it were)
+    assert update_sample(None, settings, {"listing": 3}, sample_plan, rerun) == (UNCHANGED, {**sample_plan,
+                                                                                           "reused": True})
+    again = summarize_listing(None, None, None, rerun, {"listing": 3, "sample": 1}, summary)
+    assert {name: again[name] for name in LISTING_COUNTS} == {name: summary[name] for name in LISTING_COUNTS}
+    assert again["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 2}
+    assert again["plan"]["reused"] and again["plan"]["made_by"] == "r1"
+    other_settings = SamplingParams(strategy="per_class", size=2)
+    assert not update_sample(manifest, other_settings, {"listing": 3}, sample_plan, rerun)[1]["reused"]
+    assert not update_sample(manifest, settings, {"listing": 4}, sample_plan, rerun)[1]["reused"]

@@ -15,10 +15,12 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from fruits.datasets.image_tree import ImageTree
+from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.datasets.table import TableChange
 from fruits.params import IngestionParams, SamplingParams
 from fruits.provenance import run_input
 from fruits.rejects import RejectKind
+from fruits.reuse import reuse_plan
 from fruits.tables import IGNORED, IMAGE, REJECTED, SAMPLE_COLUMNS, TABLES, seeded_rank
 
 logger = logging.getLogger(__name__)
@@ -126,19 +128,31 @@ def compare_samples(sample: DataFrame, previous: DataFrame | None, manifest: Dat
     return {name: int(row[name]) for name in ("new", "changed", "left_sample", "gone", "unchanged")}
 
 
+LISTING_COUNTS = ("listed", "ignored", "ignored_by_kind", "listing_rejected", "images", "sampled")
+
+
 def summarize_listing(image_manifest: DataFrame, image_sample: DataFrame, previous_image_sample: DataFrame | None,
-                      run_info: dict[str, Any]) -> dict[str, Any]:
+                      run_info: dict[str, Any], summary_sources: dict[str, int | None],
+                      previous_listing_summary: dict[str, Any] | None) -> dict[str, Any]:
     """What the listing found, in a few numbers (what the publish gate checks the run's outcome against:
     :func:`count_listing`), how the sample changed since the published one (:func:`compare_samples`), and the input
-    they were made from (:mod:`fruits.provenance`)."""
-    counts = count_listing(image_manifest, run_info["raw_images"])  # first: it fails fast on a tree without classes
-    changes = compare_samples(image_sample, previous_image_sample, image_manifest)
-    return {
-        **counts,
-        "sampled": changes["new"] + changes["changed"] + changes["unchanged"],  # each sampled image is one of them
-        "sample_changes": changes,
-        "input": run_input(run_info),
-    }
+    they were made from (:mod:`fruits.provenance`).
+
+    The counts are made from the listing and the sample (``summary_sources``: their versions). When both are those
+    the published summary counted (its ``plan``), the counts are that summary's, and the sample, being the published
+    one, changed in nothing: no table is read."""
+    plan = reuse_plan({"tables": dict(sorted(summary_sources.items()))}, (previous_listing_summary or {}).get("plan"),
+                      run_info["run_id"])
+    if plan["reused"]:
+        counts = {name: previous_listing_summary[name] for name in LISTING_COUNTS}
+        changes = {"new": 0, "changed": 0, "left_sample": 0, "gone": 0, "unchanged": counts["sampled"]}
+        logger.info("The listing and the sample are as run %s counted them: %d files, %d images, %d sampled",
+                    plan["made_by"], counts["listed"], counts["images"], counts["sampled"])
+    else:
+        counts = count_listing(image_manifest, run_info["raw_images"])  # first: it fails fast without classes
+        changes = compare_samples(image_sample, previous_image_sample, image_manifest)
+        counts["sampled"] = changes["new"] + changes["changed"] + changes["unchanged"]  # each sampled image is one
+    return {**counts, "sample_changes": changes, "input": run_input(run_info), "plan": plan}
 
 
 def allocate_quotas(class_sizes: dict[str, int], total: int) -> dict[str, int]:
@@ -173,6 +187,20 @@ def class_quotas(class_sizes: dict[str, int], settings: SamplingParams) -> dict[
     if settings.strategy == "per_class":
         return {name: min(size, count) for name, count in class_sizes.items()}
     return allocate_quotas(class_sizes, size)
+
+
+def update_sample(image_manifest: DataFrame, settings: SamplingParams, sample_sources: dict[str, int | None],
+                  previous_sample_plan: dict[str, Any] | None,
+                  run_info: dict[str, Any]) -> tuple[TableChange | Unchanged, dict[str, Any]]:
+    """The sample (:func:`sample_images`), made from the listing (``sample_sources``: its version) and the sampling
+    settings; the published sample is kept, without reading the listing, when both are those it was made from."""
+    basis = {"tables": dict(sorted(sample_sources.items())), "sampling": settings.model_dump(mode="json")}
+    plan = reuse_plan(basis, previous_sample_plan, run_info["run_id"])
+    if plan["reused"]:
+        logger.info("The listing and the sampling settings are as run %s sampled them: its sample is kept",
+                    plan["made_by"])
+        return UNCHANGED, plan
+    return sample_images(image_manifest, settings), plan
 
 
 def sample_images(image_manifest: DataFrame, settings: SamplingParams) -> TableChange:

@@ -1,9 +1,10 @@
 """Ingestion pipeline: raw image tree -> manifest of every file (what it is) -> stratified sample -> the listing's
-counts and how the sample changed."""
+counts and how the sample changed. The sample and the counts are kept when the listing did not change
+(:mod:`fruits.reuse`)."""
 
 from kedro.pipeline import Node, Pipeline
 
-from fruits.pipelines.ingestion.nodes import list_images, sample_images, summarize_listing
+from fruits.pipelines.ingestion.nodes import list_images, summarize_listing, update_sample
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -16,14 +17,15 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="list_images",
             ),
             Node(
-                func=sample_images,
-                inputs=["image_manifest", "params:sampling"],
-                outputs="image_sample",
+                func=update_sample,
+                inputs=["image_manifest", "params:sampling", "sample_sources", "previous_sample_plan", "run_info"],
+                outputs=["image_sample", "sample_plan"],
                 name="sample_images",
             ),
             Node(
                 func=summarize_listing,
-                inputs=["image_manifest", "image_sample", "previous_image_sample", "run_info"],
+                inputs=["image_manifest", "image_sample", "previous_image_sample", "run_info", "summary_sources",
+                        "previous_listing_summary"],
                 outputs="listing_summary",
                 name="summarize_listing",
             ),
