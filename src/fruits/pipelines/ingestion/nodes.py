@@ -141,7 +141,7 @@ def summarize_listing(image_manifest: DataFrame, image_sample: DataFrame, previo
     The counts are made from the listing and the sample (``summary_sources``: their versions). When both are those
     the published summary counted (its ``plan``), the counts are that summary's, and the sample, being the published
     one, changed in nothing: no table is read."""
-    plan = reuse_plan({"tables": dict(sorted(summary_sources.items()))}, (previous_listing_summary or {}).get("plan"),
+    plan = reuse_plan({"tables": dict(summary_sources)}, (previous_listing_summary or {}).get("plan"),
                       run_info["run_id"])
     if plan["reused"]:
         counts = {name: previous_listing_summary[name] for name in LISTING_COUNTS}
@@ -194,7 +194,7 @@ def update_sample(image_manifest: DataFrame, settings: SamplingParams, sample_so
                   run_info: dict[str, Any]) -> tuple[TableChange | Unchanged, dict[str, Any]]:
     """The sample (:func:`sample_images`), made from the listing (``sample_sources``: its version) and the sampling
     settings; the published sample is kept, without reading the listing, when both are those it was made from."""
-    basis = {"tables": dict(sorted(sample_sources.items())), "sampling": settings.model_dump(mode="json")}
+    basis = {"tables": dict(sample_sources), "sampling": settings.model_dump(mode="json")}
     plan = reuse_plan(basis, previous_sample_plan, run_info["run_id"])
     if plan["reused"]:
         logger.info("The listing and the sampling settings are as run %s sampled them: its sample is kept",

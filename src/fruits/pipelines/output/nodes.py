@@ -95,7 +95,7 @@ def collect_rejects(image_manifest: DataFrame, feature_store: DataFrame, image_s
     The rejects are made from the listing, the sample and the store (``rejects_sources``: their versions) and the
     model's fingerprint; the plan (:func:`fruits.reuse.reuse_plan`) keeps the published rejects, reading nothing,
     when those are what they were made from."""
-    basis = {"tables": dict(sorted(rejects_sources.items())), "fingerprint": featurization_report["fingerprint"]}
+    basis = {"tables": dict(rejects_sources), "fingerprint": featurization_report["fingerprint"]}
     plan = reuse_plan(basis, previous_rejects_plan, run_info["run_id"])
     if plan["reused"]:
         return UNCHANGED, plan

@@ -34,7 +34,7 @@ def report_basis(report_tables: dict[str, int | None], reporting: ReportingParam
                  probe: ProbeParams) -> dict[str, Any]:
     """What the report's parts (counts, sample, probe, figures) are made from: the results' and rejects' versions
     and the reporting and probe settings (a PCA refit or new features change the results' version)."""
-    return {"tables": dict(sorted(report_tables.items())), "reporting": reporting.model_dump(mode="json"),
+    return {"tables": dict(report_tables), "reporting": reporting.model_dump(mode="json"),
             "probe": probe.model_dump(mode="json")}
 
 
