@@ -52,7 +52,8 @@ def absolute_uri(uri: str) -> str:
 
 @dataclass
 class Publication:
-    """The state a pointer names: which run, where each dataset's current version is, each table's Delta version.
+    """The state a pointer names: which run, where each dataset's current version is, each table's Delta version,
+    and for tables kept in step with a source (``TableDataset(digest=True)``) the digest of their rows at a version.
 
     Locations are relative to the data root, so a root can be copied or moved as a whole.
     """
@@ -63,6 +64,7 @@ class Publication:
     published_at: str | None = None
     datasets: dict[str, str] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
+    digests: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, text: str) -> Publication:
@@ -270,6 +272,15 @@ class Run:
         self.ledger.tables[table] = version
         self.save()
 
+    def table_digest(self, table: str) -> dict[str, int] | None:
+        """The digest of a table's rows (``version``, ``rows``, ``xor``) this run recorded last, else the published
+        one; it describes the table's content at that version only."""
+        return self.ledger.digests.get(table, self.base.digests.get(table))
+
+    def record_digest(self, table: str, digest: dict[str, int]) -> None:
+        self.ledger.digests[table] = digest
+        self.save()
+
     def save(self) -> None:
         self.root.write_text_atomically(f"{RUNS}/{self.id}/{LEDGER}", self.ledger.to_json())
 
@@ -288,6 +299,7 @@ class Run:
             published_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             datasets={**self.base.datasets, **self.ledger.datasets},
             tables={**self.base.tables, **self.ledger.tables},
+            digests={**self.base.digests, **self.ledger.digests},
         )
         self.ledger = publication
         self.save()

@@ -9,6 +9,7 @@ first, so every change applies to exactly what the node read. Outside a run, the
 
 from __future__ import annotations
 
+import logging
 import math
 import operator
 import os
@@ -24,7 +25,7 @@ from deltalake import DeltaTable as DeltaReader
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from kedro_datasets._typing import TablePreview
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fruits.datasets.binding import RunBound
@@ -33,8 +34,11 @@ from fruits.publishing import DataRoot
 from fruits.spark import existing_spark
 from fruits.tables import TABLES, Table, spark_schema
 
+logger = logging.getLogger(__name__)
+
 Rows = DataFrame | pd.DataFrame
 GONE = "_gone"  # a sync's change that deletes its key
+Digest = dict[str, int]  # rows and the XOR of their hashes: what a table holds, without its rows
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,11 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
     (Spark or pandas) appends it; saving a :class:`TableChange` applies it; saving ``UNCHANGED`` commits nothing.
     Once the table holds more than ``compact_above_files`` files, a save ends with Delta's OPTIMIZE (bin-packing of
     small files into large ones).
+
+    With ``digest``, the run records the digest of the table's rows (:func:`row_digest`) at each version it leaves,
+    and a sync first compares the digest of the rows it is given with it: when they are equal, the table already
+    holds them, and neither the table nor a join is read. For a table synced with a source that rarely changes
+    (the listing): one pass over the source instead of a join of it with the table.
     """
 
     def __init__(
@@ -71,6 +80,7 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         published: bool = False,
         columns: list[str] | None = None,
         compact_above_files: int = 64,
+        digest: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if table not in TABLES:
@@ -84,6 +94,7 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         self._published = published
         self._columns = columns
         self._compact_above_files = compact_above_files
+        self._digest = digest
         self.metadata = metadata
 
     @property
@@ -133,8 +144,15 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             return  # nothing to change: no commit, the version this run reads stays
         if newest is not None:
             self._start_from(spark, newest.version, self._context.run.table_version(self._table.name))
+        recorded = self._recorded_digest()
+        difference = None
         if change.sync is not None and exists:
-            self._sync(spark, self._frame(spark, change.sync, self._table.schema.names))
+            rows = self._frame(spark, change.sync, self._table.schema.names)
+            if recorded is not None and row_digest(rows) == _content(recorded):
+                logger.info("The %s table already holds these rows (the same digest): nothing to compare or write",
+                            self._table.name)
+                return
+            difference = self._sync(spark, rows)
         elif change.sync is not None:
             change = TableChange(add=change.sync)
         if change.remove is not None and exists:
@@ -146,11 +164,35 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             writer.option("overwriteSchema", change.replace).save(self.uri)
         written = table_state(self.uri)
         if newest is not None and written.version == newest.version:
-            return  # nothing committed (a sync that found no difference): the version this run reads stays
+            if self._digest and recorded is None:  # nothing committed (a sync that found no difference)
+                self._record_digest(spark, self._context.run.table_version(self._table.name), None, None)
+            return  # the version this run reads stays
         if written.files > self._compact_above_files:
             DeltaTable.forPath(spark, self.uri).optimize().executeCompaction()
             written = table_state(self.uri)
         self._context.run.record_table(self._table.name, written.version)
+        if self._digest:
+            self._record_digest(spark, written.version, recorded, difference)
+
+    def _recorded_digest(self) -> Digest | None:
+        """The recorded digest of the version this run reads, None when there is none for it (never recorded, or
+        recorded for another version)."""
+        if not self._digest or self._context is None:
+            return None
+        recorded = self._context.run.table_digest(self._table.name)
+        version = self._context.run.table_version(self._table.name)
+        return recorded if recorded is not None and recorded["version"] == version else None
+
+    def _record_digest(self, spark: SparkSession, version: int, before: Digest | None,
+                       difference: Digest | None) -> None:
+        """Record the digest of the table at ``version``: the one before combined with what the sync changed (the
+        digest is an XOR, so rows removed and rows added fold in alike), else the table's rows read once (a first
+        write, or a table without a digest yet)."""
+        if before is not None and difference is not None:
+            content = {"rows": before["rows"] + difference["rows"], "xor": before["xor"] ^ difference["xor"]}
+        else:
+            content = row_digest(spark.read.format("delta").option("versionAsOf", version).load(self.uri))
+        self._context.run.record_digest(self._table.name, {"version": version, **content})
 
     def _start_from(self, spark: SparkSession, newest: int, version: int | None) -> None:
         """Make the newest version what this run read (see the module docstring)."""
@@ -177,10 +219,11 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         (DeltaTable.forPath(spark, self.uri).alias("table")
          .merge(keys.dropDuplicates().alias("gone"), condition).whenMatchedDelete().execute())
 
-    def _sync(self, spark: SparkSession, rows: DataFrame) -> None:
+    def _sync(self, spark: SparkSession, rows: DataFrame) -> Digest | None:
         """Make the table hold exactly ``rows`` (unique by key): one join finds the rows that are new or differ and
         the keys no longer there; when there are any, one MERGE inserts, updates and deletes them (files without
-        such rows are kept as they are). A run that changes nothing commits nothing."""
+        such rows are kept as they are). A run that changes nothing commits nothing. Returns how the table's digest
+        changed (rows added less rows removed, and their hashes' XOR) when it keeps one and something changed."""
         current = DeltaTable.forPath(spark, self.uri).toDF()
         differs = [~F.col(f"new.{name}").eqNullSafe(F.col(f"old.{name}")) for name in rows.columns
                    if name not in self._key]
@@ -189,17 +232,30 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         changes = rows.alias("new").join(current.alias("old"), same_key, "full_outer").where(
             reduce(operator.or_, differs, missing_new | missing_old)
         ).select(*(F.coalesce(F.col(f"new.{name}"), F.col(f"old.{name}")).alias(name) if name in self._key
-                   else F.col(f"new.{name}") for name in rows.columns), missing_new.alias(GONE)).persist()
+                   else F.col(f"new.{name}") for name in rows.columns), missing_new.alias(GONE),
+                 *((F.when(~missing_old, row_hash(rows.columns, "old.")).alias("_removed"),
+                    F.when(~missing_new, row_hash(rows.columns, "new.")).alias("_added")) if self._digest else ())
+        ).persist()
         try:
             if changes.isEmpty():
-                return
+                return None
+            difference = self._digest_difference(changes) if self._digest else None  # before the MERGE, which
+            # makes Spark recompute ``changes`` against the table it changed
             on = " AND ".join(f"table.`{name}` = change.`{name}`" for name in self._key)
             values = {f"`{name}`": f"change.`{name}`" for name in rows.columns}
             (DeltaTable.forPath(spark, self.uri).alias("table").merge(changes.alias("change"), on)
              .whenMatchedDelete(condition=f"change.{GONE}").whenMatchedUpdate(set=values)
              .whenNotMatchedInsert(condition=f"NOT change.{GONE}", values=values).execute())
+            return difference
         finally:
             changes.unpersist()
+
+    @staticmethod
+    def _digest_difference(changes: DataFrame) -> Digest:
+        """How a sync's changes move the table's digest: rows added less rows removed, and the XOR of both."""
+        row = changes.agg((F.count("_added") - F.count("_removed")).alias("rows"),
+                          F.bit_xor("_removed").alias("removed"), F.bit_xor("_added").alias("added")).first()
+        return {"rows": row["rows"], "xor": (row["removed"] or 0) ^ (row["added"] or 0)}
 
     def _exists(self) -> bool:
         return self._version() is not None
@@ -259,6 +315,24 @@ class TableVersionsDataset(RunBound, AbstractDataset[dict[str, int | None], dict
 
     def _describe(self) -> dict[str, Any]:
         return {"path": self._root_uri, "tables": self._tables}
+
+
+def row_hash(columns: list[str], prefix: str = "") -> Column:
+    """A 64-bit hash of a row's values, a null told apart from any value."""
+    values = [F.col(f"{prefix}{name}") for name in columns]
+    return F.xxhash64(*values, *(value.isNull() for value in values))
+
+
+def row_digest(rows: DataFrame) -> Digest:
+    """What a set of rows holds, in one aggregation: their number and the XOR of their :func:`row_hash`. Two sets
+    of distinct rows differ in digest but with a chance of 2^-64; a row added and a row removed fold in alike."""
+    row = rows.agg(F.count(F.lit(1)).alias("rows"), F.bit_xor(row_hash(rows.columns)).alias("xor")).first()
+    return {"rows": row["rows"], "xor": row["xor"] or 0}
+
+
+def _content(digest: Digest) -> Digest:
+    """A recorded digest without the version it describes: what :func:`row_digest` gives for the same rows."""
+    return {"rows": digest["rows"], "xor": digest["xor"]}
 
 
 def delta_reader(uri: str, version: int | None = None) -> DeltaReader:
