@@ -176,14 +176,16 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
     listing = phase("summarize", lambda: keep(root, "listing_summary.json", summarize_listing(
         tables["manifest"].load(), tables["sample"].load(), tables["previous_sample"].load(), info,
         versions(run, "listing", "sample"), kept(root, "listing_summary.json"))))
-    todo, plan = phase("plan", lambda: plan_featurization(tables["sample"].load(), listing, tables["store"].load(),
-                                                          payload, FeaturizationParams()))
+    todo, plan = phase("plan", lambda: plan_featurization(
+        tables["sample"].load(), listing, tables["store"].load(), payload, FeaturizationParams(),
+        versions(run, "sample", "feature_store"), kept(root, "featurization_report.json"), info))
     features = F.array(F.rand(1).cast("float"), F.rand(2).cast("float"))  # inference skipped
     phase("store", lambda: tables["store"].save(TableChange(add=todo.select(
         "*", F.lit(payload.fingerprint).alias("fingerprint"), features.alias("features"),
         F.lit(None).cast("string").alias("reject_kind"), F.lit(None).cast("string").alias("reject_detail"),
         F.current_timestamp().alias("featurized_at"))) if plan["to_featurize"] else UNCHANGED))
-    report = phase("record", lambda: record_featurization(tables["new_features"].load(), plan))
+    report = phase("record", lambda: keep(root, "featurization_report.json", record_featurization(
+        tables["new_features"].load(), plan, versions(run, "sample", "feature_store"), info)))
     previous_fit = kept(root, "pca_fit.json")
     _, components, _, fit, fit_images = phase("pca", lambda: fit_pca(
         tables["store"].load(), tables["sample"].load(), report, previous_fit, tables["previous_fit_images"].load(),

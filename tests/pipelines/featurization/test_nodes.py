@@ -19,6 +19,13 @@ from fruits.rejects import RejectKind
 from fruits.tables import FEATURE_STORE, SAMPLE, spark_schema
 
 SETTINGS = FeaturizationParams(batch_size=4)
+SOURCES = {"sample": 3, "feature_store": 5}  # the versions of the sample and the store a plan reads
+RUN = {"run_id": "r1"}
+
+
+def planned(now, listing, store, payload: ModelPayload, settings: FeaturizationParams = FeaturizationParams(),
+            previous_report: dict | None = None, sources: dict = SOURCES):
+    return plan_featurization(now, listing, store, payload, settings, sources, previous_report, RUN)
 
 
 def sample(spark, *rows: tuple[str, str]):
@@ -42,13 +49,13 @@ def test_the_plan_keeps_only_keys_the_store_lacks_for_this_model(spark, small_pa
                        ("timed out.jpg", "k1", "fp1", RejectKind.UNREADABLE.value),
                        ("corrupt.jpg", "k1", "fp1", RejectKind.CORRUPT_IMAGE.value))
     listing = {"sampled": 6, "sample_changes": {"new": 6, "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 0}}
-    todo, plan = plan_featurization(now, listing, store, small_payload, FeaturizationParams())
+    todo, plan = planned(now, listing, store, small_payload)
     assert sorted(row.relative_path for row in todo.collect()) == [
         "Kiwi/added.jpg", "Kiwi/edited.jpg", "Kiwi/other model.jpg", "Kiwi/timed out.jpg",
     ]  # a read error is tried again, not a decode error
     assert (plan["to_featurize"], plan["skipped"], plan["fingerprint"], plan["sampled"]) == (4, 2, "fp1", 6)
     assert plan["new"] == 6 and not plan["as_published"]  # how the sample changed comes from the listing
-    todo, plan = plan_featurization(now, listing, store, small_payload, FeaturizationParams(full_refresh=True))
+    todo, plan = planned(now, listing, store, small_payload, FeaturizationParams(full_refresh=True))
     assert todo.count() == 6 and plan["full_refresh"]
 
 
@@ -56,13 +63,33 @@ def test_a_sample_as_published_with_nothing_to_featurize_says_so(spark, small_pa
     now = sample(spark, ("a.jpg", "k1"), ("b.jpg", "k1"))
     store = store_rows(spark, ("a.jpg", "k1", "fp1", None), ("b.jpg", "k1", "fp1", None))
     same = {"sampled": 2, "sample_changes": {"new": 0, "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 2}}
-    assert plan_featurization(now, same, store, small_payload, FeaturizationParams())[1]["as_published"]
-    assert not plan_featurization(now, same, store, small_payload,
+    assert planned(now, same, store, small_payload, FeaturizationParams())[1]["as_published"]
+    assert not planned(now, same, store, small_payload,
                                   FeaturizationParams(full_refresh=True))[1]["as_published"]
     one_gone = {**same, "sample_changes": {**same["sample_changes"], "gone": 1}}
-    assert not plan_featurization(now, one_gone, store, small_payload, FeaturizationParams())[1]["as_published"]
+    assert not planned(now, one_gone, store, small_payload, FeaturizationParams())[1]["as_published"]
     retried = store_rows(spark, ("a.jpg", "k1", "fp1", None), ("b.jpg", "k1", "fp1", RejectKind.UNREADABLE.value))
-    assert not plan_featurization(now, same, retried, small_payload, FeaturizationParams())[1]["as_published"]
+    assert not planned(now, same, retried, small_payload, FeaturizationParams())[1]["as_published"]
+
+
+def test_a_sample_and_store_left_covered_are_not_compared_again(spark, small_payload: ModelPayload) -> None:
+    now = sample(spark, ("a.jpg", "k1"), ("b.jpg", "k1"))
+    store = store_rows(spark, ("a.jpg", "k1", "fp1", None))  # b is missing: a real comparison finds it
+    same = {"sampled": 2, "sample_changes": {"new": 0, "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 2}}
+    written = store_rows(spark, ("a.jpg", "k1", "fp1", None)).select("reject_kind")
+    report = record_featurization(written, {"to_featurize": 1, "fingerprint": "fp1"}, SOURCES, {"run_id": "r0"})
+    assert report["coverage"] == {"basis": {"tables": SOURCES, "fingerprint": "fp1"}, "made_by": "r0"}
+    todo, plan = planned(now, same, store, small_payload, previous_report=report)
+    assert todo.count() == 0 and plan["to_featurize"] == 0 and plan["as_published"]  # trusted: not compared
+    for other in ({**SOURCES, "feature_store": 6}, {**SOURCES, "sample": 4}):  # another version: compared
+        assert planned(now, same, store, small_payload, previous_report=report, sources=other)[1]["to_featurize"] == 1
+    assert planned(now, same, store, small_payload, FeaturizationParams(full_refresh=True),
+                   previous_report=report)[1]["to_featurize"] == 2
+    other_model = ModelPayload(blob=b"", fingerprint="fp2", engine="tflite", image_size=224)
+    assert planned(now, same, store, other_model, previous_report=report)[1]["to_featurize"] == 2
+    unreadable = store_rows(spark, ("b.jpg", "k1", "fp1", RejectKind.UNREADABLE.value)).select("reject_kind")
+    retry = record_featurization(unreadable, {"to_featurize": 1, "fingerprint": "fp1"}, SOURCES, {"run_id": "r0"})
+    assert retry["coverage"] is None  # an image to try again: the next plan compares
 
 
 @pytest.mark.parametrize(("images", "cores", "expected"), [(80, 2, 4), (20_622, 2, 22), (3, 8, 3), (0, 2, 1)])
@@ -87,12 +114,12 @@ def test_the_udf_reads_odd_names_in_the_executors_and_reports_progress(spark, sm
     assert {row.fingerprint for row in rows} == {"fp1"}
     assert progress.expected.total == progress.expected.counter.value == 9
     written = change.add.select("reject_kind")
-    report = record_featurization(written, {"to_featurize": 9})
+    report = record_featurization(written, {"to_featurize": 9, "fingerprint": "fp1"}, SOURCES, RUN)
     assert (report["featurized"], report["rejected"], report["rejected_by_kind"]) == (8, 1, {"empty file": 1})
     assert report["images_inferred"] == 8
     assert report["cores"] == written.sparkSession.sparkContext.defaultParallelism  # what a cloud rate divides by
     with pytest.raises(ValueError, match="10 images were to be featurized, but the feature store holds 9 rows"):
-        record_featurization(written, {"to_featurize": 10})
+        record_featurization(written, {"to_featurize": 10, "fingerprint": "fp1"}, SOURCES, RUN)
 
 
 def test_nothing_to_featurize_starts_no_spark_job(spark, small_payload) -> None:

@@ -20,6 +20,7 @@ from fruits.featurizer import featurizer
 from fruits.params import FeaturizationParams
 from fruits.progress import Progress
 from fruits.rejects import RETRIED
+from fruits.reuse import reuse_plan
 from fruits.tables import IMAGE_KEY, SAMPLE_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -31,15 +32,27 @@ def plan_featurization(
     feature_store: DataFrame,
     inference_model: ModelPayload,
     settings: FeaturizationParams,
+    featurization_sources: dict[str, int | None],
+    previous_featurization_report: dict[str, Any] | None,
+    run_info: dict[str, Any],
 ) -> tuple[DataFrame, dict[str, Any]]:
     """The images to featurize (those whose key the store lacks, or all with ``full_refresh``), and the plan's
     counts for the report (with how the sample changed since the published one, from the listing). Only keys are
     compared, by a Spark anti-join: no image is read. An image that could not be read (a network error, a file
     being written) is tried again; one that could not be decoded is not.
 
+    The anti-join is skipped when the sample and the store (``featurization_sources``: their versions) are those
+    the published report found covered for this model (:func:`record_featurization`): nothing is to featurize.
+
     ``as_published`` says that the sample is the published one and none of its images is featurized again: the
     published PCA record and results then hold for this run as they are, without a join to find it out."""
+    basis = {"tables": dict(featurization_sources), "fingerprint": inference_model.fingerprint}
+    covered = reuse_plan(basis, (previous_featurization_report or {}).get("coverage"), run_info["run_id"])
     todo = image_sample.select(*SAMPLE_COLUMNS)
+    if covered["reused"] and not settings.full_refresh:
+        logger.info("The sample and the feature store are as run %s left them, every image featurized for this "
+                    "model: nothing to compare", covered["made_by"])
+        return todo.where(F.lit(False)), plan_counts(0, listing_summary, inference_model, settings)
     if not settings.full_refresh:
         known = feature_store.where(
             (F.col("fingerprint") == inference_model.fingerprint)
@@ -47,7 +60,12 @@ def plan_featurization(
         ).select(*IMAGE_KEY)
         todo = todo.join(known, IMAGE_KEY, "left_anti")
     todo = todo.cache()
-    to_featurize = todo.count()
+    return todo, plan_counts(todo.count(), listing_summary, inference_model, settings)
+
+
+def plan_counts(to_featurize: int, listing_summary: dict[str, Any], inference_model: ModelPayload,
+                settings: FeaturizationParams) -> dict[str, Any]:
+    """The plan's record: how many images to featurize, of the sample and how it changed (from the listing)."""
     changes = listing_summary["sample_changes"]
     plan = {
         "fingerprint": inference_model.fingerprint,
@@ -66,7 +84,7 @@ def plan_featurization(
                 "run, %d left the sample but are still in the tree, %d are gone from the tree)%s", to_featurize,
                 plan["sampled"], plan["new"], plan["changed"], plan["unchanged"], plan["left_sample"], plan["gone"],
                 ": full refresh" if settings.full_refresh else "")
-    return todo, plan
+    return plan
 
 
 def partition_count(images: int, cores: int, settings: FeaturizationParams) -> int:
@@ -114,10 +132,15 @@ def featurize_images(
     ))
 
 
-def record_featurization(new_features: DataFrame, featurization_plan: dict[str, Any]) -> dict[str, Any]:
+def record_featurization(new_features: DataFrame, featurization_plan: dict[str, Any],
+                         featurization_sources: dict[str, int | None], run_info: dict[str, Any]) -> dict[str, Any]:
     """What the featurization did, counted on the store rows this run wrote (their ``reject_kind``): the plan plus
     featurized and rejected images, by kind, and the cores Spark ran them on (what `fruits-cloud` divides a cloud
-    run's rate by)."""
+    run's rate by).
+
+    ``coverage``: when no image is left to try again (no read error), the store now holds every sampled image for
+    this model, at the versions of the sample and the store this run leaves (``featurization_sources``); the next
+    plan from those versions has nothing to compare. None otherwise."""
     kinds = {row["reject_kind"]: row["count"] for row in new_features.groupBy("reject_kind").count().collect()}
     featurized = int(kinds.pop(None, 0))
     report = {
@@ -127,6 +150,9 @@ def record_featurization(new_features: DataFrame, featurization_plan: dict[str, 
         "rejected_by_kind": {str(kind): int(count) for kind, count in sorted(kinds.items())},
         "images_inferred": featurized,
         "cores": new_features.sparkSession.sparkContext.defaultParallelism,
+        "coverage": None if any(kind.value in kinds for kind in RETRIED) else {
+            "basis": {"tables": dict(featurization_sources), "fingerprint": featurization_plan["fingerprint"]},
+            "made_by": run_info["run_id"]},
     }
     if featurized + report["rejected"] != featurization_plan["to_featurize"]:
         raise ValueError(f"{featurization_plan['to_featurize']} images were to be featurized, but the feature store "

@@ -16,6 +16,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "feature_store",
                     "inference_model",
                     "params:featurization",
+                    "featurization_sources",
+                    "previous_featurization_report",
+                    "run_info",
                 ],
                 outputs=["images_to_featurize", "featurization_plan"],
                 name="plan_featurization",
@@ -29,7 +32,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=record_featurization,
-                inputs=["new_features", "featurization_plan"],
+                inputs=["new_features", "featurization_plan", "featurization_sources", "run_info"],
                 outputs="featurization_report",
                 name="record_featurization",
             ),
