@@ -24,10 +24,11 @@ def count_images_per_class(results: DataFrame, rejects: DataFrame, report_tables
     images featurized, rejected, and their total; the published counts stay when the plan reuses the published
     report."""
     plan = reuse_plan(report_basis(report_tables, reporting, probe), previous_report_plan, run_info["run_id"])
-    if plan["reused"]:
-        logger.info("The results and rejects are as run %s left them: its report's counts, probe and figures are "
-                    "kept", plan["made_by"])
-    return (UNCHANGED if plan["reused"] else images_per_class(results, rejects)), plan
+    if not plan["reused"]:
+        return images_per_class(results, rejects), plan
+    logger.info("The results and rejects are as run %s left them: its report's counts, probe and figures are kept",
+                plan["made_by"])
+    return UNCHANGED, plan
 
 
 def report_basis(report_tables: dict[str, int | None], reporting: ReportingParams,
