@@ -82,10 +82,10 @@ def test_total_is_spread_equally_and_short_classes_hand_over_their_quota() -> No
     assert allocate_quotas({"a": 1, "b": 4}, 100) == {"a": 1, "b": 4}
 
 
-def test_per_class_and_all_strategies() -> None:
+def test_per_class_and_total_quotas() -> None:
     sizes = {"a": 3, "b": 8}
     assert class_quotas(sizes, SamplingParams(strategy="per_class", size=5)) == {"a": 3, "b": 5}
-    assert class_quotas(sizes, SamplingParams(strategy="all")) == sizes
+    assert class_quotas(sizes, SamplingParams(strategy="total", size=8)) == {"a": 3, "b": 5}
 
 
 def manifest_of(names: list[str], root: str = "file:///t/") -> DataFrame:

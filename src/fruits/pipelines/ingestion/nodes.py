@@ -180,9 +180,8 @@ def allocate_quotas(class_sizes: dict[str, int], total: int) -> dict[str, int]:
 
 
 def class_quotas(class_sizes: dict[str, int], settings: SamplingParams) -> dict[str, int]:
-    """Images to keep per class for the configured strategy: ``all``, ``per_class`` (N each) or ``total`` (N)."""
-    if settings.strategy == "all":
-        return dict(class_sizes)
+    """Images to keep per class for a strategy with a size: ``per_class`` (N each) or ``total`` (N); ``all`` needs
+    no quotas (:func:`sample_images`)."""
     size = int(settings.size or 0)
     if settings.strategy == "per_class":
         return {name: min(size, count) for name, count in class_sizes.items()}
