@@ -352,10 +352,15 @@ class TableState:
     files: int
 
 
+def is_table(uri: str) -> bool:
+    """Whether a Delta table is at ``uri`` (its log's first file is there), without reading its log."""
+    return DeltaReader.is_deltatable(uri.replace("s3a://", "s3://", 1), _storage_options())
+
+
 def table_state(uri: str) -> TableState | None:
     """The newest version of the table at ``uri`` and its number of data files, None when there is no table: read
     from the log by delta-rs, in milliseconds, where Spark would run a job for each."""
-    if not DeltaReader.is_deltatable(uri.replace("s3a://", "s3://", 1), _storage_options()):
+    if not is_table(uri):
         return None
     reader = delta_reader(uri)
     return TableState(reader.version(), len(reader.file_uris()))
@@ -386,7 +391,7 @@ def vacuum(spark: SparkSession, root_uri: str, retention_hours: float, tables: I
     root = DataRoot(root_uri)
     for name in tables:
         uri = root.join(TABLES[name].location)
-        if table_state(uri) is not None and expired_files(uri, retention_hours):
+        if is_table(uri) and expired_files(uri, retention_hours):
             DeltaTable.forPath(spark, uri).vacuum(retention_hours)
 
 
