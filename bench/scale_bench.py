@@ -158,7 +158,7 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
     run = start_run(DataRoot(root), resume=False)
     info = {"run_id": run.id, "raw_images": tree.root, "sampling": {"strategy": "all"}}
     tables = {name: dataset(root, table, run, spark, **options) for name, table, options in (
-        ("manifest", "listing", {"digest": True}), ("sample", "sample", {}), ("previous_sample", "sample", {"published": True}),
+        ("manifest", "listing", {}), ("sample", "sample", {}), ("previous_sample", "sample", {"published": True}),
         ("store", "feature_store", {}), ("new_features", "feature_store", {"rows": "run"}),
         ("results", "results", {}), ("rejects", "rejects", {}), ("fit_images", "pca_fit_images", {}),
         ("previous_fit_images", "pca_fit_images", {"published": True}),

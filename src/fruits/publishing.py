@@ -53,7 +53,7 @@ def absolute_uri(uri: str) -> str:
 @dataclass
 class Publication:
     """The state a pointer names: which run, where each dataset's current version is, each table's Delta version,
-    and for tables kept in step with a source (``TableDataset(digest=True)``) the digest of their rows at a version.
+    and for tables kept by digest (:attr:`fruits.tables.Table.digest`) the digest of their rows at a version.
 
     Locations are relative to the data root, so a root can be copied or moved as a whole.
     """

@@ -26,7 +26,7 @@ from fruits.datasets.table import (
     table_state,
     vacuum,
 )
-from fruits.tables import FEATURE_STORE, RESULTS, SAMPLE, TABLES, spark_schema
+from fruits.tables import FEATURE_STORE, LISTING, RESULTS, SAMPLE, TABLES, spark_schema
 from tests.support.runs import bound, run_scope
 
 
@@ -115,14 +115,19 @@ def test_a_sync_writes_only_what_differs_and_the_published_version_stays_readabl
                 sample_rows(spark, ("e", "1")))
 
 
-def test_a_digest_kept_table_is_not_joined_when_its_rows_are_the_same_and_its_digest_follows_each_sync(
+def listing_rows(spark, *rows: tuple[str, str]):
+    return spark.createDataFrame([(path, f"K/{path}", "K", 1, key, "image", "") for path, key in rows],
+                                 spark_schema(LISTING))
+
+
+def test_a_listing_equal_to_the_table_is_not_joined_and_its_digest_follows_each_sync(
         spark, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    table = TableDataset(path=str(tmp_path), table="sample", digest=True)
+    table = TableDataset(path=str(tmp_path), table="listing")  # the listing table keeps a digest
     syncs = [
-        sample_rows(spark, ("a", "1"), ("b", "1"), ("c", "1")),  # a first write: the digest is read from the table
-        sample_rows(spark, ("c", "1"), ("b", "1"), ("a", "1")),  # the same rows: no commit, no join
-        sample_rows(spark, ("a", "1"), ("b", "2"), ("d", "1")),  # b updated, c deleted, d inserted
-        sample_rows(spark, ("a", "1"), ("b", "2")),  # a deletion only
+        listing_rows(spark, ("a", "1"), ("b", "1"), ("c", "1")),  # a first write: the digest is read from the table
+        listing_rows(spark, ("c", "1"), ("b", "1"), ("a", "1")),  # the same rows: no commit, no join
+        listing_rows(spark, ("a", "1"), ("b", "2"), ("d", "1")),  # b updated, c deleted, d inserted
+        listing_rows(spark, ("a", "1"), ("b", "2")),  # a deletion only
     ]
     versions, unread = [], []
     for change in syncs:
@@ -131,25 +136,26 @@ def test_a_digest_kept_table_is_not_joined_when_its_rows_are_the_same_and_its_di
             bound(table, run).save(TableChange(sync=change))
             run.publish()
         unread.append("already holds these rows" in caplog.text)
-        stored = spark.read.format("delta").option("versionAsOf", run.table_version("sample")) \
-            .load(location(tmp_path, "sample"))
-        digest = run.table_digest("sample")
-        assert digest == {"version": run.table_version("sample"), **row_digest(stored)}  # folded in, not re-read
+        stored = spark.read.format("delta").option("versionAsOf", run.table_version("listing")) \
+            .load(location(tmp_path, "listing"))
+        digest = run.table_digest("listing")
+        assert digest == {"version": run.table_version("listing"), **row_digest(stored)}  # folded in, not re-read
         assert sorted(row.path for row in stored.collect()) == sorted(row.path for row in change.collect())
-        versions.append(run.table_version("sample"))
+        versions.append(run.table_version("listing"))
     assert versions[1] == versions[0] and len(set(versions)) == 3  # the same rows committed nothing
     assert unread == [False, True, False, False]
-    assert json.loads((tmp_path / "current.json").read_text())["digests"]["sample"]["rows"] == 2
+    assert json.loads((tmp_path / "current.json").read_text())["digests"]["listing"]["rows"] == 2
 
 
 def test_a_digest_recorded_for_another_version_is_not_trusted(spark, tmp_path: Path) -> None:
-    table = TableDataset(path=str(tmp_path), table="sample", digest=True)
+    table = TableDataset(path=str(tmp_path), table="listing")
     with run_scope(str(tmp_path)) as run:
-        bound(table, run).save(TableChange(sync=sample_rows(spark, ("a", "1"))))
+        bound(table, run).save(TableChange(sync=listing_rows(spark, ("a", "1"))))
         run.publish()
-    with run_scope(str(tmp_path)) as run:  # another writer changed the table: the digest describes version 0 only
-        bound(TableDataset(path=str(tmp_path), table="sample"), run).save(TableChange(add=sample_rows(spark, ("b", "1"))))
-        bound(table, run).save(TableChange(sync=sample_rows(spark, ("a", "1"))))  # so this sync joins
+    with run_scope(str(tmp_path)) as run:  # a writer that keeps no digest: the recorded one describes version 0
+        listing_rows(spark, ("b", "1")).write.format("delta").mode("append").save(location(tmp_path, "listing"))
+        run.record_table("listing", table_state(location(tmp_path, "listing")).version)
+        bound(table, run).save(TableChange(sync=listing_rows(spark, ("a", "1"))))  # so this sync joins
         assert [row.path for row in bound(table, run).load().collect()] == ["a"]
 
 

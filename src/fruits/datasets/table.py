@@ -64,10 +64,10 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
     Once the table holds more than ``compact_above_files`` files, a save ends with Delta's OPTIMIZE (bin-packing of
     small files into large ones).
 
-    With ``digest``, the run records the digest of the table's rows (:func:`row_digest`) at each version it leaves,
-    and a sync first compares the digest of the rows it is given with it: when they are equal, the table already
-    holds them, and neither the table nor a join is read. For a table synced with a source that rarely changes
-    (the listing): one pass over the source instead of a join of it with the table.
+    For a table kept by digest (:attr:`fruits.tables.Table.digest`: the listing), the run records the digest of the
+    table's rows (:func:`row_digest`) at each version it leaves, and a sync first compares the digest of the rows it
+    is given with it: when they are equal, the table already holds them, and neither the table nor a join is read.
+    One pass over a source that rarely changes, instead of a join of it with the table.
     """
 
     def __init__(
@@ -80,7 +80,6 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         published: bool = False,
         columns: list[str] | None = None,
         compact_above_files: int = 64,
-        digest: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if table not in TABLES:
@@ -94,7 +93,6 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         self._published = published
         self._columns = columns
         self._compact_above_files = compact_above_files
-        self._digest = digest
         self.metadata = metadata
 
     @property
@@ -163,32 +161,32 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             # a replacement also replaces the columns of a table another layout wrote
             writer.option("overwriteSchema", change.replace).save(self.uri)
         written = table_state(self.uri)
-        if newest is not None and written.version == newest.version:
-            if self._digest and recorded is None:  # nothing committed (a sync that found no difference)
-                self._record_digest(spark, self._context.run.table_version(self._table.name), None, None)
-            return  # the version this run reads stays
-        if written.files > self._compact_above_files:
+        committed = newest is None or written.version != newest.version  # else the version this run reads stays
+        if committed and written.files > self._compact_above_files:
             DeltaTable.forPath(spark, self.uri).optimize().executeCompaction()
             written = table_state(self.uri)
-        self._context.run.record_table(self._table.name, written.version)
-        if self._digest:
-            self._record_digest(spark, written.version, recorded, difference)
+        if committed:
+            self._context.run.record_table(self._table.name, written.version)
+        self._keep_digest(spark, written.version if committed else None, recorded, difference)
 
     def _recorded_digest(self) -> Digest | None:
         """The recorded digest of the version this run reads, None when there is none for it (never recorded, or
         recorded for another version)."""
-        if not self._digest or self._context is None:
+        if not self._table.digest or self._context is None:
             return None
         recorded = self._context.run.table_digest(self._table.name)
         version = self._context.run.table_version(self._table.name)
         return recorded if recorded is not None and recorded["version"] == version else None
 
-    def _record_digest(self, spark: SparkSession, version: int, before: Digest | None,
-                       difference: Digest | None) -> None:
-        """Record the digest of the table at ``version``: the one before combined with what the sync changed (the
-        digest is an XOR, so rows removed and rows added fold in alike), else the table's rows read once (a first
-        write, or a table without a digest yet)."""
-        if before is not None and difference is not None:
+    def _keep_digest(self, spark: SparkSession, committed: int | None, before: Digest | None,
+                     difference: Digest | None) -> None:
+        """Record the digest of the version a save leaves (``committed``, None when it committed nothing): the one
+        before combined with what the sync changed (the digest is an XOR, so rows removed and rows added fold in
+        alike), else the table's rows read once (a first write, or a table without a digest yet)."""
+        if not self._table.digest or (committed is None and before is not None):
+            return  # no digest kept, or the recorded one still describes the version this run reads
+        version = self._context.run.table_version(self._table.name) if committed is None else committed
+        if committed is not None and before is not None and difference is not None:
             content = {"rows": before["rows"] + difference["rows"], "xor": before["xor"] ^ difference["xor"]}
         else:
             content = row_digest(spark.read.format("delta").option("versionAsOf", version).load(self.uri))
@@ -234,12 +232,12 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         ).select(*(F.coalesce(F.col(f"new.{name}"), F.col(f"old.{name}")).alias(name) if name in self._key
                    else F.col(f"new.{name}") for name in rows.columns), missing_new.alias(GONE),
                  *((F.when(~missing_old, row_hash(rows.columns, "old.")).alias("_removed"),
-                    F.when(~missing_new, row_hash(rows.columns, "new.")).alias("_added")) if self._digest else ())
+                    F.when(~missing_new, row_hash(rows.columns, "new.")).alias("_added")) if self._table.digest else ())
         ).persist()
         try:
             if changes.isEmpty():
                 return None
-            difference = self._digest_difference(changes) if self._digest else None  # before the MERGE, which
+            difference = self._digest_difference(changes) if self._table.digest else None  # before the MERGE, which
             # makes Spark recompute ``changes`` against the table it changed
             on = " AND ".join(f"table.`{name}` = change.`{name}`" for name in self._key)
             values = {f"`{name}`": f"change.`{name}`" for name in rows.columns}
