@@ -121,7 +121,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, real_weights: Path) -> Sc
     project = copy_project(tmp_path_factory.mktemp("project"))
     raw = project / RAW
     expected = odd_tree(raw)
-    runs = [run(project, real_weights, FRUITS_SPARK_MASTER="local-cluster[2,1,1024]", FRUITS_PROGRESS_SECONDS="1")]
+    # Progress every 0.2 s: the featurization's 4 tasks end in two waves, less than a second apart on a fast machine,
+    # and a line is only logged between them (0 < done < total).
+    runs = [run(project, real_weights, FRUITS_SPARK_MASTER="local-cluster[2,1,1024]", FRUITS_PROGRESS_SECONDS="0.2")]
     added = [f"Kiwi/added {index}.jpg" for index in range(5)]
     for index, name in enumerate(added):
         shutil.copy(sorted(MINI_SET.glob("*/*.jpg"))[index * 9], raw / name)
