@@ -46,8 +46,8 @@ def plan_featurization(
 
     ``as_published`` says that the sample is the published one and none of its images is featurized again: the
     published PCA record and results then hold for this run as they are, without a join to find it out."""
-    basis = {"tables": dict(featurization_sources), "fingerprint": inference_model.fingerprint}
-    covered = reuse_plan(basis, (previous_featurization_report or {}).get("coverage"), run_info["run_id"])
+    covered = reuse_plan(coverage_basis(featurization_sources, inference_model.fingerprint),
+                         (previous_featurization_report or {}).get("coverage"), run_info["run_id"])
     todo = image_sample.select(*SAMPLE_COLUMNS)
     if covered["reused"] and not settings.full_refresh:
         logger.info("The sample and the feature store are as run %s left them, every image featurized for this "
@@ -61,6 +61,12 @@ def plan_featurization(
         todo = todo.join(known, IMAGE_KEY, "left_anti")
     todo = todo.cache()
     return todo, plan_counts(todo.count(), listing_summary, inference_model, settings)
+
+
+def coverage_basis(featurization_sources: dict[str, int | None], fingerprint: str) -> dict[str, Any]:
+    """What a coverage is of: the versions of the sample and the store, and the model. One definition for the
+    report that records it and the plan that compares with it, so the two cannot drift apart."""
+    return {"tables": dict(featurization_sources), "fingerprint": fingerprint}
 
 
 def plan_counts(to_featurize: int, listing_summary: dict[str, Any], inference_model: ModelPayload,
@@ -151,7 +157,7 @@ def record_featurization(new_features: DataFrame, featurization_plan: dict[str, 
         "images_inferred": featurized,
         "cores": new_features.sparkSession.sparkContext.defaultParallelism,
         "coverage": None if any(kind.value in kinds for kind in RETRIED) else {
-            "basis": {"tables": dict(featurization_sources), "fingerprint": featurization_plan["fingerprint"]},
+            "basis": coverage_basis(featurization_sources, featurization_plan["fingerprint"]),
             "made_by": run_info["run_id"]},
     }
     if featurized + report["rejected"] != featurization_plan["to_featurize"]:
