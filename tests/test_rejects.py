@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from pyspark.sql import functions as F
 
 from fruits.rejects import ImageRejected, RejectKind, is_retried
 
 
-def test_only_unreadable_files_are_tried_again() -> None:
-    kinds = pd.Series([None, *(kind.value for kind in RejectKind)])
-    assert kinds[is_retried(kinds)].tolist() == ["unreadable"]
+def test_only_unreadable_files_are_tried_again(spark) -> None:
+    kinds = spark.createDataFrame([(None,), *((kind.value,) for kind in RejectKind)], "reject_kind string")
+    retried = kinds.where(is_retried(F.col("reject_kind"))).collect()
+    assert [row.reject_kind for row in retried] == ["unreadable"]
+    assert kinds.where(~is_retried(F.col("reject_kind"))).count() == len(RejectKind)  # features (no kind) included
 
 
 def test_a_reject_says_its_kind_then_its_detail() -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from enum import Enum
 
-import pandas as pd
+from pyspark.sql import Column
+from pyspark.sql import functions as F
 
 
 class RejectKind(str, Enum):
@@ -39,6 +40,7 @@ class ImageRejected(ValueError):
         self.detail = detail
 
 
-def is_retried(kinds: pd.Series) -> pd.Series:
-    """True where a store row's ``reject_kind`` says the next run tries the image again."""
-    return kinds.isin([kind.value for kind in RETRIED])
+def is_retried(reject_kind: Column) -> Column:
+    """True where a store row's ``reject_kind`` says the next run tries the image again; false for features (no
+    kind). The one test of it, for the plan that tries those images again and the record that says some are left."""
+    return F.coalesce(reject_kind.isin([kind.value for kind in RETRIED]), F.lit(False))

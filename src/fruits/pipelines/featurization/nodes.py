@@ -19,7 +19,7 @@ from fruits.engines import ModelPayload
 from fruits.featurizer import featurizer
 from fruits.params import FeaturizationParams
 from fruits.progress import Progress
-from fruits.rejects import RETRIED
+from fruits.rejects import is_retried
 from fruits.reuse import reuse_plan
 from fruits.tables import IMAGE_KEY, SAMPLE_COLUMNS
 
@@ -55,8 +55,7 @@ def plan_featurization(
         return todo.where(F.lit(False)), plan_counts(0, listing_summary, inference_model, settings)
     if not settings.full_refresh:
         known = feature_store.where(
-            (F.col("fingerprint") == inference_model.fingerprint)
-            & ~F.coalesce(F.col("reject_kind").isin([kind.value for kind in RETRIED]), F.lit(False))
+            (F.col("fingerprint") == inference_model.fingerprint) & ~is_retried(F.col("reject_kind"))
         ).select(*IMAGE_KEY)
         todo = todo.join(known, IMAGE_KEY, "left_anti")
     todo = todo.cache()
@@ -147,7 +146,9 @@ def record_featurization(new_features: DataFrame, featurization_plan: dict[str, 
     ``coverage``: when no image is left to try again (no read error), the store now holds every sampled image for
     this model, at the versions of the sample and the store this run leaves (``featurization_sources``); the next
     plan from those versions has nothing to compare. None otherwise."""
-    kinds = {row["reject_kind"]: row["count"] for row in new_features.groupBy("reject_kind").count().collect()}
+    counts = new_features.groupBy("reject_kind").agg(
+        F.count(F.lit(1)).alias("count"), F.max(is_retried(F.col("reject_kind"))).alias("retried")).collect()
+    kinds = {row["reject_kind"]: row["count"] for row in counts}
     featurized = int(kinds.pop(None, 0))
     report = {
         **featurization_plan,
@@ -156,7 +157,7 @@ def record_featurization(new_features: DataFrame, featurization_plan: dict[str, 
         "rejected_by_kind": {str(kind): int(count) for kind, count in sorted(kinds.items())},
         "images_inferred": featurized,
         "cores": new_features.sparkSession.sparkContext.defaultParallelism,
-        "coverage": None if any(kind.value in kinds for kind in RETRIED) else {
+        "coverage": None if any(row["retried"] for row in counts) else {
             "basis": coverage_basis(featurization_sources, featurization_plan["fingerprint"]),
             "made_by": run_info["run_id"]},
     }
