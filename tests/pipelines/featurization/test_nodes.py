@@ -128,4 +128,7 @@ def test_nothing_to_featurize_starts_no_spark_job(spark, small_payload) -> None:
     todo = sample(spark)
     change = featurize_images(todo, {"to_featurize": 0}, small_payload, SETTINGS, Progress())
     assert change.add is None and not change.replace
+    report = record_featurization(store_rows(spark).select("reject_kind"), {"to_featurize": 0, "fingerprint": "fp1"},
+                                  SOURCES, RUN)
+    assert (report["featurized"], report["rejected"], report["coverage"]["made_by"]) == (0, 0, "r1")
     assert tracker.getJobIdsForGroup(None) == jobs

@@ -145,8 +145,10 @@ def record_featurization(new_features: DataFrame, featurization_plan: dict[str, 
 
     ``coverage``: when no image is left to try again (no read error), the store now holds every sampled image for
     this model, at the versions of the sample and the store this run leaves (``featurization_sources``); the next
-    plan from those versions has nothing to compare. None otherwise."""
-    counts = new_features.groupBy("reject_kind").agg(
+    plan from those versions has nothing to compare. None otherwise.
+
+    A plan with nothing to featurize wrote nothing: the store is not read to count it (no Spark job)."""
+    counts = [] if featurization_plan["to_featurize"] == 0 else new_features.groupBy("reject_kind").agg(
         F.count(F.lit(1)).alias("count"), F.max(is_retried(F.col("reject_kind"))).alias("retried")).collect()
     kinds = {row["reject_kind"]: row["count"] for row in counts}
     featurized = int(kinds.pop(None, 0))
