@@ -144,8 +144,8 @@ def role(process: psutil.Process, root: int) -> str:
     return "jvm" if process.name() == "java" else "workers"
 
 
-def watch(pid: int, usage: Usage, stop: threading.Event) -> None:
-    """Sample the tree twice a second until ``stop``."""
+def watch(pid: int, usage: Usage, stop: threading.Event, track: list[tuple[float, dict[str, float]]]) -> None:
+    """Sample the tree twice a second until ``stop``; ``track`` gets each sample's time and CPU seconds by role."""
     cpu: dict[int, tuple[str, float]] = {}
     root = psutil.Process(pid)
     while not stop.wait(0.5):
@@ -164,8 +164,25 @@ def watch(pid: int, usage: Usage, stop: threading.Event) -> None:
                 continue
         for name, gib in memory.items():
             usage.peak_gib[name] = round(max(usage.peak_gib[name], gib), 2)
-    for name in usage.cpu_seconds:
-        usage.cpu_seconds[name] = round(sum(seconds for owner, seconds in cpu.values() if owner == name), 1)
+        track.append((time.time(), cpu_by_role(cpu, usage.cpu_seconds)))
+    usage.cpu_seconds.update(cpu_by_role(cpu, usage.cpu_seconds))
+
+
+def cpu_by_role(cpu: dict[int, tuple[str, float]], roles: dict[str, float]) -> dict[str, float]:
+    return {name: round(sum(seconds for owner, seconds in cpu.values() if owner == name), 1) for name in roles}
+
+
+def node_cpu(track: list[tuple[float, dict[str, float]]], events: list[tuple[float, str]], node: str) -> dict:
+    """CPU seconds of each role while ``node`` ran (between its log lines, to the half second the samples allow):
+    what featurization itself costs the JVM and the Python workers, apart from the rest of the run."""
+    start = next((stamp for stamp, text in events if text.endswith(f"Running node: {node}") or
+                  f"Running node: {node}:" in text), None)
+    end = next((stamp for stamp, text in events if f"Completed node: {node}" in text), None)
+    if start is None or end is None or not track:
+        return {}
+    before = next((sample for stamp, sample in reversed(track) if stamp <= start), track[0][1])
+    after = next((sample for stamp, sample in track if stamp >= end), track[-1][1])
+    return {name: round(after[name] - before[name], 1) for name in after}
 
 
 def log_events(output: str) -> list[tuple[float, str]]:
@@ -201,12 +218,12 @@ def kedro_run(project: Path, params: str) -> dict[str, Any]:
     """One `kedro run` as a fresh process; its summary, phases, memory and CPU."""
     environment = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "KEDRO_LOGGING_CONFIG": str(LOGGING),
                    "PYSPARK_PYTHON": sys.executable}
-    usage, stop = Usage(), threading.Event()
+    usage, stop, track = Usage(), threading.Event(), []
     started = time.time()
     environment["PYTHONPATH"] = str(project / "src")  # the copy's own code (a baseline's is another revision)
     process = subprocess.Popen([sys.executable, "-m", "kedro", "run", "--params", params], cwd=project,
                                env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    watcher = threading.Thread(target=watch, args=(process.pid, usage, stop), daemon=True)
+    watcher = threading.Thread(target=watch, args=(process.pid, usage, stop, track), daemon=True)
     watcher.start()
     output, _ = process.communicate()
     ended = time.time()
@@ -215,7 +232,9 @@ def kedro_run(project: Path, params: str) -> dict[str, Any]:
     if process.returncode:
         raise RuntimeError(f"kedro run failed:\n{output[-4000:]}")
     summary = published_json(project / "data", "08_reporting/run_summary.json")
-    return {"summary": summary, "phases": phases(started, ended, log_events(output)), "usage": asdict(usage)}
+    events = log_events(output)
+    return {"summary": summary, "phases": phases(started, ended, events), "usage": asdict(usage),
+            "featurize_cpu_seconds": node_cpu(track, events, "featurize_images")}
 
 
 def fresh_project(cache: Path, revision: str | None = None) -> Path:
@@ -403,7 +422,8 @@ def sized_table(results: list[dict[str, Any]]) -> Table:
     table = Table(title="Whole kedro run vs plain process pool vs raw ceiling (img/s)")
     for column in ("images", "ceiling", "pool", *FRAMEWORKS, "project", "vs pool",
                    *(f"vs {name}" for name in FRAMEWORKS), "vs ceiling", "featurize vs ceiling",
-                   "PCA+write", "imports/checks/nodes/rest s (JVM)", "peak GiB driver/JVM/workers"):
+                   "PCA+write", "imports/checks/nodes/rest s (JVM)", "peak GiB driver/JVM/workers",
+                   "CPU s JVM/workers (featurizing)"):
         table.add_column(column, justify="right")
     for item in results:
         project, phase = item["project"], item["project"]["phases"]
@@ -416,6 +436,8 @@ def sized_table(results: list[dict[str, Any]]) -> Table:
             " / ".join(str(phase[key]) for key in ("imports", "checks_and_model", "pipeline_nodes", "publish_and_exit"))
             + f" ({phase['jvm_start_in_background']})",
             " / ".join(str(value) for value in project["usage"]["peak_gib"].values()),
+            " / ".join(f"{project['usage']['cpu_seconds'][role]} ({project['featurize_cpu_seconds'].get(role)})"
+                       for role in ("jvm", "workers")),
         )
     return table
 

@@ -75,6 +75,18 @@ def jvm_ms_per_image(project: dict[str, Any]) -> str:
     return f"{project['usage']['cpu_seconds']['jvm'] / project['images'] * 1000:.1f} ms"
 
 
+def featurize_cpu(project: dict[str, Any]) -> str:
+    """The JVM's share of the vector path: its CPU while ``featurize_images`` ran, per image inferred, against the
+    rest of the run's JVM CPU (references taken before this figure existed say nothing)."""
+    during, images = project.get("featurize_cpu_seconds"), project["images_inferred"]
+    if not during or not images:
+        return ""
+    rest = project["usage"]["cpu_seconds"]["jvm"] - during["jvm"]
+    return (f" While `featurize_images` ran, the JVM used {during['jvm'] / images * 1000:.1f} ms of CPU per image "
+            f"and the Python workers {during['workers'] / images * 1000:.1f} ms; the JVM's other {rest:.1f} s went "
+            "to the rest of the run.")
+
+
 def where_time_went(item: dict[str, Any]) -> str:
     project = item["project"]
     phases, stages = project["phases"], project["summary"]["stage_seconds"]
@@ -88,6 +100,7 @@ def where_time_went(item: dict[str, Any]) -> str:
             + (f" (at `{item['revision']['name']}`: {jvm_ms_per_image(item['revision']['project'])})"
                if "revision" in item else "")
             + f", the Python workers' {project['usage']['cpu_seconds']['workers'] / project['images'] * 1000:.1f} ms."
+            + featurize_cpu(project) +
             f" Probe accuracy {project['probe_accuracy']}, PCA k = {project['pca'].get('k')} on "
             f"{project['pca'].get('fitted_on_images'):,} images.")
 
