@@ -29,13 +29,13 @@ from typing import Any
 
 import numpy as np
 import psutil
-from kedro.config import OmegaConfigLoader
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from rich.console import Console
 from rich.table import Table
 
 from devkit.paths import PROJECT_ROOT
+from fruits.config import load_config
 from fruits.datasets.binding import RunContext
 from fruits.datasets.run import UNCHANGED
 from fruits.datasets.table import TableChange, TableDataset
@@ -47,7 +47,6 @@ from fruits.pipelines.output.nodes import account_for_files, collect_rejects, up
 from fruits.pipelines.pca.nodes import fit_pca
 from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons, list_rejects
 from fruits.publishing import DataRoot, Run, start_run
-from fruits.settings import CONFIG_LOADER_ARGS
 from fruits.spark import start_spark
 
 RAW = "s3a://fruits-bench/raw"
@@ -224,7 +223,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1_000_000, 10_000_000])
     parser.add_argument("--classes", type=int, default=1000)
     args = parser.parse_args()
-    config = OmegaConfigLoader(conf_source=str(PROJECT_ROOT / "conf"), **CONFIG_LOADER_ARGS)
+    config = load_config(PROJECT_ROOT)
     spark = start_spark(dict(config["spark"]), PROJECT_ROOT)
     payload = ModelPayload(blob=b"", fingerprint="bench", engine="tflite", image_size=224)
     results = [scenario(spark, size, args.classes, payload) for size in args.sizes]

@@ -26,8 +26,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import ArrayType, FloatType
 
-from fruits.config import ConfigLoader
-from fruits.settings import CONFIG_LOADER_ARGS
+from fruits.config import load_config
 from fruits.spark import CLASS_ARCHIVE, JAVA_OPTIONS, start_spark
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -36,7 +35,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 def dumping_config(target: Path) -> dict[str, str]:
     """The local environment's Spark settings, with the driver's JVM told to dump its classes into ``target``
     instead of mapping an archive."""
-    config = dict(ConfigLoader(conf_source=str(PROJECT / "conf"), env="local", **CONFIG_LOADER_ARGS)["spark"])
+    config = dict(load_config(PROJECT, "local")["spark"])
     for key in JAVA_OPTIONS:
         kept = [option for option in str(config.get(key, "")).split() if not option.startswith(CLASS_ARCHIVE)]
         config[key] = " ".join(kept)

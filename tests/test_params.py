@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from kedro.config import OmegaConfigLoader
 
 from devkit.paths import PROJECT_ROOT
-from fruits import settings
+from fruits.config import load_config
 from fruits.params import Parameters, parameter_problems
 
 
 @pytest.mark.parametrize("env", ["local", "cloud"])
 def test_the_parameters_files_parse_against_the_schema(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FRUITS_BUCKET", "a-bucket")
-    loader = OmegaConfigLoader(conf_source=str(PROJECT_ROOT / "conf"), env=env, **settings.CONFIG_LOADER_ARGS)
+    loader = load_config(PROJECT_ROOT, env)
     parameters = loader["parameters"]
     assert parameter_problems(parameters) == []
     assert set(parameters) == set(Parameters.model_fields) - {"raw_images", "weights", "image_size", "engine"}

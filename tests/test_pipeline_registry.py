@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
-from kedro.config import OmegaConfigLoader
 from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog
 
 from devkit.paths import PROJECT_ROOT
-from fruits import settings
+from fruits.config import ConfigLoader, load_config
 from fruits.hooks import HOOK_DATASETS
 
 ENVIRONMENTS = ("local", "cloud")
@@ -30,9 +29,9 @@ def project() -> Iterator[None]:
     logging.root.setLevel(level)
 
 
-def config_loader(env: str) -> OmegaConfigLoader:
+def config_loader(env: str) -> ConfigLoader:
     """The configuration exactly as `kedro run --env ENV` reads it (the project's loader settings)."""
-    return OmegaConfigLoader(conf_source=str(PROJECT_ROOT / "conf"), env=env, **settings.CONFIG_LOADER_ARGS)
+    return load_config(PROJECT_ROOT, env)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

@@ -14,11 +14,10 @@ from fruits.uris import is_plain_path
 def project_config(env: str) -> tuple[Any, str]:
     """The configuration of the project in the working directory for ``env`` (read as a run reads it, without a
     Kedro session: no log line, so that a command's output is only its answer), and its absolute data root."""
-    from fruits.config import ConfigLoader  # noqa: PLC0415 - only the project's commands read it
-    from fruits.settings import CONFIG_LOADER_ARGS  # noqa: PLC0415
+    from fruits.config import load_config  # noqa: PLC0415 - only the project's commands read it
 
     project = Path.cwd()
-    config = ConfigLoader(conf_source=str(project / "conf"), env=env, **CONFIG_LOADER_ARGS)
+    config = load_config(project, env)
     return config, data_root(config, project)
 
 

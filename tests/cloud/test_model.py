@@ -4,9 +4,8 @@ the cluster downloads nothing from the internet and its driver never converts (n
 import shutil
 
 from devkit.paths import PROJECT_ROOT
-from fruits.config import ConfigLoader
+from fruits.config import load_config
 from fruits.datasets.inference_model import InferenceModelDataset
-from fruits.settings import CONFIG_LOADER_ARGS
 from tests.cloud.conftest import WEIGHTS_NAME
 from tests.support.aws import BUCKET
 from tests.support.paths import FIXTURE_MODEL, require_weights
@@ -14,7 +13,7 @@ from tests.support.paths import FIXTURE_MODEL, require_weights
 
 def cloud_globals(monkeypatch):
     monkeypatch.setenv("FRUITS_BUCKET", BUCKET)
-    return ConfigLoader(str(PROJECT_ROOT / "conf"), env="cloud", **CONFIG_LOADER_ARGS)["globals"]
+    return load_config(PROJECT_ROOT, "cloud")["globals"]
 
 
 def test_the_cloud_run_reads_the_uploaded_model_without_converting(cli, s3, bucket, converted, monkeypatch,
