@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from devkit.paths import JARS_DIR
-from fruits.spark import CLASS_ARCHIVE
+from devkit.paths import JARS_DIR, PROJECT_ROOT
+from fruits.config import load_config
+from fruits.spark import with_project_files
 
 DELTA_JARS = ("delta-spark_2.12.jar", "delta-storage.jar")
 S3A_JARS = ("hadoop-aws.jar", "aws-java-sdk-bundle.jar")  # local Spark against moto S3
@@ -22,22 +23,16 @@ def project_jars(*names: str) -> list[str]:
 
 
 def local_spark_config() -> dict[str, str]:
-    """Two local cores, few shuffle partitions (the test tables are small), Arrow transfers, no web UI, Python
-    workers, JIT, class archive and Delta Lake as in conf/base and conf/local, and the S3A connector (tests that
-    read moto's S3 point it there: ``s3_spark``)."""
+    """The project's own local Spark settings (conf/base and conf/local: Arrow, Python workers, JIT, class archive,
+    Delta Lake, time zone...), with what tests change: two cores, few shuffle partitions and listing tasks (the test
+    tables are small), no web UI, and the S3A connector's jars besides Delta's (tests that read moto's S3 point it
+    there: ``s3_spark``)."""
+    project = with_project_files(dict(load_config(PROJECT_ROOT, "local")["spark"]), PROJECT_ROOT)
     return {
+        **{key: str(value) for key, value in project.items()},
         "spark.master": "local[2]",
-        "spark.driver.extraJavaOptions": f"-XX:TieredStopAtLevel=1 {CLASS_ARCHIVE}{JARS_DIR / 'spark-classes.jsa'} "
-                                         "-Xlog:cds=off -Xlog:cds+dynamic=off",
-        "spark.python.daemon.module": "fruits.pyspark_daemon",
         "spark.sql.shuffle.partitions": "4",
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
         "spark.ui.enabled": "false",
         "spark.jars": ",".join(project_jars(*DELTA_JARS, *S3A_JARS)),
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        "spark.databricks.delta.snapshotPartitions": "2",
-        "spark.databricks.delta.vacuum.logging.enabled": "false",
-        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
-        "spark.sql.session.timeZone": "UTC",
     }
