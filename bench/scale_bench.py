@@ -74,6 +74,19 @@ class GeneratedTree:
         )
 
 
+def jvm_rss(process: psutil.Process) -> int:
+    """RSS of the JVMs among ``process``'s children; a child that ends while it is looked at (Spark starts and
+    reaps short-lived processes) is skipped, not an error that would stop the sampling."""
+    total = 0
+    for child in process.children(recursive=True):
+        try:
+            if "java" in child.name():
+                total += child.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
 @dataclass
 class Peaks:
     """Peak RSS of this process (the driver's Python) and of its JVM, sampled every 0.2 s."""
@@ -86,8 +99,7 @@ class Peaks:
         me = psutil.Process()
         while not self._stop.wait(0.2):
             self.python = max(self.python, me.memory_info().rss)
-            jvm = sum(child.memory_info().rss for child in me.children(recursive=True) if "java" in child.name())
-            self.jvm = max(self.jvm, jvm)
+            self.jvm = max(self.jvm, jvm_rss(me))
 
     @contextmanager
     def during(self):
