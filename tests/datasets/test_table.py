@@ -110,6 +110,12 @@ def test_a_sync_writes_only_what_differs_and_the_published_version_stays_readabl
         before = bound(TableDataset(path=str(tmp_path), table="sample", published=True), run).load()
         assert now == {"a": "1", "b": "2", "d": "1"}  # b updated, c deleted, d inserted
         assert {row.path: row.change_key for row in before.collect()} == {"a": "1", "b": "1", "c": "1"}
+        files = set(DeltaReader(location(tmp_path, "sample")).file_uris())
+        bound(table, run).save(TableChange(sync=sample_rows(spark, ("a", "1"), ("b", "2"), ("d", "1"), ("e", "1"))))
+        assert sorted(row.path for row in bound(table, run).load().collect()) == ["a", "b", "d", "e"]
+        history = DeltaTable.forPath(spark, location(tmp_path, "sample")).history(2).collect()
+        assert [entry.operation for entry in history] == ["WRITE", "MERGE"]  # only new rows: appended, no MERGE
+        assert files < set(DeltaReader(location(tmp_path, "sample")).file_uris())  # every file kept
         with pytest.raises(DatasetError, match="only at the run's own version"):
             bound(TableDataset(path=str(tmp_path), table="sample", published=True), run).save(
                 sample_rows(spark, ("e", "1")))
@@ -128,6 +134,7 @@ def test_a_listing_equal_to_the_table_is_not_joined_and_its_digest_follows_each_
         listing_rows(spark, ("c", "1"), ("b", "1"), ("a", "1")),  # the same rows: no commit, no join
         listing_rows(spark, ("a", "1"), ("b", "2"), ("d", "1")),  # b updated, c deleted, d inserted
         listing_rows(spark, ("a", "1"), ("b", "2")),  # a deletion only
+        listing_rows(spark, ("a", "1"), ("b", "2"), ("e", "1")),  # an insertion only: appended
     ]
     versions, unread = [], []
     for change in syncs:
@@ -142,9 +149,9 @@ def test_a_listing_equal_to_the_table_is_not_joined_and_its_digest_follows_each_
         assert digest == {"version": run.table_version("listing"), **row_digest(stored)}  # folded in, not re-read
         assert sorted(row.path for row in stored.collect()) == sorted(row.path for row in change.collect())
         versions.append(run.table_version("listing"))
-    assert versions[1] == versions[0] and len(set(versions)) == 3  # the same rows committed nothing
-    assert unread == [False, True, False, False]
-    assert json.loads((tmp_path / "current.json").read_text())["digests"]["listing"]["rows"] == 2
+    assert versions[1] == versions[0] and len(set(versions)) == 4  # the same rows committed nothing
+    assert unread == [False, True, False, False, False]
+    assert json.loads((tmp_path / "current.json").read_text())["digests"]["listing"]["rows"] == 3
 
 
 def test_a_digest_recorded_for_another_version_is_not_trusted(spark, tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 Rows = DataFrame | pd.DataFrame
 GONE = "_gone"  # a sync's change that deletes its key
+REMOVED, ADDED = "_removed", "_added"  # the hash of the row a sync's change removes, of the row it adds
 Digest = dict[str, int]  # rows and the XOR of their hashes: what a table holds, without its rows
 
 
@@ -219,9 +220,11 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
 
     def _sync(self, spark: SparkSession, rows: DataFrame) -> Digest | None:
         """Make the table hold exactly ``rows`` (unique by key): one join finds the rows that are new or differ and
-        the keys no longer there; when there are any, one MERGE inserts, updates and deletes them (files without
-        such rows are kept as they are). A run that changes nothing commits nothing. Returns how the table's digest
-        changed (rows added less rows removed, and their hashes' XOR) when it keeps one and something changed."""
+        the keys no longer there, and one aggregation counts them. When there are only new rows (photos that
+        arrived), they are appended: no MERGE, whose search for matching rows reads the whole table. Otherwise one
+        MERGE inserts, updates and deletes them (files without such rows are kept as they are). A run that changes
+        nothing commits nothing. Returns how the table's digest changed (rows added less rows removed, and their
+        hashes' XOR) when it keeps one and something changed."""
         current = DeltaTable.forPath(spark, self.uri).toDF()
         differs = [~F.col(f"new.{name}").eqNullSafe(F.col(f"old.{name}")) for name in rows.columns
                    if name not in self._key]
@@ -231,29 +234,35 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             reduce(operator.or_, differs, missing_new | missing_old)
         ).select(*(F.coalesce(F.col(f"new.{name}"), F.col(f"old.{name}")).alias(name) if name in self._key
                    else F.col(f"new.{name}") for name in rows.columns), missing_new.alias(GONE),
-                 *((F.when(~missing_old, row_hash(rows.columns, "old.")).alias("_removed"),
-                    F.when(~missing_new, row_hash(rows.columns, "new.")).alias("_added")) if self._table.digest else ())
+                 F.when(~missing_old, row_hash(rows.columns, "old.")).alias(REMOVED),
+                 F.when(~missing_new, row_hash(rows.columns, "new.")).alias(ADDED),
         ).persist()
         try:
-            if changes.isEmpty():
+            counted = self._count_changes(changes)  # before the write, which makes Spark recompute ``changes``
+            # against the table it changed
+            if counted["changes"] == 0:
                 return None
-            difference = self._digest_difference(changes) if self._table.digest else None  # before the MERGE, which
-            # makes Spark recompute ``changes`` against the table it changed
-            on = " AND ".join(f"table.`{name}` = change.`{name}`" for name in self._key)
-            values = {f"`{name}`": f"change.`{name}`" for name in rows.columns}
-            (DeltaTable.forPath(spark, self.uri).alias("table").merge(changes.alias("change"), on)
-             .whenMatchedDelete(condition=f"change.{GONE}").whenMatchedUpdate(set=values)
-             .whenNotMatchedInsert(condition=f"NOT change.{GONE}", values=values).execute())
-            return difference
+            if counted["existing"] == 0:
+                changes.select(*rows.columns).write.format("delta").mode("append").save(self.uri)
+            else:
+                on = " AND ".join(f"table.`{name}` = change.`{name}`" for name in self._key)
+                values = {f"`{name}`": f"change.`{name}`" for name in rows.columns}
+                (DeltaTable.forPath(spark, self.uri).alias("table").merge(changes.alias("change"), on)
+                 .whenMatchedDelete(condition=f"change.{GONE}").whenMatchedUpdate(set=values)
+                 .whenNotMatchedInsert(condition=f"NOT change.{GONE}", values=values).execute())
+            return {"rows": counted["rows"], "xor": counted["xor"]} if self._table.digest else None
         finally:
             changes.unpersist()
 
     @staticmethod
-    def _digest_difference(changes: DataFrame) -> Digest:
-        """How a sync's changes move the table's digest: rows added less rows removed, and the XOR of both."""
-        row = changes.agg((F.count("_added") - F.count("_removed")).alias("rows"),
-                          F.bit_xor("_removed").alias("removed"), F.bit_xor("_added").alias("added")).first()
-        return {"rows": row["rows"], "xor": (row["removed"] or 0) ^ (row["added"] or 0)}
+    def _count_changes(changes: DataFrame) -> dict[str, int]:
+        """A sync's changes in one aggregation: how many, how many touch a row the table holds (an update or a
+        deletion), and how they move the table's digest (rows added less rows removed, and the XOR of both)."""
+        row = changes.agg(F.count(F.lit(1)).alias("changes"), F.count(REMOVED).alias("existing"),
+                          (F.count(ADDED) - F.count(REMOVED)).alias("rows"),
+                          F.bit_xor(REMOVED).alias("removed"), F.bit_xor(ADDED).alias("added")).first()
+        return {"changes": row["changes"], "existing": row["existing"], "rows": row["rows"],
+                "xor": (row["removed"] or 0) ^ (row["added"] or 0)}
 
     def _exists(self) -> bool:
         return self._version() is not None
