@@ -62,7 +62,7 @@ REJECTS = pa.schema([
 ])
 
 # What identifies a store row and says what became of the image, without its vector.
-LIVE_COLUMNS = ["path", "change_key", "featurized_at", "label", "reject_kind", "reject_detail"]
+LIVE_COLUMNS = ["path", "change_key", "featurized_at", "label", "reject_kind", "reject_detail", "run_id"]
 
 # One sampled image: what the featurization reads and the feature store's first columns.
 SAMPLE = pa.schema([
@@ -128,7 +128,8 @@ def seeded_rank(column: str, seed: int) -> Column:
 def live_keys(feature_store: DataFrame, images: DataFrame, fingerprint: str) -> DataFrame:
     """For each of ``images`` (any frame with ``path`` and ``change_key``) the store holds, its newest row of the
     current model (an image is featurized twice by a full refresh, or by a retry after a read error), without the
-    vector: ``path``, ``change_key``, ``featurized_at``, ``label``, ``reject_kind``, ``reject_detail``. Computed on
+    vector: ``path``, ``change_key``, ``featurized_at``, ``label``, ``reject_kind``, ``reject_detail`` and the
+    ``run_id`` that wrote it. Computed on
     the executors on these small columns only: the 1280-float vectors are never shuffled to find them."""
     rows = feature_store.where(F.col("fingerprint") == fingerprint).select(*LIVE_COLUMNS)
     current = rows.join(images.select(*IMAGE_KEY).dropDuplicates(), IMAGE_KEY, "left_semi")
@@ -141,7 +142,12 @@ def featurized_keys(feature_store: DataFrame, images: DataFrame, fingerprint: st
     return live_keys(feature_store, images, fingerprint).where(F.col("reject_kind").isNull())
 
 
-def with_features(feature_store: DataFrame, keys: DataFrame) -> DataFrame:
+def with_features(feature_store: DataFrame, keys: DataFrame, runs: list[str] | None = None) -> DataFrame:
     """The store rows (vectors included) of ``keys`` (from :func:`live_keys`): one semi-join, which Spark
-    broadcasts when the keys are few (a run's new images), so the store's vectors stay where they are."""
-    return feature_store.join(keys.select(*IMAGE_KEY, "featurized_at"), [*IMAGE_KEY, "featurized_at"], "left_semi")
+    broadcasts when the keys are few (a run's new images), so the store's vectors stay where they are.
+
+    ``runs``: the runs that wrote those rows (their ``run_id``), when they are few. Only their files are then read:
+    Delta skips the others by the ``run_id`` range it records for each file, so a run's new images are projected
+    without decoding every vector of the store."""
+    rows = feature_store if runs is None else feature_store.where(F.col("run_id").isin(runs))
+    return rows.join(keys.select(*IMAGE_KEY, "featurized_at"), [*IMAGE_KEY, "featurized_at"], "left_semi")

@@ -69,7 +69,7 @@ def update_results(
     another layout's columns (results that copied the features); otherwise the images the results lack projected
     with the published model, and the rows of changed and deleted images removed (a MERGE). A run whose sample and
     store are as published (``as_published``) changes nothing and reads nothing; otherwise two small Spark jobs
-    find what changed."""
+    find what changed, and only the store files of the runs that featurized the images to add are read."""
     fingerprint, fit_run_id = featurization_report["fingerprint"], pca_fit["fit_run_id"]
     featurized = featurized_keys(feature_store, image_sample, fingerprint)
     other_layout = results_index.columns != RESULTS.names
@@ -80,7 +80,8 @@ def update_results(
         return UNCHANGED
     added, removed = (frame.persist() for frame in results_change(  # small: what changed; kept for the save
         featurized, results_index.select("path", "change_key", "pca_run_id"), fit_run_id))
-    add = None if added.isEmpty() else project(with_features(feature_store, added), pca_components, fit_run_id)
+    runs = sorted(row["run_id"] for row in added.select("run_id").distinct().collect())  # none: nothing to add
+    add = project(with_features(feature_store, added, runs), pca_components, fit_run_id) if runs else None
     return TableChange(add=add, remove=None if removed.isEmpty() else removed)
 
 
