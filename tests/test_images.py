@@ -1,4 +1,6 @@
 import io
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -131,3 +133,11 @@ def test_a_thumbnail_is_upright_keeps_its_aspect_and_fits_the_tile(real_jpeg):
 def test_what_cannot_be_shown_has_no_thumbnail_but_a_placeholder(content):
     assert thumbnail(content) is None
     assert placeholder().size == (THUMBNAIL, THUMBNAIL) and placeholder().getpixel((0, 0)) == PLACEHOLDER
+
+
+@pytest.mark.integration  # a subprocess
+def test_decoding_needs_no_spark() -> None:
+    """The benchmark runs Ray Data and Daft with the project's decoding in a venv without PySpark."""
+    blocked = "import sys; sys.modules['pyspark'] = None; import fruits.images; print('ok')"
+    run = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, check=False)
+    assert run.stdout.strip() == "ok", run.stderr[-2000:]

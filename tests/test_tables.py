@@ -1,4 +1,5 @@
-"""The tables' shared queries: a run's new features are read without the store files of other runs."""
+"""The tables' shared queries: which rejects are tried again; a run's new features are read without the store
+files of other runs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from py4j.protocol import Py4JJavaError
 from pyspark.sql import functions as F
 
-from fruits.tables import IMAGE_KEY, with_features
+from fruits.rejects import RejectKind
+from fruits.tables import IMAGE_KEY, is_retried, with_features
 from tests.support.tables import store_of
 
 
@@ -28,3 +30,10 @@ def test_the_features_of_a_runs_images_are_read_from_that_runs_files_only(spark,
     assert sorted(row.path for row in rows) == ["img1", "img2"] and all(len(row.features) == 4 for row in rows)
     with pytest.raises(Py4JJavaError, match="does not exist"):
         with_features(table, keys).collect()  # without the runs, every file of the store is read
+
+
+def test_only_unreadable_files_are_tried_again(spark) -> None:
+    kinds = spark.createDataFrame([(None,), *((kind.value,) for kind in RejectKind)], "reject_kind string")
+    retried = kinds.where(is_retried(F.col("reject_kind"))).collect()
+    assert [row.reject_kind for row in retried] == ["unreadable"]
+    assert kinds.where(~is_retried(F.col("reject_kind"))).count() == len(RejectKind)  # features (no kind) included

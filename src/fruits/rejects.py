@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
-
 
 class RejectKind(str, Enum):
     """The kinds of reject; the value is what the tables and the report show."""
@@ -38,9 +35,3 @@ class ImageRejected(ValueError):
         super().__init__(f"{kind}: {detail}" if detail else str(kind))
         self.kind = kind
         self.detail = detail
-
-
-def is_retried(reject_kind: Column) -> Column:
-    """True where a store row's ``reject_kind`` says the next run tries the image again; false for features (no
-    kind). The one test of it, for the plan that tries those images again and the record that says some are left."""
-    return F.coalesce(reject_kind.isin([kind.value for kind in RETRIED]), F.lit(False))

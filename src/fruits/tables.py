@@ -23,6 +23,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import StructType
 
+from fruits.rejects import RETRIED
+
 VECTOR = pa.list_(pa.float32())
 IMAGE_KEY = ["path", "change_key"]
 STORE_KEY = [*IMAGE_KEY, "fingerprint"]
@@ -151,3 +153,9 @@ def with_features(feature_store: DataFrame, keys: DataFrame, runs: list[str] | N
     without decoding every vector of the store."""
     rows = feature_store if runs is None else feature_store.where(F.col("run_id").isin(runs))
     return rows.join(keys.select(*IMAGE_KEY, "featurized_at"), [*IMAGE_KEY, "featurized_at"], "left_semi")
+
+
+def is_retried(reject_kind: Column) -> Column:
+    """True where a store row's ``reject_kind`` says the next run tries the image again; false for features (no
+    kind). The one test of it, for the plan that tries those images again and the record that says some are left."""
+    return F.coalesce(reject_kind.isin([kind.value for kind in RETRIED]), F.lit(False))

@@ -19,9 +19,8 @@ from fruits.engines import ModelPayload
 from fruits.featurizer import featurizer
 from fruits.params import FeaturizationParams
 from fruits.progress import Progress
-from fruits.rejects import is_retried
 from fruits.reuse import reuse_plan
-from fruits.tables import IMAGE_KEY, SAMPLE_COLUMNS
+from fruits.tables import IMAGE_KEY, SAMPLE_COLUMNS, is_retried
 
 logger = logging.getLogger(__name__)
 
