@@ -107,14 +107,15 @@ def where_time_went(item: dict[str, Any]) -> str:
 
 def incremental_rows(incremental: dict[str, Any]) -> list[str]:
     earlier = incremental.get("revision")
-    header = ["on the published full run", "wall", "images inferred", "share of the full run",
+    header = ["on the published full run", "wall", "images inferred", "share of the full run", "JVM CPU s",
               *([f"at `{earlier['name']}`", "its share", "now / then"] if earlier else [])]
     rows = []
     for key, name in (("full", "full run"), ("unchanged", "rerun, nothing new"),
                       ("plus_one_percent", f"+1 % new images ({incremental['added']})")):
         now = incremental[key]
         share = now["phases"]["wall"] / incremental["full"]["phases"]["wall"]
-        cells: list[object] = [name, f"{now['phases']['wall']} s", now["images_inferred"], f"{share:.0%}"]
+        cells: list[object] = [name, f"{now['phases']['wall']} s", now["images_inferred"], f"{share:.0%}",
+                               now["usage"]["cpu_seconds"]["jvm"]]
         if earlier:
             then = earlier[key]["phases"]["wall"]
             cells += [f"{then} s", f"{then / earlier['full']['phases']['wall']:.0%}",
