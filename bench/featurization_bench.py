@@ -175,8 +175,7 @@ def cpu_by_role(cpu: dict[int, tuple[str, float]], roles: dict[str, float]) -> d
 def node_cpu(track: list[tuple[float, dict[str, float]]], events: list[tuple[float, str]], node: str) -> dict:
     """CPU seconds of each role while ``node`` ran (between its log lines, to the half second the samples allow):
     what featurization itself costs the JVM and the Python workers, apart from the rest of the run."""
-    start = next((stamp for stamp, text in events if text.endswith(f"Running node: {node}") or
-                  f"Running node: {node}:" in text), None)
+    start = next((stamp for stamp, text in events if f"Running node: {node}" in text), None)
     end = next((stamp for stamp, text in events if f"Completed node: {node}" in text), None)
     if start is None or end is None or not track:
         return {}
