@@ -46,15 +46,16 @@ def project(features: DataFrame, pca_components: np.ndarray, fit_run_id: str) ->
                            F.lit(fit_run_id).alias("pca_run_id"))
 
 
-def results_change(featurized: DataFrame, results_index: DataFrame, fit_run_id: str) -> tuple[DataFrame, DataFrame]:
-    """Keys (of ``featurized``) the results lack, and the paths of results rows to remove: images no longer live
-    (changed or deleted) and rows another PCA fit projected. The results are compared with themselves, so a run of
-    single pipelines in between cannot lose rows. Joins on the key columns; nothing reaches the driver."""
-    current = results_index.where(F.col("pca_run_id") == fit_run_id).select(*IMAGE_KEY)
-    added = featurized.join(current, IMAGE_KEY, "left_anti")
-    stale = results_index.where(F.col("pca_run_id") != fit_run_id).select("path")
-    gone = current.join(featurized.select(*IMAGE_KEY), IMAGE_KEY, "left_anti").select("path")
-    return added, stale.unionByName(gone).distinct()
+def results_change(featurized: DataFrame, results_index: DataFrame, fit_run_id: str) -> DataFrame:
+    """Where the results and the featurized images (``featurized``) differ, from one join on the key columns:
+    ``add`` marks the images the results lack a row of this PCA fit for, ``remove`` the results rows to take out
+    (images no longer live: changed or deleted; and rows another fit projected). The results are compared with
+    themselves, so a run of single pipelines in between cannot lose rows. Nothing reaches the driver."""
+    live = featurized.select(*IMAGE_KEY, "featurized_at", "run_id", F.lit(True).alias("live"))
+    index = results_index.select(*IMAGE_KEY, (F.col("pca_run_id") == fit_run_id).alias("current"))
+    is_live, is_current = F.coalesce(F.col("live"), F.lit(False)), F.coalesce(F.col("current"), F.lit(False))
+    return live.join(index, IMAGE_KEY, "full_outer").where(~(is_live & is_current)).select(
+        *IMAGE_KEY, "featurized_at", "run_id", is_live.alias("add"), F.col("current").isNotNull().alias("remove"))
 
 
 def update_results(
@@ -68,8 +69,9 @@ def update_results(
     """The change to the results: everything re-projected after a refit, a full refresh or when the table has
     another layout's columns (results that copied the features); otherwise the images the results lack projected
     with the published model, and the rows of changed and deleted images removed (a MERGE). A run whose sample and
-    store are as published (``as_published``) changes nothing and reads nothing; otherwise two small Spark jobs
-    find what changed, and only the store files of the runs that featurized the images to add are read."""
+    store are as published (``as_published``) changes nothing and reads nothing; otherwise one join finds what
+    changed (kept for the save: it is small), one aggregation counts it, and only the store files of the runs that
+    featurized the images to add are read."""
     fingerprint, fit_run_id = featurization_report["fingerprint"], pca_fit["fit_run_id"]
     featurized = featurized_keys(feature_store, image_sample, fingerprint)
     other_layout = results_index.columns != RESULTS.names
@@ -78,11 +80,13 @@ def update_results(
         return TableChange(add=project(rows, pca_components, fit_run_id), replace=True)
     if featurization_report["as_published"]:
         return UNCHANGED
-    added, removed = (frame.persist() for frame in results_change(  # small: what changed; kept for the save
-        featurized, results_index.select("path", "change_key", "pca_run_id"), fit_run_id))
-    runs = sorted(row["run_id"] for row in added.select("run_id").distinct().collect())  # none: nothing to add
+    changes = results_change(featurized, results_index, fit_run_id).persist()
+    counted = changes.agg(F.count(F.when(F.col("remove"), 1)).alias("removed"),
+                          F.collect_set(F.when(F.col("add"), F.col("run_id"))).alias("runs")).first()
+    runs = sorted(counted["runs"])  # the runs that featurized the images to add; none: nothing to add
+    added = changes.where(F.col("add"))
     add = project(with_features(feature_store, added, runs), pca_components, fit_run_id) if runs else None
-    return TableChange(add=add, remove=None if removed.isEmpty() else removed)
+    return TableChange(add=add, remove=changes.where(F.col("remove")).select("path") if counted["removed"] else None)
 
 
 def collect_rejects(image_manifest: DataFrame, feature_store: DataFrame, image_sample: DataFrame,
