@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 from pyspark.ml.functions import array_to_vector, vector_to_array
@@ -11,8 +13,8 @@ from fruits.datasets.run import UNCHANGED
 from fruits.params import PcaParams
 from fruits.pipelines.output.nodes import account_for_files, collect_rejects, project, update_results
 from fruits.pipelines.pca.nodes import FEATURE_VECTOR, PCA_VECTOR, fit_pca
-from fruits.tables import RESULTS, spark_schema
-from tests.support.tables import RUN_INFO, report, store_of
+from fruits.tables import FEATURE_STORE, RESULTS, spark_schema
+from tests.support.tables import RUN_INFO, STAMP, report, store_of
 
 
 def test_projection_equals_the_saved_spark_ml_model(spark):
@@ -79,6 +81,13 @@ def test_results_that_copied_the_features_are_projected_again_without_them(spark
 
 def test_rejects_are_the_unclassified_files_and_the_images_the_network_could_not_take(spark):
     store, sample = store_of(spark, np.eye(3), rejected=2)
+    day_before = STAMP - timedelta(days=1)
+    not_now = spark.createDataFrame([  # a read error tried again since, a reject left out of the sample, another model
+        ("img0", "a/img0", "a", "k", "fp", None, "read error", "timeout", day_before, "r0"),
+        ("out", "a/out", "a", "k", "fp", None, "empty file", None, STAMP, "r0"),
+        ("img1", "a/img1", "a", "k", "other", None, "empty file", None, STAMP, "r0"),
+    ], spark_schema(FEATURE_STORE))
+    store = store.unionByName(not_now)
     manifest = spark.createDataFrame([("file:///t/root.jpg", None, "rejected", "not in a class folder"),
                                       ("file:///t/a/ok.jpg", "a", "image", "")],
                                      "path string, label string, status string, detail string")

@@ -106,9 +106,26 @@ def collect_rejects(image_manifest: DataFrame, feature_store: DataFrame, image_s
         return UNCHANGED, plan
     listed = image_manifest.where(F.col("status") == REJECTED).select(
         "path", "label", F.col("detail").alias("reject_kind"), F.lit(None).cast("string").alias("reject_detail"))
-    failed = live_keys(feature_store, image_sample, featurization_report["fingerprint"]).where(
-        F.col("reject_kind").isNotNull())
+    failed = rejected_images(feature_store, image_sample, featurization_report["fingerprint"])
     return TableChange(sync=listed.unionByName(failed.select(*REJECT_COLUMNS))), plan
+
+
+def rejected_images(feature_store: DataFrame, image_sample: DataFrame, fingerprint: str) -> DataFrame:
+    """The :func:`fruits.tables.live_keys` of the sampled images whose newest row of this model is a reject. Only an
+    image with a reject row can be one: those keys are found first (Delta skips the store files without a reject by
+    their null counts), then the sampled ones among them. Each is kept once computed, so that Spark plans the next
+    join from its real size and broadcasts it when it is small (rejects are rare), scanning the sample and the
+    store instead of shuffling them."""
+    ever_rejected = feature_store.where((F.col("fingerprint") == fingerprint) & F.col("reject_kind").isNotNull())
+    keys = materialized(ever_rejected.select(*IMAGE_KEY).distinct())
+    sampled = materialized(image_sample.select(*IMAGE_KEY).join(keys, IMAGE_KEY, "left_semi"))
+    return live_keys(feature_store, sampled, fingerprint).where(F.col("reject_kind").isNotNull())
+
+
+def materialized(frame: DataFrame) -> DataFrame:
+    """``frame`` cached and computed: Spark's planner then sizes it by its cached bytes, not by its sources."""
+    frame.persist().count()
+    return frame
 
 
 def account_for_files(listing_summary: dict[str, Any], featurization_report: dict[str, Any],
