@@ -109,23 +109,24 @@ def count_listing(image_manifest: DataFrame, root: str) -> dict[str, Any]:
 def compare_samples(sample: DataFrame, previous: DataFrame | None, manifest: DataFrame) -> dict[str, int]:
     """How this run's sample differs from the published one: new, changed and unchanged images, and of the images
     no longer sampled, those still listed (``left_sample``: a smaller or other sample) apart from those no longer
-    in the tree (``gone``). One join, counted on the executors."""
+    in the tree (``gone``). One join, counted on the executors; the listing is joined only when images left."""
     now = sample.select("path", "change_key")
     if previous is None:
         return {"new": now.count(), "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 0}
     before = previous.select("path", F.col("change_key").alias("change_key_before"))
-    listed = manifest.where(F.col("status") == IMAGE).select("path", F.lit(True).alias("listed"))
-    both = now.join(before, "path", "full_outer").join(listed, "path", "left")
+    both = now.join(before, "path", "full_outer")
     kept = F.col("change_key").isNotNull() & F.col("change_key_before").isNotNull()
     dropped = F.col("change_key").isNull()
     row = both.agg(
         F.count(F.when(F.col("change_key_before").isNull(), 1)).alias("new"),
         F.count(F.when(kept & (F.col("change_key") != F.col("change_key_before")), 1)).alias("changed"),
-        F.count(F.when(dropped & F.col("listed").isNotNull(), 1)).alias("left_sample"),
-        F.count(F.when(dropped & F.col("listed").isNull(), 1)).alias("gone"),
+        F.count(F.when(dropped, 1)).alias("dropped"),
         F.count(F.when(kept & (F.col("change_key") == F.col("change_key_before")), 1)).alias("unchanged"),
     ).first()
-    return {name: int(row[name]) for name in ("new", "changed", "left_sample", "gone", "unchanged")}
+    listed = manifest.where(F.col("status") == IMAGE).select("path")
+    left_sample = both.where(dropped).join(listed, "path", "left_semi").count() if row["dropped"] else 0
+    return {"new": int(row["new"]), "changed": int(row["changed"]), "left_sample": left_sample,
+            "gone": int(row["dropped"]) - left_sample, "unchanged": int(row["unchanged"])}
 
 
 LISTING_COUNTS = ("listed", "ignored", "ignored_by_kind", "listing_rejected", "images", "sampled")
