@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from fruits.datasets.table import (
     TableChange,
+    TableChangesDataset,
     TableDataset,
     TableVersionsDataset,
     expired_files,
@@ -119,6 +120,54 @@ def test_a_sync_writes_only_what_differs_and_the_published_version_stays_readabl
         with pytest.raises(DatasetError, match="only at the run's own version"):
             bound(TableDataset(path=str(tmp_path), table="sample", published=True), run).save(
                 sample_rows(spark, ("e", "1")))
+
+
+def changes_of(root: Path, run) -> dict[str, tuple[str | None, str | None]] | None:
+    """The sample's changes since its published version, per path: its change key before and after."""
+    changes = bound(TableChangesDataset(path=str(root), table="sample"), run).load()
+    if changes is None:
+        return None
+    return {row.path: (row.before and row.before.change_key, row.after and row.after.change_key)
+            for row in changes.rows.collect()}
+
+
+def test_a_tables_changes_since_its_published_version_come_from_its_change_feed(spark, tmp_path: Path) -> None:
+    table = TableDataset(path=str(tmp_path), table="sample")
+    with run_scope(str(tmp_path)) as run:
+        assert changes_of(tmp_path, run) is None  # nothing published: nothing to compare with
+        bound(table, run).save(TableChange(sync=sample_rows(spark, ("a", "1"), ("b", "1"), ("c", "1"))))
+        run.publish()
+    with run_scope(str(tmp_path)) as killed:  # commits, never publishes: the next run restores the table first
+        bound(table, killed).save(TableChange(sync=sample_rows(spark, ("a", "9"), ("z", "1"))))
+    with run_scope(str(tmp_path)) as run:
+        assert changes_of(tmp_path, run) == {}
+        bound(table, run).save(TableChange(sync=sample_rows(spark, ("a", "1"), ("b", "2"), ("d", "1"))))
+        changed = {"b": ("1", "2"), "c": ("1", None), "d": (None, "1")}
+        assert changes_of(tmp_path, run) == changed  # the killed run's rows, restored away, are no change
+        upsert = TableChange(upsert=sample_rows(spark, ("b", "2"), ("e", "1")))
+        for _ in range(2):  # an upsert applied again (a resumed run) changes nothing more
+            bound(table, run).save(upsert)
+            assert changes_of(tmp_path, run) == {**changed, "e": (None, "1")}
+        assert sorted(row.path for row in bound(table, run).load().collect()) == ["a", "b", "d", "e"]
+    with pytest.raises(DatasetError, match="not recorded: name one of listing, sample"):
+        TableChangesDataset(path=str(tmp_path), table="results")
+
+
+def test_a_table_that_did_not_record_its_changes_records_them_from_its_next_change(spark, tmp_path: Path) -> None:
+    table, uri = TableDataset(path=str(tmp_path), table="sample"), location(tmp_path, "sample")
+    with run_scope(str(tmp_path)) as run:  # a table an earlier version of the project made, without a change feed
+        sample_rows(spark, ("a", "1")).write.format("delta").save(uri)
+        run.record_table("sample", 0)
+        run.publish()
+    with run_scope(str(tmp_path)) as run:
+        sample_rows(spark, ("b", "1")).write.format("delta").mode("append").save(uri)
+        run.record_table("sample", 1)
+        assert changes_of(tmp_path, run) is None  # version 1 recorded no change: whole versions are compared
+        run.publish()
+    assert not table_state(uri).change_feed
+    with run_scope(str(tmp_path)) as run:
+        bound(table, run).save(TableChange(sync=sample_rows(spark, ("a", "2"), ("b", "1"))))
+        assert table_state(uri).change_feed and changes_of(tmp_path, run) == {"a": ("1", "2")}
 
 
 def listing_rows(spark, *rows: tuple[str, str]):

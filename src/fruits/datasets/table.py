@@ -45,13 +45,32 @@ Digest = dict[str, int]  # rows and the XOR of their hashes: what a table holds,
 @dataclass(frozen=True)
 class TableChange:
     """What a node asks of a table: rows to add, keys (``key`` columns) whose rows to remove, a replacement of
-    every row by ``add``, or ``sync``: the rows the table must hold, merged in by key so that a run that changes
-    nothing writes nothing."""
+    every row by ``add``, ``sync``: the rows the table must hold, merged in by key so that a run that changes
+    nothing writes nothing, or ``upsert``: rows to hold by key, inserted or updated, the others kept (applying the
+    same upsert twice, as a resumed run does, changes nothing the second time)."""
 
     add: Rows | None = None
     remove: Rows | None = None
     replace: bool = False
     sync: DataFrame | None = None
+    upsert: DataFrame | None = None
+
+    @property
+    def nothing(self) -> bool:
+        """Whether the change asks for nothing (to a table that exists: no commit)."""
+        return (self.add is None and self.remove is None and self.sync is None and self.upsert is None
+                and not self.replace)
+
+
+@dataclass(frozen=True)
+class TableChanges:
+    """How a table changed from version ``since`` to version ``until``: per key, its row ``before`` and ``after``
+    (structs of the table's columns, null where the key had no row), from Delta's change data feed; a key whose
+    row is the same at both ends is not there (:func:`net_changes`)."""
+
+    since: int
+    until: int
+    rows: DataFrame
 
 
 class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
@@ -60,8 +79,8 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
     Loads a Spark DataFrame; with ``columns``, a pandas DataFrame of just those columns (for small tables only);
     with ``rows: run``, only the rows the run in progress added (``run_id``); with ``published: true``, the
     version the run started from (read-only: what the previous run published, to compare with; None before the
-    first publication). Saving a DataFrame
-    (Spark or pandas) appends it; saving a :class:`TableChange` applies it; saving ``UNCHANGED`` commits nothing.
+    first publication). Saving a DataFrame (Spark or pandas) appends it; saving a :class:`TableChange` applies it;
+    saving ``UNCHANGED`` commits nothing.
     Once the table holds more than ``compact_above_files`` files, a save ends with Delta's OPTIMIZE (bin-packing of
     small files into large ones).
 
@@ -138,29 +157,21 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         change = data if isinstance(data, TableChange) else TableChange(add=data)
         spark = self._context.spark()
         newest = table_state(self.uri)
-        exists = newest is not None
-        if exists and change.add is None and change.remove is None and change.sync is None and not change.replace:
+        if newest is not None and change.nothing:
             return  # nothing to change: no commit, the version this run reads stays
         if newest is not None:
             self._start_from(spark, newest.version, self._context.run.table_version(self._table.name))
         recorded = self._recorded_digest()
-        difference = None
-        if change.sync is not None and exists:
-            rows = self._frame(spark, change.sync, self._table.schema.names)
-            if recorded is not None and row_digest(rows) == _content(recorded):
-                logger.info("The %s table already holds these rows (the same digest): nothing to compare or write",
-                            self._table.name)
-                return
-            difference = self._sync(spark, rows)
-        elif change.sync is not None:
-            change = TableChange(add=change.sync)
-        if change.remove is not None and exists:
-            self._delete(spark, self._frame(spark, change.remove, self._key))
-        if change.add is not None or change.replace or not exists:
-            rows = self._frame(spark, change.add, self._table.schema.names)
-            writer = rows.write.format("delta").mode("overwrite" if change.replace else "append")
-            # a replacement also replaces the columns of a table another layout wrote
-            writer.option("overwriteSchema", change.replace).save(self.uri)
+        if (change.sync is not None and newest is not None and recorded is not None
+                and row_digest(self._frame(spark, change.sync, self._table.schema.names)) == _content(recorded)):
+            logger.info("The %s table already holds these rows (the same digest): nothing to compare or write",
+                        self._table.name)
+            return
+        if newest is not None and self._table.change_feed and not table_state(self.uri).change_feed:
+            # a table made before it recorded its changes (or restored to such a version) records them from now on
+            spark.sql(f"ALTER TABLE delta.`{self.uri.replace('`', '``')}` "
+                      "SET TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true')")
+        difference = self._apply(spark, change, exists=newest is not None)
         written = table_state(self.uri)
         committed = newest is None or written.version != newest.version  # else the version this run reads stays
         if committed and written.files > self._compact_above_files:
@@ -169,6 +180,27 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         if committed:
             self._context.run.record_table(self._table.name, written.version)
         self._keep_digest(spark, written.version if committed else None, recorded, difference)
+
+    def _apply(self, spark: SparkSession, change: TableChange, exists: bool) -> Digest | None:
+        """Write ``change`` (to a table that does not exist yet: its rows, whatever the kind of change); returns how
+        a sync changed the table's digest (:meth:`_sync`)."""
+        columns = self._table.schema.names
+        if not exists:
+            change = TableChange(add=change.sync if change.sync is not None else
+                                 change.upsert if change.upsert is not None else change.add)
+        difference = self._sync(spark, self._frame(spark, change.sync, columns)) if change.sync is not None else None
+        if change.remove is not None and exists:
+            self._delete(spark, self._frame(spark, change.remove, self._key))
+        if change.upsert is not None:
+            self._upsert(spark, self._frame(spark, change.upsert, columns))
+        if change.add is not None or change.replace or not exists:
+            writer = self._frame(spark, change.add, columns).write.format("delta")
+            # a replacement also replaces the columns of a table another layout wrote
+            writer = writer.mode("overwrite" if change.replace else "append").option("overwriteSchema", change.replace)
+            if not exists and self._table.change_feed:
+                writer = writer.option("delta.enableChangeDataFeed", "true")  # a table property, set on creation
+            writer.save(self.uri)
+        return difference
 
     def _recorded_digest(self) -> Digest | None:
         """The recorded digest of the version this run reads, None when there is none for it (never recorded, or
@@ -217,6 +249,16 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         condition = " AND ".join(f"table.`{name}` = gone.`{name}`" for name in self._key)
         (DeltaTable.forPath(spark, self.uri).alias("table")
          .merge(keys.dropDuplicates().alias("gone"), condition).whenMatchedDelete().execute())
+
+    def _upsert(self, spark: SparkSession, rows: DataFrame) -> None:
+        """Hold ``rows`` (unique by key): one MERGE inserts the new keys and updates the rows that differ; rows the
+        table already holds as they are are not rewritten."""
+        on = " AND ".join(f"table.`{name}` = change.`{name}`" for name in self._key)
+        differs = " OR ".join(f"NOT (table.`{name}` <=> change.`{name}`)" for name in rows.columns
+                              if name not in self._key)
+        values = {f"`{name}`": f"change.`{name}`" for name in rows.columns}
+        (DeltaTable.forPath(spark, self.uri).alias("table").merge(rows.alias("change"), on)
+         .whenMatchedUpdate(condition=differs or None, set=values).whenNotMatchedInsert(values=values).execute())
 
     def _sync(self, spark: SparkSession, rows: DataFrame) -> Digest | None:
         """Make the table hold exactly ``rows`` (unique by key): one join finds the rows that are new or differ and
@@ -296,6 +338,56 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         return printable(frame.astype(object).where(frame.notna(), None).to_dict(orient="split"))
 
 
+class TableChangesDataset(RunBound, AbstractDataset[None, "TableChanges | None"]):
+    """How the table ``table`` (one that records its changes: :attr:`fruits.tables.Table.change_feed`) changed from
+    its published version to the one this run reads, as a :class:`TableChanges` read from Delta's change data feed:
+    a node then handles what changed instead of comparing two whole versions. None before the first publication, or
+    when the feed does not cover those versions (a table made before it recorded its changes): the node compares
+    whole versions then. Read-only, within a run."""
+
+    def __init__(self, *, path: str, table: str, key: list[str] | None = None,
+                 metadata: dict[str, Any] | None = None) -> None:
+        if table not in TABLES or not TABLES[table].change_feed:
+            recording = ", ".join(name for name, known in TABLES.items() if known.change_feed)
+            raise DatasetError(f"The {table} table's changes are not recorded: name one of {recording}.")
+        self._root_uri = path
+        self._table = TABLES[table]
+        self._key = key or ["path"]
+        self.metadata = metadata
+
+    @property
+    def uri(self) -> str:
+        return DataRoot(self._root_uri).join(self._table.location)
+
+    def load(self) -> TableChanges | None:
+        if self._context is None:
+            raise DatasetError(f"The changes of the {self._table.name} table are read within `kedro run` only.")
+        spark = self._context.spark()
+        since = self._context.run.base.tables.get(self._table.name)
+        until = self._context.run.table_version(self._table.name)
+        if since is None or until is None:
+            return None
+        columns = self._table.schema.names
+        if since == until:  # no version to read: a feed without rows
+            nothing = spark.createDataFrame([], spark_schema(self._table.schema))
+            feed = nothing.select("*", F.lit("insert").alias("_change_type"), F.lit(0).alias("_commit_version"))
+            return TableChanges(since, until, net_changes(feed, self._key, columns))
+        if not records_changes(self.uri, since + 1, until):
+            logger.info("The %s table's changes from version %d to %d are not all recorded (it did not record its "
+                        "changes then): whole versions are compared", self._table.name, since, until)
+            return None
+        feed = (spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", since + 1)
+                .option("endingVersion", until).load(self.uri))
+        return TableChanges(since, until, net_changes(feed, self._key, columns))
+
+    def save(self, data: TableChanges | None) -> None:
+        raise DatasetError(f"The {self._table.name} table's changes are read-only: the table changes by its own "
+                           "dataset.")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": self._root_uri, "table": self._table.name, "key": self._key}
+
+
 class TableVersionsDataset(RunBound, AbstractDataset[dict[str, int | None], dict[str, int | None]]):
     """The versions of ``tables`` (names in :data:`fruits.tables.TABLES`) this run reads: the one it committed
     last, else the published one (None: never published); outside a run, the published ones. Read-only: a node
@@ -322,6 +414,21 @@ class TableVersionsDataset(RunBound, AbstractDataset[dict[str, int | None], dict
 
     def _describe(self) -> dict[str, Any]:
         return {"path": self._root_uri, "tables": self._tables}
+
+
+def net_changes(feed: DataFrame, key: list[str], columns: list[str]) -> DataFrame:
+    """Per key in Delta's change feed ``feed`` (its ``_change_type`` and ``_commit_version`` columns), the row before
+    the first version read and after the last (``before``, ``after``: structs of ``columns``, null where the key had
+    no row), without the keys whose row is the same at both ends. A key changed in several commits, or taken out and
+    put back (a RESTORE removes and adds whole files), counts once, by its ends; within a commit a removal comes
+    before an addition."""
+    removal = F.col("_change_type").isin("delete", "update_preimage")
+    order = F.struct(F.col("_commit_version"), F.when(removal, 0).otherwise(1))
+    event = F.struct(removal.alias("removal"), F.struct(*columns).alias("row"))
+    ends = feed.groupBy(*key).agg(F.min_by(event, order).alias("first"), F.max_by(event, order).alias("last"))
+    before = F.when(F.col("first.removal"), F.col("first.row"))
+    after = F.when(~F.col("last.removal"), F.col("last.row"))
+    return ends.select(*key, before.alias("before"), after.alias("after")).where(~before.eqNullSafe(after))
 
 
 def row_hash(columns: list[str], prefix: str = "") -> Column:
@@ -357,6 +464,7 @@ def _storage_options() -> dict[str, str]:
 class TableState:
     version: int
     files: int
+    change_feed: bool  # whether the table records its changes (``delta.enableChangeDataFeed``)
 
 
 def is_table(uri: str) -> bool:
@@ -370,7 +478,23 @@ def table_state(uri: str) -> TableState | None:
     if not is_table(uri):
         return None
     reader = delta_reader(uri)
-    return TableState(reader.version(), len(reader.file_uris()))
+    return TableState(reader.version(), len(reader.file_uris()), _change_feed_on(reader))
+
+
+def records_changes(uri: str, first: int, last: int) -> bool:
+    """Whether the table at ``uri`` recorded its changes (Delta's change data feed) at every version from ``first``
+    to ``last``, read from its log by delta-rs: Spark would find out only when a job reads the feed."""
+    reader = delta_reader(uri, first)
+    for version in range(first, last + 1):
+        if version != first:
+            reader.load_as_version(version)
+        if not _change_feed_on(reader):
+            return False
+    return True
+
+
+def _change_feed_on(reader: DeltaReader) -> bool:
+    return reader.metadata().configuration.get("delta.enableChangeDataFeed", "false").lower() == "true"
 
 
 def read_published(root_uri: str, table: str, columns: list[str] | None = None) -> pd.DataFrame:
