@@ -38,7 +38,7 @@ from devkit.paths import PROJECT_ROOT
 from fruits.config import load_config
 from fruits.datasets.binding import RunContext
 from fruits.datasets.run import UNCHANGED
-from fruits.datasets.table import TableChange, TableDataset
+from fruits.datasets.table import TableChange, TableChangesDataset, TableDataset
 from fruits.engines import ModelPayload
 from fruits.params import FeaturizationParams, IngestionParams, PcaParams, ProbeParams, ReportingParams, SamplingParams
 from fruits.pipelines.featurization.nodes import plan_featurization, record_featurization
@@ -135,10 +135,13 @@ def keep(root: str, name: str, record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def save_sample(tables: dict[str, TableDataset], run: Run, root: str) -> None:
-    """The sample as the ingestion pipeline makes it: kept when the listing is as it was sampled."""
-    change, plan = update_sample(tables["manifest"].load(), SamplingParams(), versions(run, "listing"),
-                                 kept(root, "sample_plan.json"), {"run_id": run.id})
+def save_sample(tables: dict[str, TableDataset], changes: dict[str, TableChangesDataset], run: Run,
+                root: str) -> None:
+    """The sample as the ingestion pipeline makes it: kept when the listing is as it was sampled, else changed by
+    the listing's changes."""
+    change, plan = update_sample(tables["manifest"].load(), changes["listing"].load(), changes["sample"].load(),
+                                 SamplingParams(), versions(run, "listing"), kept(root, "sample_plan.json"),
+                                 {"run_id": run.id})
     tables["sample"].save(change)
     keep(root, "sample_plan.json", plan)
 
@@ -174,6 +177,9 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
         ("results", "results", {}), ("rejects", "rejects", {}), ("fit_images", "pca_fit_images", {}),
         ("previous_fit_images", "pca_fit_images", {"published": True}),
     )}
+    changes = {name: TableChangesDataset(path=root, table=name) for name in ("listing", "sample")}
+    for changes_dataset in changes.values():
+        changes_dataset.bind(RunContext(run, lambda: spark))
     phases: dict[str, float] = {}
 
     def phase(name: str, step: Callable[[], Any]) -> Any:
@@ -183,10 +189,10 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
         return value
 
     phase("list", lambda: tables["manifest"].save(list_images(tree, IngestionParams())))
-    phase("sample", lambda: save_sample(tables, run, root))
+    phase("sample", lambda: save_sample(tables, changes, run, root))
     listing = phase("summarize", lambda: keep(root, "listing_summary.json", summarize_listing(
-        tables["manifest"].load(), tables["sample"].load(), tables["previous_sample"].load(), info,
-        versions(run, "listing", "sample"), kept(root, "listing_summary.json"))))
+        tables["manifest"].load(), tables["sample"].load(), tables["previous_sample"].load(), changes["sample"].load(),
+        info, versions(run, "listing", "sample"), kept(root, "listing_summary.json"))))
     todo, plan = phase("plan", lambda: plan_featurization(
         tables["sample"].load(), listing, tables["store"].load(), payload, FeaturizationParams(),
         versions(run, "sample", "feature_store"), kept(root, "featurization_report.json"), info))

@@ -157,6 +157,13 @@ def with_features(feature_store: DataFrame, keys: DataFrame, runs: list[str] | N
     return rows.join(keys.select(*IMAGE_KEY, "featurized_at"), [*IMAGE_KEY, "featurized_at"], "left_semi")
 
 
+def materialized(frame: DataFrame) -> DataFrame:
+    """``frame`` cached and computed: Spark's planner then sizes it by its cached bytes, not by its sources, and
+    broadcasts it into a join when it is small instead of shuffling the other side."""
+    frame.persist().count()
+    return frame
+
+
 def is_retried(reject_kind: Column) -> Column:
     """True where a store row's ``reject_kind`` says the next run tries the image again; false for features (no
     kind). The one test of it, for the plan that tries those images again and the record that says some are left."""

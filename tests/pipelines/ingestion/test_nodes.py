@@ -7,9 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from fruits.datasets.image_tree import FILES_SCHEMA, ImageTreeDataset
 from fruits.datasets.run import UNCHANGED
+from fruits.datasets.table import TableChanges
 from fruits.params import IngestionParams, SamplingParams
 from fruits.pipelines.ingestion.nodes import (
     LISTING_COUNTS,
@@ -130,6 +132,17 @@ def test_samples_are_compared_by_uri_and_change_key(spark) -> None:
                                                       "unchanged": 1}
     assert compare_samples(now, None, manifest) == {"new": 3, "changed": 0, "left_sample": 0, "gone": 0,
                                                     "unchanged": 0}
+    recorded = SparkSession.getActiveSession().createDataFrame(  # what the sample's change feed says of the same
+        [("file:///t/Kiwi/edited.jpg", ("k1",), ("k2",)), ("file:///t/Kiwi/added.jpg", None, ("k1",)),
+         ("file:///t/Kiwi/removed.jpg", ("k1",), None)],
+        "path string, before struct<change_key: string>, after struct<change_key: string>")
+    assert compare_samples(now, before, manifest, TableChanges(1, 2, recorded)) == {
+        "new": 1, "changed": 1, "left_sample": 0, "gone": 1, "unchanged": 1}
+    smaller = sample(("same.jpg", "k1"), ("added.jpg", "k1"))  # edited.jpg left the sample, still listed
+    recorded = recorded.withColumn("after", F.when(~F.col("path").endswith("edited.jpg"), F.col("after")))
+    expected = {"new": 1, "changed": 0, "left_sample": 1, "gone": 1, "unchanged": 1}
+    assert compare_samples(smaller, before, manifest, TableChanges(1, 2, recorded)) == expected
+    assert compare_samples(smaller, before, manifest) == expected
 
 
 def test_images_no_longer_sampled_left_the_sample_and_are_not_gone_from_the_tree(spark) -> None:
@@ -139,14 +152,14 @@ def test_images_no_longer_sampled_left_the_sample_and_are_not_gone_from_the_tree
     smaller = sample_images(manifest, SamplingParams(strategy="total", size=4, seed=1)).sync
     info = {"run_id": "r1", "raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
     sources = {"listing": 3, "sample": 5}
-    summary = summarize_listing(manifest, smaller, everything, info, sources, None)
+    summary = summarize_listing(manifest, smaller, everything, None, info, sources, None)
     assert summary["input"] == {"raw_images": "/t", "sampling": {"strategy": "total", "size": 4, "seed": 1}}
     assert summary["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 36, "gone": 0, "unchanged": 4}
     assert (summary["listed"], summary["images"], summary["sampled"], summary["listing_rejected"]) == (42, 40, 4, 1)
     assert summary["ignored_by_kind"] == {"os metadata (.DS_Store)": 1}
     shrunk = manifest_of(names[:20])
     after_deletion = summarize_listing(shrunk, sample_images(shrunk, SamplingParams(strategy="all")).sync,
-                                       everything, info, {"listing": 4, "sample": 6}, summary)
+                                       everything, None, info, {"listing": 4, "sample": 6}, summary)
     assert after_deletion["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 0, "gone": 20,
                                                 "unchanged": 20}
     assert not after_deletion["plan"]["reused"]
@@ -156,16 +169,50 @@ def test_a_listing_and_sample_as_counted_before_are_not_read_again(spark) -> Non
     manifest = manifest_of(["Apple/1.jpg", "Kiwi/1.jpg", "Kiwi/.DS_Store"])
     settings = SamplingParams(strategy="per_class", size=1)
     info = {"run_id": "r1", "raw_images": "/t", "sampling": settings.model_dump()}
-    change, sample_plan = update_sample(manifest, settings, {"listing": 3}, None, info)
+    change, sample_plan = update_sample(manifest, None, None, settings, {"listing": 3}, None, info)
     assert change.sync.count() == 2 and not sample_plan["reused"]
-    summary = summarize_listing(manifest, change.sync, None, info, {"listing": 3, "sample": 1}, None)
+    summary = summarize_listing(manifest, change.sync, None, None, info, {"listing": 3, "sample": 1}, None)
     rerun = {**info, "run_id": "r2"}  # nothing changed: no table is read (None would fail if it were)
-    assert update_sample(None, settings, {"listing": 3}, sample_plan, rerun) == (UNCHANGED, {**sample_plan,
+    assert update_sample(None, None, None, settings, {"listing": 3}, sample_plan, rerun) == (UNCHANGED, {**sample_plan,
                                                                                            "reused": True})
-    again = summarize_listing(None, None, None, rerun, {"listing": 3, "sample": 1}, summary)
+    again = summarize_listing(None, None, None, None, rerun, {"listing": 3, "sample": 1}, summary)
     assert {name: again[name] for name in LISTING_COUNTS} == {name: summary[name] for name in LISTING_COUNTS}
     assert again["sample_changes"] == {"new": 0, "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 2}
     assert again["plan"]["reused"] and again["plan"]["made_by"] == "r1"
     other_settings = SamplingParams(strategy="per_class", size=2)
-    assert not update_sample(manifest, other_settings, {"listing": 3}, sample_plan, rerun)[1]["reused"]
-    assert not update_sample(manifest, settings, {"listing": 4}, sample_plan, rerun)[1]["reused"]
+    assert not update_sample(manifest, None, None, other_settings, {"listing": 3}, sample_plan, rerun)[1]["reused"]
+    assert not update_sample(manifest, None, None, settings, {"listing": 4}, sample_plan, rerun)[1]["reused"]
+
+
+def listing_changes(*rows: tuple[str, tuple | None, tuple | None]) -> DataFrame:
+    """The listing's changes (path, (change key, status) before and after) as its change feed gives them."""
+    entry = ("struct<path: string, relative_path: string, label: string, size: bigint, change_key: string, "
+             "status: string, detail: string>")
+    def listed(name: str, end: tuple | None) -> tuple | None:
+        return None if end is None else (f"file:///t/{name}", name, name.split("/", maxsplit=1)[0], 1, *end, "")
+    return SparkSession.getActiveSession().createDataFrame(
+        [(f"file:///t/{name}", listed(name, before), listed(name, after)) for name, before, after in rows],
+        f"path string, before {entry}, after {entry}")
+
+
+def test_sampling_everything_follows_the_listings_recorded_changes(spark) -> None:
+    settings = SamplingParams()
+    info = {"run_id": "r2", "raw_images": "/t", "sampling": settings.model_dump()}
+    published = {"basis": {"tables": {"listing": 3}, "sampling": settings.model_dump(mode="json")}, "made_by": "r1",
+                 "reused": False}
+    changes = TableChanges(3, 5, listing_changes(
+        ("Kiwi/new.jpg", None, ("k1", "image")), ("Kiwi/edited.jpg", ("k1", "image"), ("k2", "image")),
+        ("Kiwi/deleted.jpg", ("k1", "image"), None), ("Kiwi/notes.txt", None, ("k1", "ignored"))))
+    untouched = TableChanges(7, 7, listing_changes())  # this run has not changed the sample yet
+    change, plan = update_sample(None, changes, untouched, settings, {"listing": 5}, published, info)
+    assert sorted((row.relative_path, row.change_key) for row in change.upsert.collect()) == [
+        ("Kiwi/edited.jpg", "k2"), ("Kiwi/new.jpg", "k1")]
+    assert [row.path for row in change.remove.collect()] == ["file:///t/Kiwi/deleted.jpg"]
+    assert change.sync is None and plan["basis"]["tables"] == {"listing": 5} and not plan["reused"]
+    manifest = manifest_of(["Kiwi/new.jpg", "Kiwi/edited.jpg"])
+    for other in ({"changes": TableChanges(4, 5, changes.rows)},  # the published sample was drawn from another version
+                  {"sample": TableChanges(7, 8, listing_changes())},  # a resumed run that already changed it
+                  {"settings": SamplingParams(strategy="per_class", size=1)}):
+        whole, _ = update_sample(manifest, other.get("changes", changes), other.get("sample", untouched),
+                                 other.get("settings", settings), {"listing": 5}, published, info)
+        assert whole.sync is not None and whole.upsert is None  # compared whole with the listing

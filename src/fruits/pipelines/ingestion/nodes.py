@@ -16,12 +16,12 @@ from pyspark.sql import functions as F
 
 from fruits.datasets.image_tree import ImageTree
 from fruits.datasets.run import UNCHANGED, Unchanged
-from fruits.datasets.table import TableChange
+from fruits.datasets.table import TableChange, TableChanges
 from fruits.params import IngestionParams, SamplingParams
 from fruits.provenance import run_input
 from fruits.rejects import RejectKind
 from fruits.reuse import reuse_plan
-from fruits.tables import IGNORED, IMAGE, REJECTED, SAMPLE_COLUMNS, TABLES, seeded_rank
+from fruits.tables import IGNORED, IMAGE, REJECTED, SAMPLE_COLUMNS, TABLES, materialized, seeded_rank
 
 logger = logging.getLogger(__name__)
 
@@ -106,34 +106,42 @@ def count_listing(image_manifest: DataFrame, root: str) -> dict[str, Any]:
     return counts
 
 
-def compare_samples(sample: DataFrame, previous: DataFrame | None, manifest: DataFrame) -> dict[str, int]:
+def compare_samples(sample: DataFrame, previous: DataFrame | None, manifest: DataFrame,
+                    changes: TableChanges | None = None) -> dict[str, int]:
     """How this run's sample differs from the published one: new, changed and unchanged images, and of the images
     no longer sampled, those still listed (``left_sample``: a smaller or other sample) apart from those no longer
-    in the tree (``gone``). One join, counted on the executors; the listing is joined only when images left."""
-    now = sample.select("path", "change_key")
+    in the tree (``gone``). Counted on the executors from the sample's recorded ``changes`` since the published
+    version (the unchanged ones are the rest of the sample), else from a join of the two versions; the listing is
+    joined only when images left the sample."""
     if previous is None:
-        return {"new": now.count(), "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 0}
-    before = previous.select("path", F.col("change_key").alias("change_key_before"))
-    both = now.join(before, "path", "full_outer")
+        return {"new": sample.count(), "changed": 0, "left_sample": 0, "gone": 0, "unchanged": 0}
+    if changes is not None:
+        ends = changes.rows.select("path", F.col("after.change_key").alias("change_key"),
+                                   F.col("before.change_key").alias("change_key_before"))
+    else:
+        ends = sample.select("path", "change_key").join(
+            previous.select("path", F.col("change_key").alias("change_key_before")), "path", "full_outer")
     kept = F.col("change_key").isNotNull() & F.col("change_key_before").isNotNull()
     dropped = F.col("change_key").isNull()
-    row = both.agg(
+    row = ends.agg(
         F.count(F.when(F.col("change_key_before").isNull(), 1)).alias("new"),
         F.count(F.when(kept & (F.col("change_key") != F.col("change_key_before")), 1)).alias("changed"),
         F.count(F.when(dropped, 1)).alias("dropped"),
         F.count(F.when(kept & (F.col("change_key") == F.col("change_key_before")), 1)).alias("unchanged"),
     ).first()
     listed = manifest.where(F.col("status") == IMAGE).select("path")
-    left_sample = both.where(dropped).join(listed, "path", "left_semi").count() if row["dropped"] else 0
+    left_sample = ends.where(dropped).join(listed, "path", "left_semi").count() if row["dropped"] else 0
+    unchanged = row["unchanged"] if changes is None else sample.count() - row["new"] - row["changed"]
     return {"new": int(row["new"]), "changed": int(row["changed"]), "left_sample": left_sample,
-            "gone": int(row["dropped"]) - left_sample, "unchanged": int(row["unchanged"])}
+            "gone": int(row["dropped"]) - left_sample, "unchanged": int(unchanged)}
 
 
 LISTING_COUNTS = ("listed", "ignored", "ignored_by_kind", "listing_rejected", "images", "sampled")
 
 
 def summarize_listing(image_manifest: DataFrame, image_sample: DataFrame, previous_image_sample: DataFrame | None,
-                      run_info: dict[str, Any], summary_sources: dict[str, int | None],
+                      image_sample_changes: TableChanges | None, run_info: dict[str, Any],
+                      summary_sources: dict[str, int | None],
                       previous_listing_summary: dict[str, Any] | None) -> dict[str, Any]:
     """What the listing found, in a few numbers (what the publish gate checks the run's outcome against:
     :func:`count_listing`), how the sample changed since the published one (:func:`compare_samples`), and the input
@@ -151,7 +159,7 @@ def summarize_listing(image_manifest: DataFrame, image_sample: DataFrame, previo
                     plan["made_by"], counts["listed"], counts["images"], counts["sampled"])
     else:
         counts = count_listing(image_manifest, run_info["raw_images"])  # first: it fails fast without classes
-        changes = compare_samples(image_sample, previous_image_sample, image_manifest)
+        changes = compare_samples(image_sample, previous_image_sample, image_manifest, image_sample_changes)
         counts["sampled"] = changes["new"] + changes["changed"] + changes["unchanged"]  # each sampled image is one
     return {**counts, "sample_changes": changes, "input": run_input(run_info), "plan": plan}
 
@@ -189,18 +197,46 @@ def class_quotas(class_sizes: dict[str, int], settings: SamplingParams) -> dict[
     return allocate_quotas(class_sizes, size)
 
 
-def update_sample(image_manifest: DataFrame, settings: SamplingParams, sample_sources: dict[str, int | None],
-                  previous_sample_plan: dict[str, Any] | None,
+def update_sample(image_manifest: DataFrame, listing_changes: TableChanges | None,
+                  image_sample_changes: TableChanges | None, settings: SamplingParams,
+                  sample_sources: dict[str, int | None], previous_sample_plan: dict[str, Any] | None,
                   run_info: dict[str, Any]) -> tuple[TableChange | Unchanged, dict[str, Any]]:
     """The sample (:func:`sample_images`), made from the listing (``sample_sources``: its version) and the sampling
-    settings; the published sample is kept, without reading the listing, when both are those it was made from."""
+    settings; the published sample is kept, without reading the listing, when both are those it was made from.
+
+    With strategy ``all``, a published sample drawn from the published listing with the same settings, and the
+    listing's changes since recorded (``listing_changes``), the sample changes by the images among them
+    (:func:`sample_changes`) instead of being compared whole with the listing; unless this run already changed the
+    sample (``image_sample_changes``: a resumed run), which is then compared whole."""
     basis = {"tables": dict(sample_sources), "sampling": settings.model_dump(mode="json")}
     plan = reuse_plan(basis, previous_sample_plan, run_info["run_id"])
     if plan["reused"]:
         logger.info("The listing and the sampling settings are as run %s sampled them: its sample is kept",
                     plan["made_by"])
         return UNCHANGED, plan
+    drawn_from_published = (
+        settings.strategy == "all" and listing_changes is not None and previous_sample_plan is not None
+        and image_sample_changes is not None and image_sample_changes.since == image_sample_changes.until
+        and previous_sample_plan["basis"] == {**basis, "tables": {**basis["tables"], "listing": listing_changes.since}}
+    )
+    if drawn_from_published:
+        return sample_changes(listing_changes), plan
     return sample_images(image_manifest, settings), plan
+
+
+def sample_changes(listing_changes: TableChanges) -> TableChange:
+    """With strategy ``all``, how the sample follows the listing's changes: images added or changed are upserted,
+    images deleted (or no longer images) removed; one small job counts them, and nothing else is read."""
+    is_image = {end: F.coalesce(F.col(f"{end}.status") == IMAGE, F.lit(False)) for end in ("before", "after")}
+    changes = materialized(listing_changes.rows.select(
+        "path", is_image["after"].alias("upsert"), (is_image["before"] & ~is_image["after"]).alias("remove"),
+        *(F.col(f"after.{name}").alias(name) for name in SAMPLE_COLUMNS if name != "path")))
+    row = changes.agg(F.count(F.when(F.col("upsert"), 1)).alias("upserts"),
+                      F.count(F.when(F.col("remove"), 1)).alias("removals")).first()
+    logger.info("Sampling every image (strategy all): the sample follows the listing's changes since the published "
+                "version, %d images added or changed and %d removed", row["upserts"], row["removals"])
+    return TableChange(upsert=changes.where(F.col("upsert")).select(*SAMPLE_COLUMNS) if row["upserts"] else None,
+                       remove=changes.where(F.col("remove")).select("path") if row["removals"] else None)
 
 
 def sample_images(image_manifest: DataFrame, settings: SamplingParams) -> TableChange:

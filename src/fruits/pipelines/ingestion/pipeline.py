@@ -18,14 +18,15 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=update_sample,
-                inputs=["image_manifest", "params:sampling", "sample_sources", "previous_sample_plan", "run_info"],
+                inputs=["image_manifest", "listing_changes", "image_sample_changes", "params:sampling",
+                        "sample_sources", "previous_sample_plan", "run_info"],
                 outputs=["image_sample", "sample_plan"],
                 name="sample_images",
             ),
             Node(
                 func=summarize_listing,
-                inputs=["image_manifest", "image_sample", "previous_image_sample", "run_info", "summary_sources",
-                        "previous_listing_summary"],
+                inputs=["image_manifest", "image_sample", "previous_image_sample", "image_sample_changes", "run_info",
+                        "summary_sources", "previous_listing_summary"],
                 outputs="listing_summary",
                 name="summarize_listing",
             ),

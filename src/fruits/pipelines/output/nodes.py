@@ -19,7 +19,7 @@ from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.datasets.table import TableChange
 from fruits.provenance import check_one_input
 from fruits.reuse import reuse_plan
-from fruits.tables import IMAGE_KEY, REJECTED, RESULTS, featurized_keys, live_keys, with_features
+from fruits.tables import IMAGE_KEY, REJECTED, RESULTS, featurized_keys, live_keys, materialized, with_features
 
 logger = logging.getLogger(__name__)
 
@@ -120,12 +120,6 @@ def rejected_images(feature_store: DataFrame, image_sample: DataFrame, fingerpri
     keys = materialized(ever_rejected.select(*IMAGE_KEY).distinct())
     sampled = materialized(image_sample.select(*IMAGE_KEY).join(keys, IMAGE_KEY, "left_semi"))
     return live_keys(feature_store, sampled, fingerprint).where(F.col("reject_kind").isNotNull())
-
-
-def materialized(frame: DataFrame) -> DataFrame:
-    """``frame`` cached and computed: Spark's planner then sizes it by its cached bytes, not by its sources."""
-    frame.persist().count()
-    return frame
 
 
 def account_for_files(listing_summary: dict[str, Any], featurization_report: dict[str, Any],
