@@ -41,7 +41,7 @@ from fruits.datasets.run import UNCHANGED
 from fruits.datasets.table import TableChange, TableChangesDataset, TableDataset
 from fruits.engines import ModelPayload
 from fruits.params import FeaturizationParams, IngestionParams, PcaParams, ProbeParams, ReportingParams, SamplingParams
-from fruits.pipelines.featurization.nodes import plan_featurization, record_featurization
+from fruits.pipelines.featurization.nodes import choose_images_to_compare, plan_featurization, record_featurization
 from fruits.pipelines.ingestion.nodes import list_images, summarize_listing, update_sample
 from fruits.pipelines.output.nodes import account_for_files, collect_rejects, update_results
 from fruits.pipelines.pca.nodes import fit_pca
@@ -193,9 +193,10 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
     listing = phase("summarize", lambda: keep(root, "listing_summary.json", summarize_listing(
         tables["manifest"].load(), tables["sample"].load(), tables["previous_sample"].load(), changes["sample"].load(),
         info, versions(run, "listing", "sample"), kept(root, "listing_summary.json"))))
-    todo, plan = phase("plan", lambda: plan_featurization(
-        tables["sample"].load(), listing, tables["store"].load(), payload, FeaturizationParams(),
-        versions(run, "sample", "feature_store"), kept(root, "featurization_report.json"), info))
+    todo, plan = phase("plan", lambda: plan_featurization(*choose_images_to_compare(
+        tables["sample"].load(), changes["sample"].load(), payload, FeaturizationParams(),
+        versions(run, "sample", "feature_store"), kept(root, "featurization_report.json"), info),
+        listing, tables["store"].load(), payload, FeaturizationParams()))
     features = F.array(F.rand(1).cast("float"), F.rand(2).cast("float"))  # inference skipped
     phase("store", lambda: tables["store"].save(TableChange(add=todo.select(
         "*", F.lit(payload.fingerprint).alias("fingerprint"), features.alias("features"),

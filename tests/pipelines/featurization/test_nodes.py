@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 
 from devkit.paths import MINI_SET
+from fruits.datasets.table import TableChanges
 from fruits.engines import ModelPayload
 from fruits.params import FeaturizationParams
 from fruits.pipelines.featurization.nodes import (
+    choose_images_to_compare,
     featurize_images,
     partition_count,
     plan_featurization,
@@ -24,8 +26,10 @@ RUN = {"run_id": "r1"}
 
 
 def planned(now, listing, store, payload: ModelPayload, settings: FeaturizationParams = FeaturizationParams(),
-            previous_report: dict | None = None, sources: dict = SOURCES):
-    return plan_featurization(now, listing, store, payload, settings, sources, previous_report, RUN)
+            previous_report: dict | None = None, sources: dict = SOURCES, changes: TableChanges | None = None):
+    """The images to featurize and the plan, as the pipeline chains its two nodes."""
+    images, comparison = choose_images_to_compare(now, changes, payload, settings, sources, previous_report, RUN)
+    return plan_featurization(images, comparison, listing, store, payload, settings)
 
 
 def sample(spark, *rows: tuple[str, str]):
@@ -90,6 +94,29 @@ def test_a_sample_and_store_left_covered_are_not_compared_again(spark, small_pay
     unreadable = store_rows(spark, ("b.jpg", "k1", "fp1", RejectKind.UNREADABLE.value)).select("reject_kind")
     retry = record_featurization(unreadable, {"to_featurize": 1, "fingerprint": "fp1"}, SOURCES, {"run_id": "r0"})
     assert retry["coverage"] is None  # an image to try again: the next plan compares
+
+
+def test_after_a_covered_sample_only_the_images_changed_since_are_compared(spark, small_payload) -> None:
+    now = sample(spark, ("a.jpg", "k2"), ("b.jpg", "k1"), ("c.jpg", "k1"))
+    store = store_rows(spark, ("a.jpg", "k1", "fp1", None), ("c.jpg", "k1", "fp1", None))  # b is missing
+    row = "struct<path: string, relative_path: string, label: string, change_key: string>"
+    edited_from = ("file:///t/Kiwi/a.jpg", "Kiwi/a.jpg", "Kiwi", "k1")
+    changes = spark.createDataFrame(  # since the published sample (version 3): a edited, c added
+        [(image.path, edited_from if image.path.endswith("a.jpg") else None, tuple(image))
+         for image in now.collect() if not image.path.endswith("b.jpg")], f"path string, before {row}, after {row}")
+    report = record_featurization(store.select("reject_kind"), {"to_featurize": 2, "fingerprint": "fp1"}, SOURCES,
+                                  {"run_id": "r0"})  # the published sample (version 3) covered
+    listing = {"sampled": 3, "sample_changes": {"new": 1, "changed": 1, "left_sample": 0, "gone": 0, "unchanged": 1}}
+    sources = {**SOURCES, "sample": 4}
+    todo, plan = planned(now, listing, store, small_payload, previous_report=report, sources=sources,
+                         changes=TableChanges(3, 4, changes))
+    assert [row.relative_path for row in todo.collect()] == ["Kiwi/a.jpg"]  # b, covered before, is not compared
+    assert plan["to_featurize"] == 1
+    for since in (2, None):  # changes since another version, or none recorded: every image is compared
+        recorded = None if since is None else TableChanges(since, 4, changes)
+        todo, _ = planned(now, listing, store, small_payload, previous_report=report, sources=sources,
+                          changes=recorded)
+        assert sorted(row.relative_path for row in todo.collect()) == ["Kiwi/a.jpg", "Kiwi/b.jpg"]
 
 
 @pytest.mark.parametrize(("images", "cores", "expected"), [(80, 2, 4), (20_622, 2, 22), (3, 8, 3), (0, 2, 1)])

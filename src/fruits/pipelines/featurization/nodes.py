@@ -14,48 +14,80 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from fruits.datasets.table import TableChange
+from fruits.datasets.table import TableChange, TableChanges
 from fruits.engines import ModelPayload
 from fruits.featurizer import featurizer
 from fruits.params import FeaturizationParams
 from fruits.progress import Progress
 from fruits.reuse import reuse_plan
-from fruits.tables import IMAGE_KEY, SAMPLE_COLUMNS, is_retried
+from fruits.tables import IMAGE_KEY, SAMPLE_COLUMNS, is_retried, materialized
 
 logger = logging.getLogger(__name__)
 
 
-def plan_featurization(
+def choose_images_to_compare(
     image_sample: DataFrame,
-    listing_summary: dict[str, Any],
-    feature_store: DataFrame,
+    image_sample_changes: TableChanges | None,
     inference_model: ModelPayload,
     settings: FeaturizationParams,
     featurization_sources: dict[str, int | None],
     previous_featurization_report: dict[str, Any] | None,
     run_info: dict[str, Any],
 ) -> tuple[DataFrame, dict[str, Any]]:
+    """The sampled images the plan looks for in the feature store, and which they are (``compare``):
+
+    - ``none``: the sample and the store (``featurization_sources``: their versions) are those the published report
+      found covered for this model (:func:`record_featurization`): every image is featurized;
+    - ``changes``: the published sample was covered and the sample's changes since are recorded
+      (``image_sample_changes``): only the images added or changed since (few: kept, so that Spark broadcasts them);
+    - ``all``: every sampled image (and with ``full_refresh``, which featurizes them all again)."""
+    coverage = (previous_featurization_report or {}).get("coverage")
+    covered = reuse_plan(coverage_basis(featurization_sources, inference_model.fingerprint), coverage,
+                         run_info["run_id"])
+    images = image_sample.select(*SAMPLE_COLUMNS)
+    if settings.full_refresh:
+        return images, {"compare": "all"}
+    if covered["reused"]:
+        logger.info("The sample and the feature store are as run %s left them, every image featurized for this "
+                    "model: nothing to compare", covered["made_by"])
+        return images.where(F.lit(False)), {"compare": "none", "covered_by": covered["made_by"]}
+    published_covered = coverage is not None and image_sample_changes is not None and coverage["basis"] == \
+        coverage_basis({**coverage["basis"]["tables"], "sample": image_sample_changes.since},
+                       inference_model.fingerprint)
+    if published_covered:
+        logger.info("The published sample was covered by run %s: only the images added or changed since are "
+                    "compared", coverage["made_by"])
+        changed = image_sample_changes.rows.where(F.col("after").isNotNull()).select("after.*")
+        return materialized(changed.select(*SAMPLE_COLUMNS)), {"compare": "changes", "covered_by": coverage["made_by"]}
+    return images, {"compare": "all"}
+
+
+def plan_featurization(
+    images_to_compare: DataFrame,
+    comparison: dict[str, Any],
+    listing_summary: dict[str, Any],
+    feature_store: DataFrame,
+    inference_model: ModelPayload,
+    settings: FeaturizationParams,
+) -> tuple[DataFrame, dict[str, Any]]:
     """The images to featurize (those whose key the store lacks, or all with ``full_refresh``), and the plan's
     counts for the report (with how the sample changed since the published one, from the listing). Only keys are
-    compared, by a Spark anti-join: no image is read. An image that could not be read (a network error, a file
-    being written) is tried again; one that could not be decoded is not.
-
-    The anti-join is skipped when the sample and the store (``featurization_sources``: their versions) are those
-    the published report found covered for this model (:func:`record_featurization`): nothing is to featurize.
+    compared, by a Spark anti-join of ``images_to_compare`` (:func:`choose_images_to_compare`) against the store: no
+    image is read. An image that could not be read (a network error, a file being written) is tried again; one that
+    could not be decoded is not. When only the images that changed are compared, the store's keys are first narrowed
+    to theirs, broadcast into the store's scan: neither the sample nor the store is shuffled.
 
     ``as_published`` says that the sample is the published one and none of its images is featurized again: the
     published PCA record and results then hold for this run as they are, without a join to find it out."""
-    covered = reuse_plan(coverage_basis(featurization_sources, inference_model.fingerprint),
-                         (previous_featurization_report or {}).get("coverage"), run_info["run_id"])
-    todo = image_sample.select(*SAMPLE_COLUMNS)
-    if covered["reused"] and not settings.full_refresh:
-        logger.info("The sample and the feature store are as run %s left them, every image featurized for this "
-                    "model: nothing to compare", covered["made_by"])
-        return todo.where(F.lit(False)), plan_counts(0, listing_summary, inference_model, settings)
+    todo = images_to_compare
+    if comparison["compare"] == "none":
+        return todo, plan_counts(0, listing_summary, inference_model, settings)
     if not settings.full_refresh:
         known = feature_store.where(
             (F.col("fingerprint") == inference_model.fingerprint) & ~is_retried(F.col("reject_kind"))
         ).select(*IMAGE_KEY)
+        if comparison["compare"] == "changes":
+            known = known.join(todo.select(*IMAGE_KEY), IMAGE_KEY, "left_semi")
         todo = todo.join(known, IMAGE_KEY, "left_anti")
     todo = todo.cache()
     return todo, plan_counts(todo.count(), listing_summary, inference_model, settings)

@@ -1,25 +1,37 @@
-"""Featurization pipeline: sample + feature store -> images to featurize -> their features, appended to the store."""
+"""Featurization pipeline: sample (or its changes) + feature store -> images to featurize -> their features, appended
+to the store."""
 
 from kedro.pipeline import Node, Pipeline
 
-from fruits.pipelines.featurization.nodes import featurize_images, plan_featurization, record_featurization
+from fruits.pipelines.featurization.nodes import (
+    choose_images_to_compare,
+    featurize_images,
+    plan_featurization,
+    record_featurization,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=plan_featurization,
+                func=choose_images_to_compare,
                 inputs=[
                     "image_sample",
-                    "listing_summary",
-                    "feature_store",
+                    "image_sample_changes",
                     "inference_model",
                     "params:featurization",
                     "featurization_sources",
                     "previous_featurization_report",
                     "run_info",
                 ],
+                outputs=["images_to_compare", "comparison"],
+                name="choose_images_to_compare",
+            ),
+            Node(
+                func=plan_featurization,
+                inputs=["images_to_compare", "comparison", "listing_summary", "feature_store", "inference_model",
+                        "params:featurization"],
                 outputs=["images_to_featurize", "featurization_plan"],
                 name="plan_featurization",
             ),
