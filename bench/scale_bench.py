@@ -44,7 +44,7 @@ from fruits.params import FeaturizationParams, IngestionParams, PcaParams, Probe
 from fruits.pipelines.featurization.nodes import choose_images_to_compare, plan_featurization, record_featurization
 from fruits.pipelines.ingestion.nodes import list_images, summarize_listing, update_sample
 from fruits.pipelines.output.nodes import account_for_files, collect_rejects, update_results
-from fruits.pipelines.pca.nodes import fit_pca
+from fruits.pipelines.pca.nodes import find_changed_images, fit_pca
 from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons, list_rejects
 from fruits.publishing import DataRoot, Run, start_run
 from fruits.spark import start_spark
@@ -146,6 +146,24 @@ def save_sample(tables: dict[str, TableDataset], changes: dict[str, TableChanges
     keep(root, "sample_plan.json", plan)
 
 
+def save_pca(tables: dict[str, TableDataset], changes: dict[str, TableChangesDataset], run: Run, root: str,
+             report: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+    """The PCA as its pipeline makes it: the images changed since the published count, then the fit (reused or
+    refitted); its record kept, and its components when refitted."""
+    previous_fit = kept(root, "pca_fit.json")
+    changed = find_changed_images(
+        changes["sample"].load(), tables["new_features"].load(), tables["previous_store"].load(),
+        tables["previous_sample"].load(), report, versions(run, "sample", "feature_store"),
+        {name: run.base.tables.get(name) for name in ("sample", "feature_store")})
+    _, components, _, fit, fit_images = fit_pca(
+        tables["store"].load(), tables["sample"].load(), report, previous_fit, tables["previous_fit_images"].load(),
+        changed, PcaParams(max_components=2, variance_target=0.9), info)
+    tables["fit_images"].save(fit_images)
+    if fit["refit"]:
+        keep(root, "components.json", {"matrix": components.tolist()})
+    return keep(root, "pca_fit.json", fit)
+
+
 def save_rejects(tables: dict[str, TableDataset], report: dict[str, Any], run: Run, root: str) -> None:
     """The rejects as the output pipeline makes them: kept when the listing, sample and store are as they were."""
     change, plan = collect_rejects(tables["manifest"].load(), tables["store"].load(), tables["sample"].load(), report,
@@ -174,6 +192,7 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
     tables = {name: dataset(root, table, run, spark, **options) for name, table, options in (
         ("manifest", "listing", {}), ("sample", "sample", {}), ("previous_sample", "sample", {"published": True}),
         ("store", "feature_store", {}), ("new_features", "feature_store", {"rows": "run"}),
+        ("previous_store", "feature_store", {"published": True}),
         ("results", "results", {}), ("rejects", "rejects", {}), ("fit_images", "pca_fit_images", {}),
         ("previous_fit_images", "pca_fit_images", {"published": True}),
     )}
@@ -204,14 +223,7 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
         F.current_timestamp().alias("featurized_at"))) if plan["to_featurize"] else UNCHANGED))
     report = phase("record", lambda: keep(root, "featurization_report.json", record_featurization(
         tables["new_features"].load(), plan, versions(run, "sample", "feature_store"), info)))
-    previous_fit = kept(root, "pca_fit.json")
-    _, components, _, fit, fit_images = phase("pca", lambda: fit_pca(
-        tables["store"].load(), tables["sample"].load(), report, previous_fit, tables["previous_fit_images"].load(),
-        PcaParams(max_components=2, variance_target=0.9), info))
-    tables["fit_images"].save(fit_images)
-    if fit["refit"]:
-        keep(root, "pca_fit.json", fit)
-        keep(root, "components.json", {"matrix": components.tolist()})
+    fit = phase("pca", lambda: save_pca(tables, changes, run, root, report, info))
     matrix = kept(root, "components.json")["matrix"]
     phase("results", lambda: tables["results"].save(update_results(
         tables["store"].load(), tables["results"].load(), tables["sample"].load(), np.array(matrix), fit, report)))

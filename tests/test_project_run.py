@@ -205,6 +205,9 @@ def test_five_added_images_cost_five_inferences(scenario: Scenario) -> None:
     assert set(relative(second.results["path"], scenario.project)) == \
         set(relative(scenario.runs[0].results["path"], scenario.project)) | set(scenario.added)
     assert not second.summary["pca"]["refit"]  # 5 of 90: below pca.refit_growth
+    assert second.summary["pca"]["changes_since_fit"] == {"added": 5, "changed": 0, "left": 0}
+    # not every image compared with the fit's: the published count moved
+    assert second.summary["pca"]["counted_by"] == "the published count, moved by the 5 images changed since"
 
 
 def test_three_deleted_images_leave_the_published_results(scenario: Scenario) -> None:
@@ -215,6 +218,9 @@ def test_three_deleted_images_leave_the_published_results(scenario: Scenario) ->
     assert len(after.results) == len(before.results) - 3
     assert (after.summary["counts"]["gone"], after.summary["counts"]["left_sample"]) == (3, 0)
     assert after.summary["featurization"]["images_inferred"] == 0
+    # one of the deleted images came after the fit: one added image fewer, and two of the fit's left
+    assert after.summary["pca"]["changes_since_fit"] == {"added": 4, "changed": 0, "left": 2}
+    assert after.summary["pca"]["counted_by"] == "the published count, moved by the 3 images changed since"
 
 
 def test_an_unchanged_rerun_infers_nothing(scenario: Scenario) -> None:
@@ -334,7 +340,8 @@ def test_every_pipeline_runs_alone_and_a_failed_run_resumes(tmp_path: Path, real
     assert failing.returncode != 0
     assert "pca.n_components must be between 1 and 1280, got 5000" in failing.stdout
     suggested = re.search(r'--from-nodes "([^"]+)"', failing.stdout)  # Kedro's own resume hint
-    assert suggested and "fit_pca" in suggested.group(1).split(",")
+    # the node that finds what changed since the count, whose output fit_pca reads from memory
+    assert suggested and suggested.group(1).split(",") == ["find_changed_images"]
     interrupted = sorted((data / "runs").iterdir())[-1].name
     assert published(data)["run_id"] != interrupted
     resumed = kedro(project, "run", "--from-nodes", suggested.group(1), "--params",

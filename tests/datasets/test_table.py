@@ -358,9 +358,11 @@ def test_table_versions_are_the_runs_own_else_the_published_ones(spark, tmp_path
     assert versions.load() == {"results": first.ledger.tables["results"], "rejects": None}
     with run_scope(str(tmp_path)) as run:
         in_run = bound(TableVersionsDataset(path=str(tmp_path), tables=["results"]), run)
+        started_from = bound(TableVersionsDataset(path=str(tmp_path), tables=["results"], published=True), run)
         assert in_run.load() == {"results": first.ledger.tables["results"]}  # as published, until this run writes
         bound(results_table(tmp_path), run).save(TableChange(add=rows(spark, ["b"])))
         assert in_run.load() == {"results": run.ledger.tables["results"]} != {"results": first.ledger.tables["results"]}
+        assert started_from.load() == {"results": first.ledger.tables["results"]}
         with pytest.raises(DatasetError, match="read-only"):
             in_run.save({"results": 1})
     with pytest.raises(DatasetError, match="Unknown tables result: each one of"):

@@ -390,19 +390,24 @@ class TableChangesDataset(RunBound, AbstractDataset[None, "TableChanges | None"]
 
 class TableVersionsDataset(RunBound, AbstractDataset[dict[str, int | None], dict[str, int | None]]):
     """The versions of ``tables`` (names in :data:`fruits.tables.TABLES`) this run reads: the one it committed
-    last, else the published one (None: never published); outside a run, the published ones. Read-only: a node
-    compares them with the versions an output was made from, to keep that output when its tables did not change.
-    Loaded when its node runs, so that node must come after the nodes that write these tables."""
+    last, else the published one (None: never published); outside a run, the published ones; with ``published:
+    true``, the published ones in a run too (those it started from). Read-only: a node compares them with the
+    versions an output was made from, to keep that output when its tables did not change. Loaded when its node
+    runs, so that node must come after the nodes that write these tables."""
 
-    def __init__(self, *, path: str, tables: list[str], metadata: dict[str, Any] | None = None) -> None:
+    def __init__(self, *, path: str, tables: list[str], published: bool = False,
+                 metadata: dict[str, Any] | None = None) -> None:
         unknown = sorted(set(tables) - set(TABLES))
         if unknown:
             raise DatasetError(f"Unknown tables {', '.join(unknown)}: each one of {', '.join(TABLES)}.")
         self._root_uri = path
         self._tables = list(tables)
+        self._published = published
         self.metadata = metadata
 
     def load(self) -> dict[str, int | None]:
+        if self._context is not None and self._published:
+            return {name: self._context.run.base.tables.get(name) for name in self._tables}
         if self._context is not None:
             return {name: self._context.run.table_version(name) for name in self._tables}
         published = DataRoot(self._root_uri).published().tables
@@ -413,7 +418,7 @@ class TableVersionsDataset(RunBound, AbstractDataset[dict[str, int | None], dict
                            "datasets.")
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": self._root_uri, "tables": self._tables}
+        return {"path": self._root_uri, "tables": self._tables, "published": self._published}
 
 
 def net_changes(feed: DataFrame, key: list[str], columns: list[str]) -> DataFrame:

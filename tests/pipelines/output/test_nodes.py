@@ -21,7 +21,7 @@ def test_projection_equals_the_saved_spark_ml_model(spark):
     rng = np.random.default_rng(2)
     store, sample = store_of(spark, rng.normal(size=(300, 16)) * np.geomspace(10, 0.1, 16) + 1, rejected=0)
     settings = PcaParams(variance_target=0.8, max_components=12)
-    model, components, *_ = fit_pca(store, sample, report(), None, None, settings, RUN_INFO)
+    model, components, *_ = fit_pca(store, sample, report(), None, None, None, settings, RUN_INFO)
     projected = project(store.repartition(3), components, "r1").collect()
     ours = {row.path: np.array(row.pca_features) for row in projected}
     assert {row.pca_run_id for row in projected} == {"r1"}

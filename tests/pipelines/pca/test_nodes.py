@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 from pyspark.ml.feature import PCA
 from pyspark.ml.linalg import Vectors
+from pyspark.sql import DataFrame
 
 from fruits.datasets.run import UNCHANGED
+from fruits.datasets.table import TableChanges
 from fruits.params import PcaParams
 from fruits.pipelines.pca.nodes import (
     FIT_SETTINGS,
     changes_since_fit,
     choose_k,
+    find_changed_images,
     fit_pca,
     fit_rows,
     principal_components,
     refit_reason,
     spark_pca_model,
 )
-from tests.support.tables import RUN_INFO, report, store_of
+from fruits.tables import FEATURE_STORE, SAMPLE, featurized_keys, spark_schema
+from tests.support.tables import RUN_INFO, STAMP, report, store_of
 
 
 @pytest.mark.parametrize(
@@ -45,7 +51,7 @@ def low_rank(spark):
 
 
 def test_pca_finds_the_intrinsic_dimension_and_records_the_fit(low_rank):
-    model, components, curve, record, images = fit_pca(*low_rank, report(), None, None,
+    model, components, curve, record, images = fit_pca(*low_rank, report(), None, None, None,
                                                        PcaParams(variance_target=0.999, max_components=10), RUN_INFO)
     assert len(curve) == 10
     assert curve["cumulative"].iloc[2] > 0.999 > curve["cumulative"].iloc[1]
@@ -61,30 +67,30 @@ def test_pca_finds_the_intrinsic_dimension_and_records_the_fit(low_rank):
 def test_the_published_model_is_reused_until_enough_images_changed(spark, low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
     vectors = np.asarray([row.features for row in low_rank[0].orderBy("path").collect() if row.features is not None])
-    *_, first, fitted = fit_pca(*store_of(spark, vectors[:40]), report(), None, None, settings, RUN_INFO)
+    *_, first, fitted = fit_pca(*store_of(spark, vectors[:40]), report(), None, None, None, settings, RUN_INFO)
     fitted = fitted.add
     assert first["fitted_on_images"] == 40
     ten_more = store_of(spark, vectors[:50], later=10)  # 10 images featurized after the fit
-    model, components, curve, record, images = fit_pca(*ten_more, report(), first, fitted, settings, RUN_INFO)
+    model, components, curve, record, images = fit_pca(*ten_more, report(), first, fitted, None, settings, RUN_INFO)
     assert (model, components, curve, images) == (UNCHANGED, UNCHANGED, UNCHANGED, UNCHANGED)
     assert not record["refit"] and record["changes_since_fit"] == {"added": 10, "changed": 0, "left": 0}
     assert record["k"] == first["k"]
     fifteen_more = store_of(spark, vectors[:60], later=15)
-    *_, refitted, _ = fit_pca(*fifteen_more, report(), record, fitted, settings, RUN_INFO)
+    *_, refitted, _ = fit_pca(*fifteen_more, report(), record, fitted, None, settings, RUN_INFO)
     assert refitted["refit"] and "20 images added, 0 changed and 0 left since the fit on 40" in refitted["reason"]
 
 
 def test_a_run_as_published_reuses_the_published_counts_and_still_refits_on_new_settings(spark, low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
     vectors = np.asarray([row.features for row in low_rank[0].orderBy("path").collect() if row.features is not None])
-    *_, first, fitted = fit_pca(*store_of(spark, vectors[:40]), report(), None, None, settings, RUN_INFO)
+    *_, first, fitted = fit_pca(*store_of(spark, vectors[:40]), report(), None, None, None, settings, RUN_INFO)
     published = {**first, "refit": False, "changes_since_fit": {"added": 5, "changed": 0, "left": 0}}
     store, sample = store_of(spark, vectors[:45], later=5)
-    *_, record, images = fit_pca(store, sample, report(as_published=True), published, None, settings, RUN_INFO)
+    *_, record, images = fit_pca(store, sample, report(as_published=True), published, None, None, settings, RUN_INFO)
     assert not record["refit"] and images is UNCHANGED  # the fit's image list was not even needed
     assert record["changes_since_fit"] == {"added": 5, "changed": 0, "left": 0}
     other = PcaParams(variance_target=0.99, max_components=10, refit_growth=0.25)
-    *_, refitted, _ = fit_pca(store, sample, report(as_published=True), published, None, other, RUN_INFO)
+    *_, refitted, _ = fit_pca(store, sample, report(as_published=True), published, None, None, other, RUN_INFO)
     assert refitted["refit"] and refitted["reason"] == "PCA settings changed (pca.variance_target)"
 
 
@@ -92,10 +98,10 @@ def test_images_that_left_count_toward_a_refit_and_the_record_never_contradicts_
     """The fit on 48 images is not reused for a sample of which most have gone: what left counts as what came."""
     settings = PcaParams(variance_target=0.999, max_components=10, refit_growth=0.25)
     vectors = np.asarray([row.features for row in low_rank[0].orderBy("path").collect() if row.features is not None])
-    *_, first, fitted = fit_pca(*store_of(spark, vectors[:48]), report(), None, None, settings, RUN_INFO)
+    *_, first, fitted = fit_pca(*store_of(spark, vectors[:48]), report(), None, None, None, settings, RUN_INFO)
     store, sample = store_of(spark, vectors[:48])
     fewer = sample.where(sample["path"].isin([f"img{i}" for i in range(30)]))  # 18 images gone, nothing added
-    *_, refitted, images = fit_pca(store, fewer, report(), first, fitted.add, settings, RUN_INFO)
+    *_, refitted, images = fit_pca(store, fewer, report(), first, fitted.add, None, settings, RUN_INFO)
     assert refitted["refit"] and refitted["reason"].startswith("0 images added, 0 changed and 18 left since the "
                                                                "fit on 48")
     assert refitted["fitted_on_images"] == images.add.count() == 30
@@ -103,8 +109,9 @@ def test_images_that_left_count_toward_a_refit_and_the_record_never_contradicts_
 
 def test_another_input_folder_refits_whatever_the_counts(low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10)
-    *_, first, fitted = fit_pca(*low_rank, report(), None, None, settings, RUN_INFO)
-    *_, record, _ = fit_pca(*low_rank, report(), first, fitted.add, settings, {**RUN_INFO, "raw_images": "/other"})
+    *_, first, fitted = fit_pca(*low_rank, report(), None, None, None, settings, RUN_INFO)
+    elsewhere = {**RUN_INFO, "raw_images": "/other"}
+    *_, record, _ = fit_pca(*low_rank, report(), first, fitted.add, None, settings, elsewhere)
     assert record["refit"] and record["reason"] == "the input folder changed (/t -> /other)"
 
 
@@ -112,6 +119,55 @@ def test_changes_since_the_fit_are_counted_by_path(spark) -> None:
     fitted = spark.createDataFrame([("a", "1"), ("b", "1"), ("c", "1")], "path string, change_key string")
     now = spark.createDataFrame([("b", "1"), ("c", "2"), ("d", "1")], "path string, change_key string")
     assert changes_since_fit(fitted, now) == {"added": 1, "changed": 1, "left": 1}
+
+
+def test_the_count_since_the_fit_is_moved_by_the_images_changed_since_it_was_counted(spark) -> None:
+    """Images added, changed, deleted and retried since the published count move it to what comparing every image
+    with the fit's list counts; a count made at other versions, or for another model, is not moved."""
+    def store(rows: list[tuple[str, str, str | None, str]]) -> DataFrame:
+        return spark.createDataFrame(
+            [(path, f"x/{path}", "x", key, "fp", None if kind else [float(ord(path)), 1.0], kind, None,
+              STAMP + timedelta(days=run == "r1"), run)
+             for path, key, kind, run in rows], spark_schema(FEATURE_STORE))
+
+    def sample(rows: list[tuple[str, str]]) -> DataFrame:
+        return spark.createDataFrame([(path, f"x/{path}", "x", key) for path, key in rows], spark_schema(SAMPLE))
+
+    fitted = spark.createDataFrame([("a", "1"), ("b", "1"), ("c", "1")], "path string, change_key string")
+    published_store = store([("a", "1", None, "r0"), ("b", "1", None, "r0"), ("c", "2", None, "r0"),
+                             ("d", "1", None, "r0"), ("f", "1", "unreadable", "r0")])
+    published_sample = sample([("a", "1"), ("b", "1"), ("c", "2"), ("d", "1"), ("f", "1")])
+    this_run = store([("a", "2", None, "r1"), ("e", "1", None, "r1"), ("f", "1", None, "r1")])  # f: retried
+    now_store, now_sample = published_store.unionByName(this_run), sample(
+        [("a", "2"), ("c", "2"), ("d", "1"), ("e", "1"), ("f", "1")])  # a changed, b deleted, e new
+    sample_changes = TableChanges(3, 4, spark.createDataFrame([("a",), ("b",), ("e",)], "path string"))
+    published = {"sample": 3, "feature_store": 7}
+    counted = changes_since_fit(fitted, featurized_keys(published_store, published_sample, "fp"))
+    assert counted == {"added": 1, "changed": 1, "left": 0}  # d added, c changed
+    settings = PcaParams(refit_growth=10.0)
+    previous = {**fit_pca(*store_of(spark, np.eye(3)), report(), None, None, None, settings, RUN_INFO)[3],
+                "changes_since_fit": counted, "counted_at": published, "fitted_on_images": 3}
+    now = {"sample": 4, "feature_store": 8}
+
+    changed = find_changed_images(sample_changes, this_run, published_store, published_sample, report(), now,
+                                  published)
+    assert sorted(row.path for row in changed.paths.collect()) == ["a", "b", "e", "f"]
+
+    def count(previous_record: dict) -> dict:
+        return fit_pca(now_store, now_sample, report(), previous_record, fitted, changed, settings, RUN_INFO)[3]
+
+    expected = changes_since_fit(fitted, featurized_keys(now_store, now_sample, "fp"))
+    assert expected == {"added": 3, "changed": 2, "left": 1}  # d, e, f added; a, c changed; b left
+    record = count(previous)
+    assert record["changes_since_fit"] == expected and record["counted_at"] == now
+    assert record["counted_by"] == "the published count, moved by the 4 images changed since"
+    wrong = {"added": 90, "changed": 0, "left": 0}  # were it moved, the count would show it
+    assert count({**previous, "changes_since_fit": wrong, "counted_at": {"sample": 2, "feature_store": 7}})[
+        "changes_since_fit"] == expected  # counted at other versions: compared whole
+    refitted = count({**previous, "changes_since_fit": wrong, "fingerprint": "old"})
+    assert refitted["refit"] and refitted["reason"].startswith("the model fingerprint changed")
+    assert find_changed_images(sample_changes, this_run, published_store, published_sample,
+                               report(as_published=True), published, published).paths is None
 
 
 @pytest.mark.parametrize(
@@ -145,12 +201,12 @@ def test_refit_reasons(change: dict, reason: str) -> None:
 
 def test_fewer_than_two_featurized_images_is_a_clear_error(spark):
     with pytest.raises(ValueError, match="PCA needs at least 2 featurized images, got 1"):
-        fit_pca(*store_of(spark, np.ones((1, 4))), report(), None, None, PcaParams(), RUN_INFO)
+        fit_pca(*store_of(spark, np.ones((1, 4))), report(), None, None, None, PcaParams(), RUN_INFO)
 
 
 def test_fixed_k_out_of_range_is_refused_before_fitting(low_rank):
     with pytest.raises(ValueError, match="pca.n_components must be between 1 and 12, got 13"):
-        fit_pca(*low_rank, report(), None, None, PcaParams(n_components=13), RUN_INFO)
+        fit_pca(*low_rank, report(), None, None, None, PcaParams(n_components=13), RUN_INFO)
 
 
 def test_the_fit_sample_is_capped_and_seeded(spark) -> None:
@@ -180,6 +236,6 @@ def test_the_fit_equals_spark_ml_pca_fit(spark) -> None:
 
 def test_pca_on_a_capped_sample_still_finds_the_subspace(low_rank):
     settings = PcaParams(variance_target=0.999, max_components=10, max_fit_rows=30, seed=3)
-    model, *_, record, _ = fit_pca(*low_rank, report(), None, None, settings, RUN_INFO)
+    model, *_, record, _ = fit_pca(*low_rank, report(), None, None, None, settings, RUN_INFO)
     assert model.stages[-1].getIndices() == [0, 1, 2]
     assert (record["fit_rows"], record["fitted_on_images"]) == (30, 60)

@@ -3,13 +3,16 @@ needed. The fit runs on a capped seeded sample, on the driver (see :func:`princi
 
 A run reuses the published model unless there is none, the features changed meaning (another model fingerprint),
 the input folder or the settings changed, a refit is asked for, or enough images were added, changed or left the
-sample since the fit (compared with the list of images the fit describes, saved beside it).
+sample since the fit (compared with the list of images the fit describes, saved beside it). Those counts are kept
+in the fit's record and moved by what changed since (:class:`ChangedImages`) when they describe the
+published versions of the sample and the store; otherwise every image is compared with the list.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,14 +22,14 @@ from pyspark.ml import PipelineModel
 from pyspark.ml.common import _py2java
 from pyspark.ml.feature import PCAModel, VectorSlicer
 from pyspark.ml.linalg import DenseMatrix, DenseVector
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fruits.datasets.run import UNCHANGED, Unchanged
-from fruits.datasets.table import TableChange
+from fruits.datasets.table import TableChange, TableChanges
 from fruits.params import PcaParams
 from fruits.provenance import check_one_input
-from fruits.tables import IMAGE_KEY, featurized_keys, seeded_rank, with_features
+from fruits.tables import IMAGE_KEY, featurized_keys, materialized, seeded_rank, with_features
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,22 @@ FEATURE_VECTOR = "feature_vector"
 ALL_COMPONENTS = "pca_all"
 PCA_VECTOR = "pca_vector"
 FIT_SETTINGS = ("variance_target", "max_components", "n_components", "max_fit_rows", "seed")
+CHANGE_KINDS = ("added", "changed", "left")
+
+
+@dataclass(frozen=True)
+class ChangedImages:
+    """The images whose featurized state can differ from the published run's (``paths``): those the sample changed
+    since its published version (its change feed) and those this run wrote store rows for (new, changed or retried
+    images), with ``before``, their :func:`fruits.tables.featurized_keys` at the published versions. ``since`` and
+    ``until``: the versions of the sample and the store at the published run and now. ``paths`` and ``before`` are
+    None when there is nothing to move (the sample and store as published, or all featurized again) or they are not
+    known (the sample's changes not recorded)."""
+
+    since: dict[str, int | None]
+    until: dict[str, int | None]
+    paths: DataFrame | None = None
+    before: DataFrame | None = None
 
 
 def choose_k(explained_variance: np.ndarray, target: float, fixed_k: int | None = None) -> int:
@@ -132,19 +151,41 @@ def fit(features: DataFrame, settings: PcaParams) -> tuple[PipelineModel, pd.Dat
     return PipelineModel(stages=[pca, slicer]), variance_table(explained), len(vectors)
 
 
+def change_counts(now: Column, fit: Column, prefix: str = "") -> list[Column]:
+    """Aggregations that count, per path, an image added since the fit, changed or left, from its change key now
+    (``now``) and in the fit (``fit``), each null where there is no such image."""
+    return [
+        F.count(F.when(now.isNotNull() & fit.isNull(), 1)).alias(f"{prefix}added"),
+        F.count(F.when(now.isNotNull() & fit.isNotNull() & (now != fit), 1)).alias(f"{prefix}changed"),
+        F.count(F.when(now.isNull() & fit.isNotNull(), 1)).alias(f"{prefix}left"),
+    ]
+
+
 def changes_since_fit(fitted: DataFrame, keys: DataFrame) -> dict[str, int]:
     """Images added to, changed in and gone from what the fit describes (``fitted``: its images' keys), by path:
     whatever the reason (new photos, deletions, another sample or input folder), the fit stops describing the data
     by as much. One join, counted on the executors."""
     now = keys.select("path", "change_key")
     then = fitted.select("path", F.col("change_key").alias("change_key_fit"))
-    row = now.join(then, "path", "full_outer").agg(
-        F.count(F.when(F.col("change_key_fit").isNull(), 1)).alias("added"),
-        F.count(F.when(F.col("change_key").isNotNull() & F.col("change_key_fit").isNotNull()
-                       & (F.col("change_key") != F.col("change_key_fit")), 1)).alias("changed"),
-        F.count(F.when(F.col("change_key").isNull(), 1)).alias("left"),
-    ).first()
-    return {name: int(row[name]) for name in ("added", "changed", "left")}
+    row = now.join(then, "path", "full_outer").agg(*change_counts(F.col("change_key"), F.col("change_key_fit"))).first()
+    return {name: int(row[name]) for name in CHANGE_KINDS}
+
+
+def changes_moved(counted: dict[str, int], changed: ChangedImages, after: DataFrame,
+                  fitted: DataFrame) -> dict[str, int]:
+    """``counted`` (the changes since the fit at the published versions) moved by the images that changed since:
+    each of ``changed.paths`` counts as it is now (``after``: its featurized key) instead of as it was
+    (``changed.before``), against the fit (``fitted``). Only those paths are joined: the fit's list is scanned with
+    them broadcast, and no table is shuffled."""
+    def keys(frame: DataFrame, name: str) -> DataFrame:
+        return frame.select("path", F.col("change_key").alias(name))
+
+    in_fit = fitted.join(changed.paths, "path", "left_semi")
+    row = (changed.paths.join(keys(changed.before, "before"), "path", "left")
+           .join(keys(after, "after"), "path", "left").join(keys(in_fit, "fit"), "path", "left")
+           .agg(*change_counts(F.col("after"), F.col("fit"), "now_"),
+                *change_counts(F.col("before"), F.col("fit"), "then_")).first())
+    return {name: counted[name] + int(row[f"now_{name}"]) - int(row[f"then_{name}"]) for name in CHANGE_KINDS}
 
 
 def describe_changes(changes: dict[str, int], fitted_on: int) -> str:
@@ -179,18 +220,69 @@ def refit_reason(previous: dict[str, Any] | None, fingerprint: str, changes: dic
     return next((reason for applies, reason in reasons if applies), None)
 
 
+def find_changed_images(
+    image_sample_changes: TableChanges | None,
+    new_features: DataFrame,
+    previous_feature_store: DataFrame | None,
+    previous_image_sample: DataFrame | None,
+    featurization_report: dict[str, Any],
+    featurization_sources: dict[str, int | None],
+    published_featurization_sources: dict[str, int | None],
+) -> ChangedImages:
+    """The images whose featurized state can differ from the published run's, by which the published count of
+    changes since the fit is moved instead of comparing every image (:func:`count_changes`): the paths in the
+    sample's recorded changes since its published version and those this run wrote store rows for, kept (few:
+    Spark broadcasts them), with their featurized keys at the published versions. None of that when the sample and
+    store are as published or all featurized again, or the sample's changes are not recorded."""
+    since, until = dict(published_featurization_sources), dict(featurization_sources)
+    if (image_sample_changes is None or previous_feature_store is None or previous_image_sample is None
+            or featurization_report["as_published"] or featurization_report["full_refresh"]):
+        return ChangedImages(since, until)
+    paths = materialized(image_sample_changes.rows.select("path").unionByName(new_features.select("path")).distinct())
+    published = materialized(previous_image_sample.join(paths, "path", "left_semi").select(*IMAGE_KEY))
+    return ChangedImages(since, until, paths,
+                         featurized_keys(previous_feature_store, published, featurization_report["fingerprint"]))
+
+
+def count_changes(feature_store: DataFrame, image_sample: DataFrame, featurization_report: dict[str, Any],
+                  previous_pca_fit: dict[str, Any] | None, previous_pca_fit_images: DataFrame | None,
+                  changed_images: ChangedImages | None) -> tuple[dict[str, int] | None, str | None]:
+    """The changes since the published fit, and how they were counted, the cheapest way that holds: the published
+    count as it is (the sample and store as published); moved by the images changed since (``changed_images``) when
+    the published record counted them at the published versions of the sample and the store (``counted_at``) for
+    this model; else every featurized image compared with the fit's list. None when the published fit lists no
+    images."""
+    fingerprint = featurization_report["fingerprint"]
+    if featurization_report["as_published"] and previous_pca_fit is not None:
+        return previous_pca_fit["changes_since_fit"], "the published count (the sample and store as published)"
+    if previous_pca_fit_images is None:
+        return None, None
+    if (changed_images is not None and changed_images.paths is not None and previous_pca_fit is not None
+            and previous_pca_fit.get("counted_at") == changed_images.since
+            and previous_pca_fit["fingerprint"] == fingerprint):
+        narrowed = materialized(image_sample.join(changed_images.paths, "path", "left_semi").select(*IMAGE_KEY))
+        moved = changes_moved(previous_pca_fit["changes_since_fit"], changed_images,
+                              featurized_keys(feature_store, narrowed, fingerprint), previous_pca_fit_images)
+        return moved, f"the published count, moved by the {changed_images.paths.count()} images changed since"
+    return changes_since_fit(previous_pca_fit_images, featurized_keys(feature_store, image_sample, fingerprint)
+                             .select(*IMAGE_KEY)), "every featurized image compared with the fit's"
+
+
 def fit_pca(
     feature_store: DataFrame,
     image_sample: DataFrame,
     featurization_report: dict[str, Any],
     previous_pca_fit: dict[str, Any] | None,
     previous_pca_fit_images: DataFrame | None,
+    changed_images: ChangedImages | None,
     settings: PcaParams,
     run_info: dict[str, Any],
 ) -> tuple[PipelineModel | Unchanged, np.ndarray | Unchanged, pd.DataFrame | Unchanged, dict[str, Any],
            TableChange | Unchanged]:
     """Refit (when :func:`refit_reason` says so) or keep the published model; the record says which and why, and
-    the list of images a new fit describes is saved with it.
+    the list of images a new fit describes is saved with it. The record's ``changes_since_fit`` (:func:`count_changes`)
+    describe the versions of the sample and the store it names (``counted_at``: ``changed_images.until``), and
+    ``counted_by`` says how they were counted.
 
     Besides the Spark ML model (what users load), its kept components are saved as a plain matrix: projecting a
     few new images then needs no Spark ML model load (several Spark jobs). ``fit_run_id`` names the fit: the
@@ -198,24 +290,21 @@ def fit_pca(
     """
     check_one_input(run_info, featurization_report=featurization_report.get("input"))
     fingerprint = featurization_report["fingerprint"]
-    featurized = featurized_keys(feature_store, image_sample, fingerprint)
-    keys = featurized.select(*IMAGE_KEY)
-    if featurization_report["as_published"] and previous_pca_fit is not None:
-        changes = previous_pca_fit["changes_since_fit"]  # counted when the same sample was published
-    elif previous_pca_fit_images is not None:
-        changes = changes_since_fit(previous_pca_fit_images, keys)
-    else:
-        changes = None
+    counted_at = changed_images.until if changed_images is not None else None
+    changes, counted_by = count_changes(feature_store, image_sample, featurization_report, previous_pca_fit,
+                                        previous_pca_fit_images, changed_images)
     reason = refit_reason(previous_pca_fit, fingerprint, changes, featurization_report["full_refresh"], settings,
                           run_info["raw_images"])
     if reason is None and previous_pca_fit is not None and changes is not None:
-        record = {**previous_pca_fit, "refit": False, "changes_since_fit": changes,
-                  "input": featurization_report.get("input"),
+        record = {**previous_pca_fit, "refit": False, "changes_since_fit": changes, "counted_at": counted_at,
+                  "counted_by": counted_by, "input": featurization_report.get("input"),
                   "reason": f"reused: {describe_changes(changes, previous_pca_fit['fitted_on_images'])} (at most "
                             f"pca.refit_growth = {settings.refit_growth:.0%} of them)"}
         logger.info("PCA model %s", record["reason"])
         return UNCHANGED, UNCHANGED, UNCHANGED, record, UNCHANGED
     logger.info("PCA refitted: %s", reason)
+    featurized = featurized_keys(feature_store, image_sample, fingerprint)
+    keys = featurized.select(*IMAGE_KEY)
     images = keys.count()
     chosen = fit_rows(featurized, images, settings.max_fit_rows, settings.seed)
     model, curve, fitted_rows = fit(with_features(feature_store, chosen), settings)
@@ -231,6 +320,8 @@ def fit_pca(
         "fitted_on_images": images,
         "fit_rows": fitted_rows,
         "changes_since_fit": {"added": 0, "changed": 0, "left": 0},
+        "counted_at": counted_at,
+        "counted_by": "the fit",
         "k": k,
         "explained_variance": round(float(curve["cumulative"].iloc[k - 1]), 4),
     }

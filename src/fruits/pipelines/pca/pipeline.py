@@ -2,12 +2,26 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from fruits.pipelines.pca.nodes import fit_pca
+from fruits.pipelines.pca.nodes import find_changed_images, fit_pca
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
+            Node(
+                func=find_changed_images,
+                inputs=[
+                    "image_sample_changes",
+                    "new_features",
+                    "previous_feature_store",
+                    "previous_image_sample",
+                    "featurization_report",
+                    "featurization_sources",
+                    "published_featurization_sources",
+                ],
+                outputs="changed_images",
+                name="find_changed_images",
+            ),
             Node(
                 func=fit_pca,
                 inputs=[
@@ -16,6 +30,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "featurization_report",
                     "previous_pca_fit",
                     "previous_pca_fit_images",
+                    "changed_images",
                     "params:pca",
                     "run_info",
                 ],
