@@ -35,6 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from devkit.paths import PROJECT_ROOT
+from fruits.changes import ChangedImages
 from fruits.config import load_config
 from fruits.datasets.binding import RunContext
 from fruits.datasets.run import UNCHANGED
@@ -147,8 +148,8 @@ def save_sample(tables: dict[str, TableDataset], changes: dict[str, TableChanges
 
 
 def save_pca(tables: dict[str, TableDataset], changes: dict[str, TableChangesDataset], run: Run, root: str,
-             report: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
-    """The PCA as its pipeline makes it: the images changed since the published count, then the fit (reused or
+             report: dict[str, Any], info: dict[str, Any]) -> tuple[ChangedImages, dict[str, Any]]:
+    """The PCA as its pipeline makes it: the images changed since the published run, then the fit (reused or
     refitted); its record kept, and its components when refitted."""
     previous_fit = kept(root, "pca_fit.json")
     changed = find_changed_images(
@@ -161,7 +162,17 @@ def save_pca(tables: dict[str, TableDataset], changes: dict[str, TableChangesDat
     tables["fit_images"].save(fit_images)
     if fit["refit"]:
         keep(root, "components.json", {"matrix": components.tolist()})
-    return keep(root, "pca_fit.json", fit)
+    return changed, keep(root, "pca_fit.json", fit)
+
+
+def save_results(tables: dict[str, TableDataset], components: np.ndarray, fit: dict[str, Any],
+                 report: dict[str, Any], changed: ChangedImages, root: str) -> None:
+    """The results as the output pipeline changes them, and what they then describe."""
+    change, basis = update_results(tables["store"].load(), tables["results"].load(), tables["sample"].load(),
+                                   components, fit, report, changed, kept(root, "results_basis.json"))
+    tables["results"].save(change)
+    if basis is not None:
+        keep(root, "results_basis.json", basis)
 
 
 def save_rejects(tables: dict[str, TableDataset], report: dict[str, Any], run: Run, root: str) -> None:
@@ -223,10 +234,9 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
         F.current_timestamp().alias("featurized_at"))) if plan["to_featurize"] else UNCHANGED))
     report = phase("record", lambda: keep(root, "featurization_report.json", record_featurization(
         tables["new_features"].load(), plan, versions(run, "sample", "feature_store"), info)))
-    fit = phase("pca", lambda: save_pca(tables, changes, run, root, report, info))
+    changed, fit = phase("pca", lambda: save_pca(tables, changes, run, root, report, info))
     matrix = kept(root, "components.json")["matrix"]
-    phase("results", lambda: tables["results"].save(update_results(
-        tables["store"].load(), tables["results"].load(), tables["sample"].load(), np.array(matrix), fit, report)))
+    phase("results", lambda: save_results(tables, np.array(matrix), fit, report, changed, root))
     phase("rejects", lambda: save_rejects(tables, report, run, root))
     phase("accounting", lambda: account_for_files(listing, report, info))
     phase("report counts", lambda: report_counts(tables["results"].load(), tables["rejects"].load(), run, root))

@@ -9,6 +9,7 @@ import pytest
 from pyspark.ml.functions import array_to_vector, vector_to_array
 from pyspark.sql import functions as F
 
+from fruits.changes import ChangedImages
 from fruits.datasets.run import UNCHANGED
 from fruits.params import PcaParams
 from fruits.pipelines.output.nodes import account_for_files, collect_rejects, project, update_results
@@ -35,6 +36,10 @@ def test_projection_equals_the_saved_spark_ml_model(spark):
     assert difference < 1e-5 * max(np.abs(vector).max() for vector in expected.values())
 
 
+# The sample's changes since the published run not known: every featurized image is compared.
+NOT_KNOWN = ChangedImages({"sample": 1, "feature_store": 1}, {"sample": 2, "feature_store": 2})
+
+
 def results_of(spark, *rows: tuple[str, str, str]):
     """Results rows (path, change key, the run whose fit projected them)."""
     return spark.createDataFrame([(path, "a", key, "fp", [0.0], run) for path, key, run in rows],
@@ -47,24 +52,46 @@ def test_results_change_by_what_they_lack_and_what_is_no_longer_live(spark):
     results_index = results_of(spark, ("img0", "k", "r1"), ("img1", "old", "r1"), ("gone", "k", "r1"),
                                ("img2", "k", "killed"))
     fit = {"refit": False, "fit_run_id": "r1"}
-    change = update_results(store, results_index, sample, components, fit, report())
+    change, basis = update_results(store, results_index, sample, components, fit, report(), NOT_KNOWN, None)
+    assert basis == {"tables": NOT_KNOWN.until, "fit_run_id": "r1"}
     assert sorted(row.path for row in change.add.collect()) == ["img1", "img2", "img3", "img4"]
     # the changed image's old row goes (its new row comes), and so does a row another fit projected
     assert sorted(row.path for row in change.remove.collect()) == ["gone", "img1", "img2"]
     assert not change.replace
     complete = results_of(spark, *((f"img{i}", "k", "r1") for i in range(5)))
-    unchanged = update_results(store, complete, sample, components, fit, report())
+    unchanged, _ = update_results(store, complete, sample, components, fit, report(), NOT_KNOWN, None)
     assert unchanged.add is None and unchanged.remove is None
     # a run as published keeps the published results without comparing (the index given here lacks rows)
-    assert update_results(store, results_index, sample, components, fit, report(as_published=True)) is UNCHANGED
+    published = {"tables": NOT_KNOWN.since, "fit_run_id": "r1"}
+    assert update_results(store, results_index, sample, components, fit, report(as_published=True), NOT_KNOWN,
+                          published) == (UNCHANGED, published)  # what they describe is unchanged too
+
+
+def test_results_made_for_the_published_versions_compare_only_the_images_changed_since(spark):
+    store, sample = store_of(spark, np.eye(6)[:5], rejected=1)
+    # published: img4 came since, img1 changed since (its row has the old key); a stale row outside the changes,
+    # which only a comparison of every image finds
+    index = results_of(spark, ("img0", "k", "r1"), ("img1", "old", "r1"), ("img2", "k", "r1"), ("img3", "k", "r1"),
+                       ("stale", "k", "r1"))
+    paths = spark.createDataFrame([("img1",), ("img4",)], "path string")
+    changed = ChangedImages(NOT_KNOWN.since, NOT_KNOWN.until, paths)
+    fit = {"refit": False, "fit_run_id": "r1"}
+    published = {"tables": changed.since, "fit_run_id": "r1"}
+    change, basis = update_results(store, index, sample, np.eye(6)[:, :2], fit, report(), changed, published)
+    assert sorted(row.path for row in change.add.collect()) == ["img1", "img4"]
+    assert [row.path for row in change.remove.collect()] == ["img1"]  # the stale row is not even read
+    assert basis == {"tables": changed.until, "fit_run_id": "r1"}
+    for made_otherwise in ({**published, "fit_run_id": "r0"}, {**published, "tables": {"sample": 0}}, None):
+        change, _ = update_results(store, index, sample, np.eye(6)[:, :2], fit, report(), changed, made_otherwise)
+        assert sorted(row.path for row in change.remove.collect()) == ["img1", "stale"]  # every image compared
 
 
 def test_a_refit_replaces_all_results(spark):
     store, sample = store_of(spark, np.eye(6)[:5], rejected=1)
     already = results_of(spark, *((f"img{i}", "k", "r1") for i in range(5)))
     for as_published in (False, True):  # a refit of the same sample (new PCA settings) too
-        change = update_results(store, already, sample, np.eye(6)[:, :2], {"refit": True, "fit_run_id": "r2"},
-                                report(as_published=as_published))
+        change, _ = update_results(store, already, sample, np.eye(6)[:, :2], {"refit": True, "fit_run_id": "r2"},
+                                   report(as_published=as_published), NOT_KNOWN, None)
         assert change.replace and change.add.count() == 5
     assert {len(row.pca_features) for row in change.add.collect()} == {2}
 
@@ -74,8 +101,8 @@ def test_results_that_copied_the_features_are_projected_again_without_them(spark
     complete = results_of(spark, *((f"img{i}", "k", "r1") for i in range(5)))
     former = complete.select("path", "label", "change_key", F.array(F.lit(1.0)).alias("features"), "pca_features",
                              "pca_run_id")
-    change = update_results(store, former, sample, np.eye(6)[:, :2], {"refit": False, "fit_run_id": "r1"},
-                            report(as_published=True))
+    change, _ = update_results(store, former, sample, np.eye(6)[:, :2], {"refit": False, "fit_run_id": "r1"},
+                               report(as_published=True), NOT_KNOWN, None)
     assert change.replace and change.add.columns == RESULTS.names and change.add.count() == 5
 
 

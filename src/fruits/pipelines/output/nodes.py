@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import ArrayType, FloatType
 
+from fruits.changes import ChangedImages
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.datasets.table import TableChange
 from fruits.provenance import check_one_input
@@ -65,28 +66,39 @@ def update_results(
     pca_components: np.ndarray,
     pca_fit: dict[str, Any],
     featurization_report: dict[str, Any],
-) -> TableChange | Unchanged:
-    """The change to the results: everything re-projected after a refit, a full refresh or when the table has
-    another layout's columns (results that copied the features); otherwise the images the results lack projected
-    with the published model, and the rows of changed and deleted images removed (a MERGE). A run whose sample and
-    store are as published (``as_published``) changes nothing and reads nothing; otherwise one join finds what
-    changed (kept for the save: it is small), one aggregation counts it, and only the store files of the runs that
-    featurized the images to add are read."""
+    changed_images: ChangedImages,
+    previous_results_basis: dict[str, Any] | None,
+) -> tuple[TableChange | Unchanged, dict[str, Any] | None]:
+    """The change to the results, and what they then describe (``results_basis``: the versions of the sample and
+    the store, and the PCA fit). Everything is re-projected after a refit, a full refresh or when the table has
+    another layout's columns (results that copied the features); otherwise the images the results lack are
+    projected with the published model, and the rows of changed and deleted images removed (a MERGE). A run whose
+    sample and store are as published (``as_published``) changes nothing and reads nothing. When the published
+    results describe the published versions and the same fit, only the images changed since
+    (``changed_images``) are compared, their keys broadcast into scans; otherwise every featurized image is, in
+    one join. What changed is kept for the save (it is small), counted in one aggregation, and only the store
+    files of the runs that featurized the images to add are read."""
     fingerprint, fit_run_id = featurization_report["fingerprint"], pca_fit["fit_run_id"]
-    featurized = featurized_keys(feature_store, image_sample, fingerprint)
+    basis = {"tables": changed_images.until, "fit_run_id": fit_run_id}
     other_layout = results_index.columns != RESULTS.names
     if pca_fit["refit"] or featurization_report["full_refresh"] or other_layout:
-        rows = with_features(feature_store, featurized)
-        return TableChange(add=project(rows, pca_components, fit_run_id), replace=True)
+        rows = with_features(feature_store, featurized_keys(feature_store, image_sample, fingerprint))
+        return TableChange(add=project(rows, pca_components, fit_run_id), replace=True), basis
     if featurization_report["as_published"]:
-        return UNCHANGED
+        return UNCHANGED, previous_results_basis  # the results describe what they described
+    if changed_images.paths is not None and previous_results_basis == {**basis, "tables": changed_images.since}:
+        featurized = changed_images.featurized_now(feature_store, image_sample, fingerprint)
+        results_index = results_index.join(changed_images.paths, "path", "left_semi")
+    else:
+        featurized = featurized_keys(feature_store, image_sample, fingerprint)
     changes = results_change(featurized, results_index, fit_run_id).persist()
     counted = changes.agg(F.count(F.when(F.col("remove"), 1)).alias("removed"),
                           F.collect_set(F.when(F.col("add"), F.col("run_id"))).alias("runs")).first()
     runs = sorted(counted["runs"])  # the runs that featurized the images to add; none: nothing to add
     added = changes.where(F.col("add"))
     add = project(with_features(feature_store, added, runs), pca_components, fit_run_id) if runs else None
-    return TableChange(add=add, remove=changes.where(F.col("remove")).select("path") if counted["removed"] else None)
+    remove = changes.where(F.col("remove")).select("path") if counted["removed"] else None
+    return TableChange(add=add, remove=remove), basis
 
 
 def collect_rejects(image_manifest: DataFrame, feature_store: DataFrame, image_sample: DataFrame,

@@ -4,11 +4,13 @@ accounting of every listed file (the publish gate)."""
 from kedro.pipeline import Node, Pipeline
 
 from fruits.pipelines.output.nodes import account_for_files, collect_rejects, update_results
+from fruits.pipelines.pca.pipeline import changed_images_node
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
+            changed_images_node(),  # also in the pca pipeline: each runs alone (Kedro runs it once in the whole)
             Node(
                 func=update_results,
                 inputs=[
@@ -18,8 +20,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "pca_components",
                     "pca_fit",
                     "featurization_report",
+                    "changed_images",
+                    "previous_results_basis",
                 ],
-                outputs="results",
+                outputs=["results", "results_basis"],
                 name="update_results",
             ),
             Node(

@@ -4,7 +4,7 @@ needed. The fit runs on a capped seeded sample, on the driver (see :func:`princi
 A run reuses the published model unless there is none, the features changed meaning (another model fingerprint),
 the input folder or the settings changed, a refit is asked for, or enough images were added, changed or left the
 sample since the fit (compared with the list of images the fit describes, saved beside it). Those counts are kept
-in the fit's record and moved by what changed since (:class:`ChangedImages`) when they describe the
+in the fit's record and moved by what changed since (:class:`fruits.changes.ChangedImages`) when they describe the
 published versions of the sample and the store; otherwise every image is compared with the list.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from pyspark.ml.linalg import DenseMatrix, DenseVector
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from fruits.changes import ChangedImages
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.datasets.table import TableChange, TableChanges
 from fruits.params import PcaParams
@@ -38,21 +38,6 @@ ALL_COMPONENTS = "pca_all"
 PCA_VECTOR = "pca_vector"
 FIT_SETTINGS = ("variance_target", "max_components", "n_components", "max_fit_rows", "seed")
 CHANGE_KINDS = ("added", "changed", "left")
-
-
-@dataclass(frozen=True)
-class ChangedImages:
-    """The images whose featurized state can differ from the published run's (``paths``): those the sample changed
-    since its published version (its change feed) and those this run wrote store rows for (new, changed or retried
-    images), with ``before``, their :func:`fruits.tables.featurized_keys` at the published versions. ``since`` and
-    ``until``: the versions of the sample and the store at the published run and now. ``paths`` and ``before`` are
-    None when there is nothing to move (the sample and store as published, or all featurized again) or they are not
-    known (the sample's changes not recorded)."""
-
-    since: dict[str, int | None]
-    until: dict[str, int | None]
-    paths: DataFrame | None = None
-    before: DataFrame | None = None
 
 
 def choose_k(explained_variance: np.ndarray, target: float, fixed_k: int | None = None) -> int:
@@ -260,9 +245,9 @@ def count_changes(feature_store: DataFrame, image_sample: DataFrame, featurizati
     if (changed_images is not None and changed_images.paths is not None and previous_pca_fit is not None
             and previous_pca_fit.get("counted_at") == changed_images.since
             and previous_pca_fit["fingerprint"] == fingerprint):
-        narrowed = materialized(image_sample.join(changed_images.paths, "path", "left_semi").select(*IMAGE_KEY))
         moved = changes_moved(previous_pca_fit["changes_since_fit"], changed_images,
-                              featurized_keys(feature_store, narrowed, fingerprint), previous_pca_fit_images)
+                              changed_images.featurized_now(feature_store, image_sample, fingerprint),
+                              previous_pca_fit_images)
         return moved, f"the published count, moved by the {changed_images.paths.count()} images changed since"
     return changes_since_fit(previous_pca_fit_images, featurized_keys(feature_store, image_sample, fingerprint)
                              .select(*IMAGE_KEY)), "every featurized image compared with the fit's"

@@ -5,23 +5,28 @@ from kedro.pipeline import Node, Pipeline
 from fruits.pipelines.pca.nodes import find_changed_images, fit_pca
 
 
+def changed_images_node() -> Node:
+    """The images changed since the published run, which the PCA's count and the results are kept current by."""
+    return Node(
+        func=find_changed_images,
+        inputs=[
+            "image_sample_changes",
+            "new_features",
+            "previous_feature_store",
+            "previous_image_sample",
+            "featurization_report",
+            "featurization_sources",
+            "published_featurization_sources",
+        ],
+        outputs="changed_images",
+        name="find_changed_images",
+    )
+
+
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(
-                func=find_changed_images,
-                inputs=[
-                    "image_sample_changes",
-                    "new_features",
-                    "previous_feature_store",
-                    "previous_image_sample",
-                    "featurization_report",
-                    "featurization_sources",
-                    "published_featurization_sources",
-                ],
-                outputs="changed_images",
-                name="find_changed_images",
-            ),
+            changed_images_node(),
             Node(
                 func=fit_pca,
                 inputs=[

@@ -1,0 +1,32 @@
+"""What changed in the featurized images since the published run: the outputs kept current by changes (the PCA's
+count of changes since its fit, the results) look at those images only, instead of comparing every image, when
+what they published describes the published versions of the sample and the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame
+
+from fruits.tables import IMAGE_KEY, featurized_keys, materialized
+
+
+@dataclass(frozen=True)
+class ChangedImages:
+    """The images whose featurized state can differ from the published run's (``paths``): those the sample changed
+    since its published version (its change feed) and those this run wrote store rows for (new, changed or retried
+    images), with ``before``, their :func:`fruits.tables.featurized_keys` at the published versions. ``since`` and
+    ``until``: the versions of the sample and the store at the published run and now. ``paths`` and ``before`` are
+    None when there is nothing to move (the sample and store as published, or all featurized again) or they are not
+    known (the sample's changes not recorded)."""
+
+    since: dict[str, int | None]
+    until: dict[str, int | None]
+    paths: DataFrame | None = None
+    before: DataFrame | None = None
+
+    def featurized_now(self, feature_store: DataFrame, image_sample: DataFrame, fingerprint: str) -> DataFrame:
+        """The featurized keys of ``paths`` now. Their sampled keys are kept first (few), so that Spark broadcasts
+        them into the store's scan instead of shuffling the store."""
+        sampled = materialized(image_sample.join(self.paths, "path", "left_semi").select(*IMAGE_KEY))
+        return featurized_keys(feature_store, sampled, fingerprint)
