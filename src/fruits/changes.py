@@ -25,8 +25,9 @@ class ChangedImages:
     paths: DataFrame | None = None
     before: DataFrame | None = None
 
-    def featurized_now(self, feature_store: DataFrame, image_sample: DataFrame, fingerprint: str) -> DataFrame:
-        """The featurized keys of ``paths`` now. Their sampled keys are kept first (few), so that Spark broadcasts
-        them into the store's scan instead of shuffling the store."""
+    def featurized_in(self, feature_store: DataFrame, image_sample: DataFrame, fingerprint: str) -> DataFrame:
+        """The featurized keys of ``paths`` in this store and sample (now, or at the published versions). Their
+        sampled keys are kept first (few), so that Spark broadcasts them into the store's scan instead of shuffling
+        the store."""
         sampled = materialized(image_sample.join(self.paths, "path", "left_semi").select(*IMAGE_KEY))
         return featurized_keys(feature_store, sampled, fingerprint)

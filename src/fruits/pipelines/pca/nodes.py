@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -215,18 +216,19 @@ def find_changed_images(
     published_featurization_sources: dict[str, int | None],
 ) -> ChangedImages:
     """The images whose featurized state can differ from the published run's, by which the published count of
-    changes since the fit is moved instead of comparing every image (:func:`count_changes`): the paths in the
-    sample's recorded changes since its published version and those this run wrote store rows for, kept (few:
-    Spark broadcasts them), with their featurized keys at the published versions. None of that when the sample and
-    store are as published or all featurized again, or the sample's changes are not recorded."""
+    changes since the fit (:func:`count_changes`) and the published results are kept current instead of comparing
+    every image: the paths in the sample's recorded changes since its published version and those this run wrote
+    store rows for, kept (few: Spark broadcasts them), with their featurized keys at the published versions. None
+    of that when the sample and store are as published or all featurized again, or the sample's changes are not
+    recorded."""
     since, until = dict(published_featurization_sources), dict(featurization_sources)
     if (image_sample_changes is None or previous_feature_store is None or previous_image_sample is None
             or featurization_report["as_published"] or featurization_report["full_refresh"]):
         return ChangedImages(since, until)
     paths = materialized(image_sample_changes.rows.select("path").unionByName(new_features.select("path")).distinct())
-    published = materialized(previous_image_sample.join(paths, "path", "left_semi").select(*IMAGE_KEY))
-    return ChangedImages(since, until, paths,
-                         featurized_keys(previous_feature_store, published, featurization_report["fingerprint"]))
+    changed = ChangedImages(since, until, paths)
+    return replace(changed, before=changed.featurized_in(previous_feature_store, previous_image_sample,
+                                                         featurization_report["fingerprint"]))
 
 
 def count_changes(feature_store: DataFrame, image_sample: DataFrame, featurization_report: dict[str, Any],
@@ -246,7 +248,7 @@ def count_changes(feature_store: DataFrame, image_sample: DataFrame, featurizati
             and previous_pca_fit.get("counted_at") == changed_images.since
             and previous_pca_fit["fingerprint"] == fingerprint):
         moved = changes_moved(previous_pca_fit["changes_since_fit"], changed_images,
-                              changed_images.featurized_now(feature_store, image_sample, fingerprint),
+                              changed_images.featurized_in(feature_store, image_sample, fingerprint),
                               previous_pca_fit_images)
         return moved, f"the published count, moved by the {changed_images.paths.count()} images changed since"
     return changes_since_fit(previous_pca_fit_images, featurized_keys(feature_store, image_sample, fingerprint)
