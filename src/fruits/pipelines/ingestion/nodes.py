@@ -8,7 +8,9 @@ counts (one row per class at most) and nothing per image, from 80 images to mill
 from __future__ import annotations
 
 import logging
+import operator
 import re
+from functools import reduce
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
@@ -45,28 +47,31 @@ def classify_files(files: DataFrame, extensions: tuple[str, ...]) -> DataFrame:
 
     Deeper folders are allowed (``Apple/deeper/x.jpg`` is an Apple). An image directly at the root has no class:
     it is a reject, its ``detail`` the reject's kind. OS metadata and other extensions are ignored but counted, by
-    kind.
+    kind. Each row's kind is found once, by string functions, a regular expression only for the rare paths that
+    may be in a metadata folder: every run classifies every listed file.
     """
-    parts = F.split(F.col("relative_path"), "/")
-    lower = F.lower(F.element_at(parts, -1))
-    suffix = F.regexp_extract(lower, r"(\.[^.]+)$", 1)
-    metadata_folder = F.regexp_extract(F.col("relative_path"), _IN_METADATA_FOLDER, 1)
-    metadata_file = _first_match([(lower == name, spelt) for name, spelt in OS_METADATA_FILES.items()], "")
-    at_root = F.size(parts) == 1
-    ignored = [
+    relative = F.col("relative_path")
+    name = F.lower(F.substring_index(relative, "/", -1))
+    extension = F.substring_index(name, ".", -1)  # the whole name when it has no dot
+    suffix = F.when(name.contains(".") & (extension != ""), F.concat(F.lit("."), extension)).otherwise("")
+    maybe_in_metadata_folder = reduce(operator.or_, [relative.contains(f"{folder}/") for folder in OS_METADATA_FOLDERS])
+    metadata_folder = F.when(maybe_in_metadata_folder, F.regexp_extract(relative, _IN_METADATA_FOLDER, 1)).otherwise("")
+    metadata_file = _first_match([(name == file_name, spelt) for file_name, spelt in OS_METADATA_FILES.items()], "")
+    at_root = ~relative.contains("/")
+    detail = _first_match([
         (metadata_folder != "", F.concat(F.lit("os metadata ("), metadata_folder, F.lit(")"))),
         (metadata_file != "", F.concat(F.lit("os metadata ("), metadata_file, F.lit(")"))),
-        (lower.startswith("._"), F.lit("os metadata (AppleDouble ._ file)")),
+        (name.startswith("._"), F.lit("os metadata (AppleDouble ._ file)")),
         (~suffix.isin([extension.lower() for extension in extensions]),
          F.concat(F.lit("other extension ("), F.when(suffix == "", "none").otherwise(suffix), F.lit(")"))),
-    ]
-    detail = _first_match([*ignored, (at_root, F.lit(RejectKind.NOT_IN_CLASS_FOLDER.value))], F.lit(""))
-    status = _first_match([(condition, F.lit(IGNORED)) for condition, _ in ignored] + [(at_root, F.lit(REJECTED))],
-                          F.lit(IMAGE))
-    return files.select(
-        "path", "relative_path", F.when(~at_root, F.element_at(parts, 1)).alias("label"), "size", "change_key",
-        status.alias("status"), detail.alias("detail"),
-    )
+        (at_root, F.lit(RejectKind.NOT_IN_CLASS_FOLDER.value)),
+    ], F.lit(""))
+    kinds = files.select("path", "relative_path", F.when(~at_root, F.substring_index(relative, "/", 1)).alias("label"),
+                         "size", "change_key", detail.alias("detail"))
+    # the detail names the kind: none for an image, the reject's kind for a reject, else why the file is ignored
+    status = _first_match([(F.col("detail") == "", F.lit(IMAGE)),
+                           (F.col("detail") == RejectKind.NOT_IN_CLASS_FOLDER.value, F.lit(REJECTED))], F.lit(IGNORED))
+    return kinds.select("path", "relative_path", "label", "size", "change_key", status.alias("status"), "detail")
 
 
 def list_images(raw_images: ImageTree, settings: IngestionParams) -> TableChange:
