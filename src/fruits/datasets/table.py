@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import logging
 import math
-import operator
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any
 
 import pandas as pd
@@ -39,6 +37,7 @@ logger = logging.getLogger(__name__)
 Rows = DataFrame | pd.DataFrame
 GONE = "_gone"  # a sync's change that deletes its key
 REMOVED, ADDED = "_removed", "_added"  # the hash of the row a sync's change removes, of the row it adds
+KEY_HASH = "_key_hash"  # what a sync joins on first
 Digest = dict[str, int]  # rows and the XOR of their hashes: what a table holds, without its rows
 
 
@@ -262,23 +261,21 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
 
     def _sync(self, spark: SparkSession, rows: DataFrame) -> Digest | None:
         """Make the table hold exactly ``rows`` (unique by key): one join finds the rows that are new or differ and
-        the keys no longer there, and one aggregation counts them. When there are only new rows (photos that
-        arrived), they are appended: no MERGE, whose search for matching rows reads the whole table. Otherwise one
-        MERGE inserts, updates and deletes them (files without such rows are kept as they are). A run that changes
-        nothing commits nothing. Returns how the table's digest changed (rows added less rows removed, and their
-        hashes' XOR) when it keeps one and something changed."""
+        the keys no longer there, and one aggregation counts them. The table's side of the join is its keys and a
+        :func:`row_hash` of each row, and both sides are joined on a hash of the key before the key itself: the
+        shuffle carries one wide side instead of two, and its sort compares numbers. A row differs when its hash
+        does (two different rows share one with a chance of 2^-64, as for the digest). When there are only new rows
+        (photos that arrived), they are appended: no MERGE, whose search for matching rows reads the whole table.
+        Otherwise one MERGE inserts, updates and deletes them (files without such rows are kept as they are). A run
+        that changes nothing commits nothing. Returns how the table's digest changed (rows added less rows
+        removed, and their hashes' XOR) when it keeps one and something changed."""
+        key_hash = F.xxhash64(*(F.col(name) for name in self._key)).alias(KEY_HASH)
         current = DeltaTable.forPath(spark, self.uri).toDF()
-        differs = [~F.col(f"new.{name}").eqNullSafe(F.col(f"old.{name}")) for name in rows.columns
-                   if name not in self._key]
-        missing_new, missing_old = (F.col(f"{side}.{self._key[0]}").isNull() for side in ("new", "old"))
-        same_key = [F.col(f"new.{name}") == F.col(f"old.{name}") for name in self._key]
-        changes = rows.alias("new").join(current.alias("old"), same_key, "full_outer").where(
-            reduce(operator.or_, differs, missing_new | missing_old)
-        ).select(*(F.coalesce(F.col(f"new.{name}"), F.col(f"old.{name}")).alias(name) if name in self._key
-                   else F.col(f"new.{name}") for name in rows.columns), missing_new.alias(GONE),
-                 F.when(~missing_old, row_hash(rows.columns, "old.")).alias(REMOVED),
-                 F.when(~missing_new, row_hash(rows.columns, "new.")).alias(ADDED),
-        ).persist()
+        old = current.select(key_hash, *self._key, row_hash(rows.columns).alias(REMOVED))
+        new = rows.select(key_hash, *rows.columns, row_hash(rows.columns).alias(ADDED))
+        changes = new.join(old, [KEY_HASH, *self._key], "full_outer").where(
+            ~F.col(ADDED).eqNullSafe(F.col(REMOVED))
+        ).select(*rows.columns, F.col(ADDED).isNull().alias(GONE), REMOVED, ADDED).persist()
         try:
             counted = self._count_changes(changes)  # before the write, which makes Spark recompute ``changes``
             # against the table it changed
