@@ -7,27 +7,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
-from fruits.tables import IMAGE_KEY, featurized_keys, materialized
+from fruits.tables import featurized_keys
+
+SAMPLED_THEN, SAMPLED_NOW = "sampled_then", "sampled_now"  # a changed image's sampled change key, null if not sampled
 
 
 @dataclass(frozen=True)
 class ChangedImages:
     """The images whose featurized state can differ from the published run's (``paths``): those the sample changed
     since its published version (its change feed) and those this run wrote store rows for (new, changed or retried
-    images), with ``before``, their :func:`fruits.tables.featurized_keys` at the published versions. ``since`` and
-    ``until``: the versions of the sample and the store at the published run and now. ``paths`` and ``before`` are
-    None when there is nothing to move (the sample and store as published, or all featurized again) or they are not
-    known (the sample's changes not recorded)."""
+    images), each with its sampled change key at the published version and now (:data:`SAMPLED_THEN`,
+    :data:`SAMPLED_NOW`), and ``before``, their :func:`fruits.tables.featurized_keys` at the published versions.
+    ``since`` and ``until``: the versions of the sample and the store at the published run and now. ``paths`` and
+    ``before`` are None when there is nothing to move (the sample and store as published, or all featurized again)
+    or they are not known (the sample's changes not recorded)."""
 
     since: dict[str, int | None]
     until: dict[str, int | None]
     paths: DataFrame | None = None
     before: DataFrame | None = None
 
-    def featurized_in(self, feature_store: DataFrame, image_sample: DataFrame, fingerprint: str) -> DataFrame:
-        """The featurized keys of ``paths`` in this store and sample (now, or at the published versions). Their
-        sampled keys are kept first (few), so that Spark broadcasts them into the store's scan instead of shuffling
-        the store."""
-        sampled = materialized(image_sample.join(self.paths, "path", "left_semi").select(*IMAGE_KEY))
-        return featurized_keys(feature_store, sampled, fingerprint)
+    def featurized_in(self, feature_store: DataFrame, fingerprint: str, published: bool = False) -> DataFrame:
+        """The featurized keys of ``paths`` in this store, as sampled now (or at the published version): the keys
+        come with the paths, so no sample is read, and they are few, so Spark broadcasts them into the store's
+        scan instead of shuffling the store."""
+        sampled = F.col(SAMPLED_THEN if published else SAMPLED_NOW)
+        return featurized_keys(feature_store, self.paths.where(sampled.isNotNull())
+                               .select("path", sampled.alias("change_key")), fingerprint)

@@ -73,7 +73,8 @@ def test_results_made_for_the_published_versions_compare_only_the_images_changed
     # which only a comparison of every image finds
     index = results_of(spark, ("img0", "k", "r1"), ("img1", "old", "r1"), ("img2", "k", "r1"), ("img3", "k", "r1"),
                        ("stale", "k", "r1"))
-    paths = spark.createDataFrame([("img1",), ("img4",)], "path string")
+    paths = spark.createDataFrame([("img1", "old", "k"), ("img4", None, "k")],
+                                  "path string, sampled_then string, sampled_now string")
     changed = ChangedImages(NOT_KNOWN.since, NOT_KNOWN.until, paths)
     fit = {"refit": False, "fit_run_id": "r1"}
     published = {"tables": changed.since, "fit_run_id": "r1"}

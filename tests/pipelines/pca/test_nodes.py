@@ -140,7 +140,9 @@ def test_the_count_since_the_fit_is_moved_by_the_images_changed_since_it_was_cou
     this_run = store([("a", "2", None, "r1"), ("e", "1", None, "r1"), ("f", "1", None, "r1")])  # f: retried
     now_store, now_sample = published_store.unionByName(this_run), sample(
         [("a", "2"), ("c", "2"), ("d", "1"), ("e", "1"), ("f", "1")])  # a changed, b deleted, e new
-    sample_changes = TableChanges(3, 4, spark.createDataFrame([("a",), ("b",), ("e",)], "path string"))
+    sample_changes = TableChanges(3, 4, spark.createDataFrame(  # as the sample's change feed records them
+        [("a", ("1",), ("2",)), ("b", ("1",), None), ("e", None, ("1",))],
+        "path string, before struct<change_key: string>, after struct<change_key: string>"))
     published = {"sample": 3, "feature_store": 7}
     counted = changes_since_fit(fitted, featurized_keys(published_store, published_sample, "fp"))
     assert counted == {"added": 1, "changed": 1, "left": 0}  # d added, c changed
@@ -149,8 +151,7 @@ def test_the_count_since_the_fit_is_moved_by_the_images_changed_since_it_was_cou
                 "changes_since_fit": counted, "counted_at": published, "fitted_on_images": 3}
     now = {"sample": 4, "feature_store": 8}
 
-    changed = find_changed_images(sample_changes, this_run, published_store, published_sample, report(), now,
-                                  published)
+    changed = find_changed_images(sample_changes, this_run, published_store, report(), now, published)
     assert sorted(row.path for row in changed.paths.collect()) == ["a", "b", "e", "f"]
 
     def count(previous_record: dict) -> dict:
@@ -166,8 +167,8 @@ def test_the_count_since_the_fit_is_moved_by_the_images_changed_since_it_was_cou
         "changes_since_fit"] == expected  # counted at other versions: compared whole
     refitted = count({**previous, "changes_since_fit": wrong, "fingerprint": "old"})
     assert refitted["refit"] and refitted["reason"].startswith("the model fingerprint changed")
-    assert find_changed_images(sample_changes, this_run, published_store, published_sample,
-                               report(as_published=True), published, published).paths is None
+    assert find_changed_images(sample_changes, this_run, published_store, report(as_published=True), published,
+                               published).paths is None
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from pyspark.ml.linalg import DenseMatrix, DenseVector
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from fruits.changes import ChangedImages
+from fruits.changes import SAMPLED_NOW, SAMPLED_THEN, ChangedImages
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.datasets.table import TableChange, TableChanges
 from fruits.params import PcaParams
@@ -210,25 +210,29 @@ def find_changed_images(
     image_sample_changes: TableChanges | None,
     new_features: DataFrame,
     previous_feature_store: DataFrame | None,
-    previous_image_sample: DataFrame | None,
     featurization_report: dict[str, Any],
     featurization_sources: dict[str, int | None],
     published_featurization_sources: dict[str, int | None],
 ) -> ChangedImages:
     """The images whose featurized state can differ from the published run's, by which the published count of
     changes since the fit (:func:`count_changes`) and the published results are kept current instead of comparing
-    every image: the paths in the sample's recorded changes since its published version and those this run wrote
-    store rows for, kept (few: Spark broadcasts them), with their featurized keys at the published versions. None
-    of that when the sample and store are as published or all featurized again, or the sample's changes are not
-    recorded."""
+    every image: the paths in the sample's recorded changes since its published version, with their sampled keys
+    at both ends, and those this run wrote store rows for (their sample row unchanged: the same key at both ends),
+    kept (few: Spark broadcasts them), with their featurized keys at the published versions. None of that when the
+    sample and store are as published or all featurized again, or the sample's changes are not recorded."""
     since, until = dict(published_featurization_sources), dict(featurization_sources)
-    if (image_sample_changes is None or previous_feature_store is None or previous_image_sample is None
+    if (image_sample_changes is None or previous_feature_store is None
             or featurization_report["as_published"] or featurization_report["full_refresh"]):
         return ChangedImages(since, until)
-    paths = materialized(image_sample_changes.rows.select("path").unionByName(new_features.select("path")).distinct())
-    changed = ChangedImages(since, until, paths)
-    return replace(changed, before=changed.featurized_in(previous_feature_store, previous_image_sample,
-                                                         featurization_report["fingerprint"]))
+    in_sample_changes = image_sample_changes.rows.select(
+        "path", F.col("before.change_key").alias(SAMPLED_THEN), F.col("after.change_key").alias(SAMPLED_NOW))
+    featurized_again = (new_features.select("path", "change_key").dropDuplicates(["path"])
+                        .join(in_sample_changes, "path", "left_anti")
+                        .select("path", F.col("change_key").alias(SAMPLED_THEN),
+                                F.col("change_key").alias(SAMPLED_NOW)))
+    changed = ChangedImages(since, until, materialized(in_sample_changes.unionByName(featurized_again)))
+    return replace(changed, before=changed.featurized_in(previous_feature_store, featurization_report["fingerprint"],
+                                                         published=True))
 
 
 def count_changes(feature_store: DataFrame, image_sample: DataFrame, featurization_report: dict[str, Any],
@@ -248,7 +252,7 @@ def count_changes(feature_store: DataFrame, image_sample: DataFrame, featurizati
             and previous_pca_fit.get("counted_at") == changed_images.since
             and previous_pca_fit["fingerprint"] == fingerprint):
         moved = changes_moved(previous_pca_fit["changes_since_fit"], changed_images,
-                              changed_images.featurized_in(feature_store, image_sample, fingerprint),
+                              changed_images.featurized_in(feature_store, fingerprint),
                               previous_pca_fit_images)
         return moved, f"the published count, moved by the {changed_images.paths.count()} images changed since"
     return changes_since_fit(previous_pca_fit_images, featurized_keys(feature_store, image_sample, fingerprint)

@@ -13,7 +13,6 @@ def changed_images_node() -> Node:
             "image_sample_changes",
             "new_features",
             "previous_feature_store",
-            "previous_image_sample",
             "featurization_report",
             "featurization_sources",
             "published_featurization_sources",
