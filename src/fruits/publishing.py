@@ -26,6 +26,7 @@ import os
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 import fsspec
 from fsspec.asyn import sync
@@ -64,7 +65,7 @@ class Publication:
     published_at: str | None = None
     datasets: dict[str, str] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
-    digests: dict[str, dict[str, int]] = field(default_factory=dict)
+    digests: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, text: str) -> Publication:
@@ -272,12 +273,12 @@ class Run:
         self.ledger.tables[table] = version
         self.save()
 
-    def table_digest(self, table: str) -> dict[str, int] | None:
-        """The digest of a table's rows (``version``, ``rows``, ``xor``) this run recorded last, else the published
-        one; it describes the table's content at that version only."""
+    def table_digest(self, table: str) -> dict[str, Any] | None:
+        """The digest of a table's rows (``version``, ``derived_by``, ``rows``, ``xor``) this run recorded last, else
+        the published one; it describes the table's content at that version only."""
         return self.ledger.digests.get(table, self.base.digests.get(table))
 
-    def record_digest(self, table: str, digest: dict[str, int]) -> None:
+    def record_digest(self, table: str, digest: dict[str, Any]) -> None:
         self.ledger.digests[table] = digest
         self.save()
 

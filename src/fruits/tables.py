@@ -96,15 +96,16 @@ IMAGE, IGNORED, REJECTED = "image", "ignored", "rejected"
 class Table:
     """A Delta table of the data root: its folder (relative to the root, fixed, so that any engine finds it), its
     columns, whether it is the run's own bookkeeping (the listing, the sample) rather than an output users read,
-    whether runs keep a digest of its rows, to skip a sync with a source equal to it (the listing:
-    :class:`fruits.datasets.table.TableDataset`), and whether Delta records its changes (its change data feed), so that
-    the nodes that follow it read what changed since the published version instead of comparing whole versions."""
+    the columns whose digest runs keep, the others being derived from them, to skip a sync with a source equal to
+    it (the listing's files, classified by their paths: :class:`fruits.datasets.table.TableDataset`), and whether
+    Delta records its changes (its change data feed), so that the nodes that follow it read what changed since the
+    published version instead of comparing whole versions."""
 
     name: str
     location: str
     schema: pa.Schema
     bookkeeping: bool = False
-    digest: bool = False
+    digest: tuple[str, ...] = ()
     change_feed: bool = False
 
 
@@ -112,7 +113,8 @@ TABLES = {table.name: table for table in (
     Table("feature_store", "04_feature/feature_store", FEATURE_STORE),
     Table("results", "07_model_output/results", RESULTS),
     Table("rejects", "07_model_output/rejects", REJECTS),
-    Table("listing", "02_intermediate/listing", LISTING, bookkeeping=True, digest=True, change_feed=True),
+    Table("listing", "02_intermediate/listing", LISTING, bookkeeping=True,
+          digest=("path", "relative_path", "size", "change_key"), change_feed=True),
     Table("sample", "02_intermediate/sample", SAMPLE, bookkeeping=True, change_feed=True),
     Table("pca_fit_images", "06_models/pca_fit_images", FIT_IMAGES, bookkeeping=True),
 )}

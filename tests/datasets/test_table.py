@@ -195,12 +195,34 @@ def test_a_listing_equal_to_the_table_is_not_joined_and_its_digest_follows_each_
         stored = spark.read.format("delta").option("versionAsOf", run.table_version("listing")) \
             .load(location(tmp_path, "listing"))
         digest = run.table_digest("listing")
-        assert digest == {"version": run.table_version("listing"), **row_digest(stored)}  # folded in, not re-read
+        listed = stored.select(*TABLES["listing"].digest)  # the columns the others derive from
+        assert digest == {"version": run.table_version("listing"), "derived_by": "", **row_digest(listed)}  # folded in
         assert sorted(row.path for row in stored.collect()) == sorted(row.path for row in change.collect())
         versions.append(run.table_version("listing"))
     assert versions[1] == versions[0] and len(set(versions)) == 4  # the same rows committed nothing
     assert unread == [False, True, False, False, False]
     assert json.loads((tmp_path / "current.json").read_text())["digests"]["listing"]["rows"] == 3
+
+
+def test_a_digest_recorded_for_another_derivation_is_not_trusted(spark, tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """The digest covers the listed columns only: rows derived from them otherwise (another classification) are
+    compared with the table, and written."""
+    table = TableDataset(path=str(tmp_path), table="listing")
+
+    def sync(derived_by: str, status: str) -> bool:
+        caplog.clear()
+        rows = listing_rows(spark, ("a", "1"), ("b", "1")).withColumn("status", F.lit(status))
+        with run_scope(str(tmp_path)) as run, caplog.at_level("INFO", logger="fruits.datasets.table"):
+            bound(table, run).save(TableChange(sync=rows, derived_by=derived_by))
+            run.publish()
+        assert {row.status for row in bound(table, run).load().collect()} == {status}
+        return "already holds these rows" in caplog.text
+
+    assert not sync("classified one way", "image")
+    assert sync("classified one way", "image")  # the same listing, derived alike: not joined
+    assert not sync("classified another way", "ignored")  # the same listed columns: joined, and written
+    assert sync("classified another way", "ignored")
 
 
 def test_a_digest_recorded_for_another_version_is_not_trusted(spark, tmp_path: Path) -> None:

@@ -36,9 +36,10 @@ logger = logging.getLogger(__name__)
 
 Rows = DataFrame | pd.DataFrame
 GONE = "_gone"  # a sync's change that deletes its key
-REMOVED, ADDED = "_removed", "_added"  # the hash of the row a sync's change removes, of the row it adds
+REMOVED, ADDED = "_removed", "_added"  # the digest's hash of the row a sync's change removes, of the row it adds
 KEY_HASH = "_key_hash"  # what a sync joins on first
-Digest = dict[str, int]  # rows and the XOR of their hashes: what a table holds, without its rows
+OLD_ROW, NEW_ROW = "_old_row", "_new_row"  # the hash of a key's whole row in the table, in the sync's rows
+Digest = dict[str, int]  # rows and the XOR of their hashes: what a table holds, without its rows (its content)
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,18 @@ class TableChange:
     """What a node asks of a table: rows to add, keys (``key`` columns) whose rows to remove, a replacement of
     every row by ``add``, ``sync``: the rows the table must hold, merged in by key so that a run that changes
     nothing writes nothing, or ``upsert``: rows to hold by key, inserted or updated, the others kept (applying the
-    same upsert twice, as a resumed run does, changes nothing the second time)."""
+    same upsert twice, as a resumed run does, changes nothing the second time).
+
+    ``derived_by``, for a sync to a table kept by digest (:attr:`fruits.tables.Table.digest`): how the columns
+    outside the digest are derived from those in it (a fingerprint of the expressions). A digest recorded with
+    another derivation does not describe these rows, and the sync compares them with the table."""
 
     add: Rows | None = None
     remove: Rows | None = None
     replace: bool = False
     sync: DataFrame | None = None
     upsert: DataFrame | None = None
+    derived_by: str = ""
 
     @property
     def nothing(self) -> bool:
@@ -84,9 +90,11 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
     small files into large ones).
 
     For a table kept by digest (:attr:`fruits.tables.Table.digest`: the listing), the run records the digest of the
-    table's rows (:func:`row_digest`) at each version it leaves, and a sync first compares the digest of the rows it
-    is given with it: when they are equal, the table already holds them, and neither the table nor a join is read.
-    One pass over a source that rarely changes, instead of a join of it with the table.
+    table's rows (:func:`row_digest` of the digest's columns, and the sync's ``derived_by``) at each version it
+    leaves, and a sync first compares the digest of the rows it is given with it: when they are equal, the table
+    already holds them, and neither the table nor a join is read. One pass over a source that rarely changes, and
+    over only the columns the others derive from (Spark then computes no other column), instead of a join of it
+    with the table.
     """
 
     def __init__(
@@ -160,9 +168,9 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             return  # nothing to change: no commit, the version this run reads stays
         if newest is not None:
             self._start_from(spark, newest.version, self._context.run.table_version(self._table.name))
-        recorded = self._recorded_digest()
+        recorded = self._recorded_digest(change.derived_by)
         if (change.sync is not None and newest is not None and recorded is not None
-                and row_digest(self._frame(spark, change.sync, self._table.schema.names)) == _content(recorded)):
+                and row_digest(self._frame(spark, change.sync, list(self._table.digest))) == _content(recorded)):
             logger.info("The %s table already holds these rows (the same digest): nothing to compare or write",
                         self._table.name)
             return
@@ -178,7 +186,7 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             written = table_state(self.uri)
         if committed:
             self._context.run.record_table(self._table.name, written.version)
-        self._keep_digest(spark, written.version if committed else None, recorded, difference)
+        self._keep_digest(spark, written.version if committed else None, recorded, difference, change.derived_by)
 
     def _apply(self, spark: SparkSession, change: TableChange, exists: bool) -> Digest | None:
         """Write ``change`` (to a table that does not exist yet: its rows, whatever the kind of change); returns how
@@ -201,28 +209,30 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             writer.save(self.uri)
         return difference
 
-    def _recorded_digest(self) -> Digest | None:
+    def _recorded_digest(self, derived_by: str) -> dict[str, Any] | None:
         """The recorded digest of the version this run reads, None when there is none for it (never recorded, or
-        recorded for another version)."""
+        recorded for another version or another derivation of the other columns)."""
         if not self._table.digest or self._context is None:
             return None
         recorded = self._context.run.table_digest(self._table.name)
         version = self._context.run.table_version(self._table.name)
-        return recorded if recorded is not None and recorded["version"] == version else None
+        trusted = recorded is not None and recorded["version"] == version and recorded.get("derived_by") == derived_by
+        return recorded if trusted else None
 
-    def _keep_digest(self, spark: SparkSession, committed: int | None, before: Digest | None,
-                     difference: Digest | None) -> None:
+    def _keep_digest(self, spark: SparkSession, committed: int | None, before: dict[str, Any] | None,
+                     difference: Digest | None, derived_by: str) -> None:
         """Record the digest of the version a save leaves (``committed``, None when it committed nothing): the one
         before combined with what the sync changed (the digest is an XOR, so rows removed and rows added fold in
-        alike), else the table's rows read once (a first write, or a table without a digest yet)."""
+        alike), else the table's rows read once (a first write, or no trusted digest yet)."""
         if not self._table.digest or (committed is None and before is not None):
             return  # no digest kept, or the recorded one still describes the version this run reads
         version = self._context.run.table_version(self._table.name) if committed is None else committed
         if committed is not None and before is not None and difference is not None:
             content = {"rows": before["rows"] + difference["rows"], "xor": before["xor"] ^ difference["xor"]}
         else:
-            content = row_digest(spark.read.format("delta").option("versionAsOf", version).load(self.uri))
-        self._context.run.record_digest(self._table.name, {"version": version, **content})
+            table = spark.read.format("delta").option("versionAsOf", version).load(self.uri)
+            content = row_digest(table.select(*self._table.digest))
+        self._context.run.record_digest(self._table.name, {"version": version, "derived_by": derived_by, **content})
 
     def _start_from(self, spark: SparkSession, newest: int, version: int | None) -> None:
         """Make the newest version what this run read (see the module docstring)."""
@@ -268,14 +278,17 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         (photos that arrived), they are appended: no MERGE, whose search for matching rows reads the whole table.
         Otherwise one MERGE inserts, updates and deletes them (files without such rows are kept as they are). A run
         that changes nothing commits nothing. Returns how the table's digest changed (rows added less rows
-        removed, and their hashes' XOR) when it keeps one and something changed."""
+        removed, and the XOR of their hashes of the digest's columns) when it keeps one and something changed."""
         key_hash = F.xxhash64(*(F.col(name) for name in self._key)).alias(KEY_HASH)
+        digested = list(self._table.digest) or rows.columns
         current = DeltaTable.forPath(spark, self.uri).toDF()
-        old = current.select(key_hash, *self._key, row_hash(rows.columns).alias(REMOVED))
-        new = rows.select(key_hash, *rows.columns, row_hash(rows.columns).alias(ADDED))
+        old = current.select(key_hash, *self._key, row_hash(rows.columns).alias(OLD_ROW),
+                             row_hash(digested).alias(REMOVED))
+        new = rows.select(key_hash, *rows.columns, row_hash(rows.columns).alias(NEW_ROW),
+                          row_hash(digested).alias(ADDED))
         changes = new.join(old, [KEY_HASH, *self._key], "full_outer").where(
-            ~F.col(ADDED).eqNullSafe(F.col(REMOVED))
-        ).select(*rows.columns, F.col(ADDED).isNull().alias(GONE), REMOVED, ADDED).persist()
+            ~F.col(NEW_ROW).eqNullSafe(F.col(OLD_ROW))
+        ).select(*rows.columns, F.col(NEW_ROW).isNull().alias(GONE), REMOVED, ADDED).persist()
         try:
             counted = self._count_changes(changes)  # before the write, which makes Spark recompute ``changes``
             # against the table it changed

@@ -77,6 +77,15 @@ def test_a_tree_without_images_in_class_folders_is_refused_naming_the_folder(spa
         count_listing(manifest, str(tmp_path))
 
 
+def test_the_listing_names_how_it_was_classified_so_that_other_extensions_classify_it_again(spark, tmp_path) -> None:
+    (tmp_path / "Apple").mkdir()
+    (tmp_path / "Apple" / "1.jpg").write_bytes(b"x")
+    tree = ImageTreeDataset(filepath=str(tmp_path)).load()
+    jpeg, again, heic = (list_images(tree, IngestionParams(image_extensions=extensions)).derived_by
+                         for extensions in ([".jpg"], [".jpg"], [".jpg", ".heic"]))
+    assert jpeg == again != heic and len(jpeg) == 16
+
+
 def test_total_is_spread_equally_and_short_classes_hand_over_their_quota() -> None:
     assert allocate_quotas({"a": 10, "b": 10, "c": 10}, 9) == {"a": 3, "b": 3, "c": 3}
     assert allocate_quotas({"short": 2, "b": 10, "c": 10}, 12) == {"short": 2, "b": 5, "c": 5}

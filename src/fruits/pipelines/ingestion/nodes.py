@@ -7,6 +7,7 @@ counts (one row per class at most) and nothing per image, from 80 images to mill
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import operator
 import re
@@ -42,13 +43,12 @@ def _first_match(conditions: list[tuple[Column, Column | str]], default: Column 
     return expression.otherwise(default)
 
 
-def classify_files(files: DataFrame, extensions: tuple[str, ...]) -> DataFrame:
-    """Label every listed file: an image of the class named by its first folder, a reject, or ignored by kind.
+def file_kinds(extensions: tuple[str, ...]) -> dict[str, Column]:
+    """What makes a listed file an image of the class named by its first folder, a reject, or ignored by kind, as
+    expressions of its ``relative_path`` (``status`` of ``detail``, which comes first): see :func:`classify_files`.
 
-    Deeper folders are allowed (``Apple/deeper/x.jpg`` is an Apple). An image directly at the root has no class:
-    it is a reject, its ``detail`` the reject's kind. OS metadata and other extensions are ignored but counted, by
-    kind. Each row's kind is found once, by string functions, a regular expression only for the rare paths that
-    may be in a metadata folder: every run classifies every listed file.
+    Each row's kind is found once, by string functions, a regular expression only for the rare paths that may be in
+    a metadata folder: every run classifies every listed file.
     """
     relative = F.col("relative_path")
     name = F.lower(F.substring_index(relative, "/", -1))
@@ -66,18 +66,34 @@ def classify_files(files: DataFrame, extensions: tuple[str, ...]) -> DataFrame:
          F.concat(F.lit("other extension ("), F.when(suffix == "", "none").otherwise(suffix), F.lit(")"))),
         (at_root, F.lit(RejectKind.NOT_IN_CLASS_FOLDER.value)),
     ], F.lit(""))
-    kinds = files.select("path", "relative_path", F.when(~at_root, F.substring_index(relative, "/", 1)).alias("label"),
-                         "size", "change_key", detail.alias("detail"))
     # the detail names the kind: none for an image, the reject's kind for a reject, else why the file is ignored
     status = _first_match([(F.col("detail") == "", F.lit(IMAGE)),
                            (F.col("detail") == RejectKind.NOT_IN_CLASS_FOLDER.value, F.lit(REJECTED))], F.lit(IGNORED))
-    return kinds.select("path", "relative_path", "label", "size", "change_key", status.alias("status"), "detail")
+    return {"label": F.when(~at_root, F.substring_index(relative, "/", 1)), "detail": detail, "status": status}
+
+
+def classify_files(files: DataFrame, extensions: tuple[str, ...]) -> DataFrame:
+    """Label every listed file: an image of the class named by its first folder, a reject, or ignored by kind.
+
+    Deeper folders are allowed (``Apple/deeper/x.jpg`` is an Apple). An image directly at the root has no class:
+    it is a reject, its ``detail`` the reject's kind. OS metadata and other extensions are ignored but counted, by
+    kind.
+    """
+    kinds = file_kinds(extensions)
+    with_detail = files.select("path", "relative_path", kinds["label"].alias("label"), "size", "change_key",
+                               kinds["detail"].alias("detail"))
+    return with_detail.select(*(kinds["status"].alias(name) if name == "status" else name for name in MANIFEST_COLUMNS))
 
 
 def list_images(raw_images: ImageTree, settings: IngestionParams) -> TableChange:
     """The manifest of this run: every file under raw_images with what it is (one listing, nothing read), merged
-    into the listing table so that only files that appeared, changed or went are written."""
-    return TableChange(sync=classify_files(raw_images.listing(settings.inventory), settings.image_extensions))
+    into the listing table so that only files that appeared, changed or went are written. A fingerprint of the
+    classification's expressions goes with it: the table's digest is of the listed columns, which the others are
+    derived from by these expressions."""
+    listing = raw_images.listing(settings.inventory)  # first: a Spark session, which expressions need
+    classification = "; ".join(f"{name} = {column}" for name, column in file_kinds(settings.image_extensions).items())
+    return TableChange(sync=classify_files(listing, settings.image_extensions),
+                       derived_by=hashlib.sha256(classification.encode()).hexdigest()[:16])
 
 
 def count_listing(image_manifest: DataFrame, root: str) -> dict[str, Any]:
