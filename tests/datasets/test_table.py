@@ -225,6 +225,36 @@ def test_a_digest_recorded_for_another_derivation_is_not_trusted(spark, tmp_path
     assert sync("classified another way", "ignored")
 
 
+def test_a_sync_that_derives_compares_the_listed_columns_and_derives_only_the_rows_that_changed(
+        spark, tmp_path: Path) -> None:
+    """Each derivation here stamps its own mark under one fingerprint, to show which rows it derived: with a trusted
+    digest, a row whose listed columns did not change keeps what it was derived as."""
+    table = TableDataset(path=str(tmp_path), table="listing")
+
+    def sync(mark: str, *rows: tuple[str, str], derived_by: str = "stamp") -> dict[str, str]:
+        def stamp(listed):
+            return listed.select("*", F.lit("K").alias("label"), F.lit("image").alias("status"),
+                                 F.lit(mark).alias("detail"))
+        listed = listing_rows(spark, *rows).select(*TABLES["listing"].digest)
+        with run_scope(str(tmp_path)) as run:
+            bound(table, run).save(TableChange(sync=listed, derive=stamp, derived_by=derived_by))
+            run.publish()
+        stored = bound(table, run).load()
+        assert run.table_digest("listing") == {"version": run.table_version("listing"), "derived_by": derived_by,
+                                               **row_digest(stored.select(*TABLES["listing"].digest))}
+        return {row.path: row.detail for row in stored.collect()}
+
+    assert sync("first", ("a", "1"), ("b", "1"), ("c", "1")) == {"a": "first", "b": "first", "c": "first"}
+    # b changed, c went, d came: one MERGE, and the unchanged a is not derived again
+    assert sync("second", ("a", "1"), ("b", "2"), ("d", "1")) == {"a": "first", "b": "second", "d": "second"}
+    assert sync("third", ("a", "1"), ("b", "2"), ("d", "1"), ("e", "1")) == {
+        "a": "first", "b": "second", "d": "second", "e": "third"}  # appended
+    history = DeltaTable.forPath(spark, location(tmp_path, "listing")).history(2).collect()
+    assert [entry.operation for entry in history] == ["WRITE", "MERGE"]
+    assert set(sync("fourth", ("a", "1"), ("b", "2"), ("d", "1"), ("e", "1"), derived_by="other").values()) == {
+        "fourth"}  # another derivation: whole rows compared, every row derived again
+
+
 def test_a_digest_recorded_for_another_version_is_not_trusted(spark, tmp_path: Path) -> None:
     table = TableDataset(path=str(tmp_path), table="listing")
     with run_scope(str(tmp_path)) as run:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,16 +49,26 @@ class TableChange:
     nothing writes nothing, or ``upsert``: rows to hold by key, inserted or updated, the others kept (applying the
     same upsert twice, as a resumed run does, changes nothing the second time).
 
-    ``derived_by``, for a sync to a table kept by digest (:attr:`fruits.tables.Table.digest`): how the columns
-    outside the digest are derived from those in it (a fingerprint of the expressions). A digest recorded with
-    another derivation does not describe these rows, and the sync compares them with the table."""
+    For a sync to a table kept by digest (:attr:`fruits.tables.Table.digest`), ``sync`` may hold the digest's
+    columns only, with ``derive``, which gives the table's rows from them (row by row, by column expressions), and
+    ``derived_by``, a fingerprint of those expressions. A digest recorded with another derivation does not describe
+    these rows, and the sync compares whole rows with the table; else it compares the digest's columns and derives
+    the others for the rows that changed only."""
 
     add: Rows | None = None
     remove: Rows | None = None
     replace: bool = False
     sync: DataFrame | None = None
     upsert: DataFrame | None = None
+    derive: Callable[[DataFrame], DataFrame] | None = None
     derived_by: str = ""
+
+    @property
+    def synced_rows(self) -> DataFrame | None:
+        """The whole rows a sync asks the table to hold (derived, when the change derives them)."""
+        if self.sync is None or self.derive is None:
+            return self.sync
+        return self.derive(self.sync)
 
     @property
     def nothing(self) -> bool:
@@ -178,7 +188,7 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             # a table made before it recorded its changes (or restored to such a version) records them from now on
             spark.sql(f"ALTER TABLE delta.`{self.uri.replace('`', '``')}` "
                       "SET TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true')")
-        difference = self._apply(spark, change, exists=newest is not None)
+        difference = self._apply(spark, change, exists=newest is not None, digest_trusted=recorded is not None)
         written = table_state(self.uri)
         committed = newest is None or written.version != newest.version  # else the version this run reads stays
         if committed and written.files > self._compact_above_files:
@@ -188,14 +198,19 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             self._context.run.record_table(self._table.name, written.version)
         self._keep_digest(spark, written.version if committed else None, recorded, difference, change.derived_by)
 
-    def _apply(self, spark: SparkSession, change: TableChange, exists: bool) -> Digest | None:
+    def _apply(self, spark: SparkSession, change: TableChange, exists: bool, digest_trusted: bool) -> Digest | None:
         """Write ``change`` (to a table that does not exist yet: its rows, whatever the kind of change); returns how
-        a sync changed the table's digest (:meth:`_sync`)."""
+        a sync changed the table's digest (:meth:`_sync`). A sync that derives columns compares only the digest's
+        columns when the table's digest is trusted: its other columns were derived alike."""
         columns = self._table.schema.names
         if not exists:
-            change = TableChange(add=change.sync if change.sync is not None else
+            change = TableChange(add=change.synced_rows if change.sync is not None else
                                  change.upsert if change.upsert is not None else change.add)
-        difference = self._sync(spark, self._frame(spark, change.sync, columns)) if change.sync is not None else None
+        difference = None
+        if change.sync is not None and change.derive is not None and digest_trusted:
+            difference = self._sync(spark, self._frame(spark, change.sync, list(self._table.digest)), change.derive)
+        elif change.sync is not None:
+            difference = self._sync(spark, self._frame(spark, change.synced_rows, columns))
         if change.remove is not None and exists:
             self._delete(spark, self._frame(spark, change.remove, self._key))
         if change.upsert is not None:
@@ -269,37 +284,42 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         (DeltaTable.forPath(spark, self.uri).alias("table").merge(rows.alias("change"), on)
          .whenMatchedUpdate(condition=differs or None, set=values).whenNotMatchedInsert(values=values).execute())
 
-    def _sync(self, spark: SparkSession, rows: DataFrame) -> Digest | None:
-        """Make the table hold exactly ``rows`` (unique by key): one join finds the rows that are new or differ and
-        the keys no longer there, and one aggregation counts them. The table's side of the join is its keys and a
-        :func:`row_hash` of each row, and both sides are joined on a hash of the key before the key itself: the
-        shuffle carries one wide side instead of two, and its sort compares numbers. A row differs when its hash
-        does (two different rows share one with a chance of 2^-64, as for the digest). When there are only new rows
-        (photos that arrived), they are appended: no MERGE, whose search for matching rows reads the whole table.
-        Otherwise one MERGE inserts, updates and deletes them (files without such rows are kept as they are). A run
-        that changes nothing commits nothing. Returns how the table's digest changed (rows added less rows
-        removed, and the XOR of their hashes of the digest's columns) when it keeps one and something changed."""
+    def _sync(self, spark: SparkSession, rows: DataFrame,
+              derive: Callable[[DataFrame], DataFrame] | None = None) -> Digest | None:
+        """Make the table hold exactly ``rows`` (unique by key; with ``derive``, the rows it gives from them): one
+        join finds the rows that are new or differ and the keys no longer there, and one aggregation counts them.
+        The table's side of the join is its keys and a :func:`row_hash` of each row's compared columns, and both
+        sides are joined on a hash of the key before the key itself: the shuffle carries one wide side instead of
+        two, and its sort compares numbers. A row differs when its hash does (two different rows share one with a
+        chance of 2^-64, as for the digest). Only the changed rows are derived. When there are only new rows (photos
+        that arrived), they are appended: no MERGE, whose search for matching rows reads the whole table. Otherwise
+        one MERGE inserts, updates and deletes them (files without such rows are kept as they are). A run that
+        changes nothing commits nothing. Returns how the table's digest changed (rows added less rows removed, and
+        the XOR of their hashes of the digest's columns) when it keeps one and something changed."""
         key_hash = F.xxhash64(*(F.col(name) for name in self._key)).alias(KEY_HASH)
-        digested = list(self._table.digest) or rows.columns
+        compared = rows.columns
+        digested = list(self._table.digest) or compared
         current = DeltaTable.forPath(spark, self.uri).toDF()
-        old = current.select(key_hash, *self._key, row_hash(rows.columns).alias(OLD_ROW),
-                             row_hash(digested).alias(REMOVED))
-        new = rows.select(key_hash, *rows.columns, row_hash(rows.columns).alias(NEW_ROW),
-                          row_hash(digested).alias(ADDED))
+        old = current.select(key_hash, *self._key, row_hash(compared).alias(OLD_ROW), row_hash(digested).alias(REMOVED))
+        new = rows.select(key_hash, *compared, row_hash(compared).alias(NEW_ROW), row_hash(digested).alias(ADDED))
         changes = new.join(old, [KEY_HASH, *self._key], "full_outer").where(
             ~F.col(NEW_ROW).eqNullSafe(F.col(OLD_ROW))
-        ).select(*rows.columns, F.col(NEW_ROW).isNull().alias(GONE), REMOVED, ADDED).persist()
+        ).select(*compared, F.col(NEW_ROW).isNull().alias(GONE), REMOVED, ADDED).persist()
         try:
             counted = self._count_changes(changes)  # before the write, which makes Spark recompute ``changes``
             # against the table it changed
             if counted["changes"] == 0:
                 return None
+            held = changes.where(~F.col(GONE)).select(*compared)
+            held = self._frame(spark, derive(held) if derive else held, self._table.schema.names)
             if counted["existing"] == 0:
-                changes.select(*rows.columns).write.format("delta").mode("append").save(self.uri)
+                held.write.format("delta").mode("append").save(self.uri)
             else:
+                gone = changes.where(F.col(GONE)).select(*self._key, GONE)
+                source = held.withColumn(GONE, F.lit(False)).unionByName(gone, allowMissingColumns=True)
                 on = " AND ".join(f"table.`{name}` = change.`{name}`" for name in self._key)
-                values = {f"`{name}`": f"change.`{name}`" for name in rows.columns}
-                (DeltaTable.forPath(spark, self.uri).alias("table").merge(changes.alias("change"), on)
+                values = {f"`{name}`": f"change.`{name}`" for name in held.columns}
+                (DeltaTable.forPath(spark, self.uri).alias("table").merge(source.alias("change"), on)
                  .whenMatchedDelete(condition=f"change.{GONE}").whenMatchedUpdate(set=values)
                  .whenNotMatchedInsert(condition=f"NOT change.{GONE}", values=values).execute())
             return {"rows": counted["rows"], "xor": counted["xor"]} if self._table.digest else None

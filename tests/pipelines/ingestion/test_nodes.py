@@ -72,7 +72,7 @@ def test_a_tree_without_images_in_class_folders_is_refused_naming_the_folder(spa
     (tmp_path / "Apple").mkdir()
     (tmp_path / "Apple" / "notes.txt").write_bytes(b"x")
     (tmp_path / "1.jpg").write_bytes(b"x")
-    manifest = list_images(ImageTreeDataset(filepath=str(tmp_path)).load(), IngestionParams()).sync
+    manifest = list_images(ImageTreeDataset(filepath=str(tmp_path)).load(), IngestionParams()).synced_rows
     with pytest.raises(ValueError, match=f"No images in class folders under {tmp_path} .*2 files listed.*Apple/1.jpg"):
         count_listing(manifest, str(tmp_path))
 

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import operator
 import re
-from functools import reduce
+from functools import partial, reduce
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
@@ -86,13 +86,13 @@ def classify_files(files: DataFrame, extensions: tuple[str, ...]) -> DataFrame:
 
 
 def list_images(raw_images: ImageTree, settings: IngestionParams) -> TableChange:
-    """The manifest of this run: every file under raw_images with what it is (one listing, nothing read), merged
-    into the listing table so that only files that appeared, changed or went are written. A fingerprint of the
-    classification's expressions goes with it: the table's digest is of the listed columns, which the others are
-    derived from by these expressions."""
+    """The manifest of this run: every file under raw_images (one listing, nothing read), merged into the listing
+    table so that only files that appeared, changed or went are written, and classified (:func:`classify_files`)
+    as they are written. A fingerprint of the classification's expressions goes with it: the table's digest is of
+    the listed columns, which the others are derived from by these expressions."""
     listing = raw_images.listing(settings.inventory)  # first: a Spark session, which expressions need
     classification = "; ".join(f"{name} = {column}" for name, column in file_kinds(settings.image_extensions).items())
-    return TableChange(sync=classify_files(listing, settings.image_extensions),
+    return TableChange(sync=listing, derive=partial(classify_files, extensions=settings.image_extensions),
                        derived_by=hashlib.sha256(classification.encode()).hexdigest()[:16])
 
 
