@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from delta.tables import DeltaTable
 from deltalake import DeltaTable as DeltaReader
@@ -345,6 +346,22 @@ def test_store_rows_carry_their_run_and_load_as_pandas_columns(spark, tmp_path: 
         assert this_run.load()["run_id"].tolist() == [run.id]
         frame = store.load()
     assert frame.to_dict("records") == [{"path": "a", "featurized_at": pd.Timestamp(stamp), "reject_kind": None}]
+
+
+def test_the_stores_vectors_are_written_without_a_dictionary_and_its_labels_with_one(spark, tmp_path: Path) -> None:
+    """A dictionary of a model's nearly distinct floats is CPU spent for nothing (conf/base/spark.yml): not even
+    tried, so here not made for floats that repeat, which would have one."""
+    stamp = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
+    data = [(f"p{n}", f"Kiwi/{n}.jpg", "Kiwi", "k1", "f1", [n % 3 + 0.25, 0.5], None, None, stamp, None)
+            for n in range(100)]
+    with run_scope(str(tmp_path)) as run:
+        bound(TableDataset(path=str(tmp_path), table="feature_store"), run).save(
+            spark.createDataFrame(data, spark_schema(FEATURE_STORE)).coalesce(1))
+    (data_file,) = Path(location(tmp_path, "feature_store")).glob("*.parquet")
+    chunks = pq.ParquetFile(data_file).metadata.row_group(0)
+    dictionary = {chunks.column(n).path_in_schema: chunks.column(n).has_dictionary_page
+                  for n in range(chunks.num_columns)}
+    assert dictionary["features.list.element"] is False and dictionary["label"] is True
 
 
 def test_an_empty_table_loads_with_its_schema_in_a_run_and_says_so_outside(spark, tmp_path: Path) -> None:
