@@ -56,7 +56,7 @@ def test_pca_finds_the_intrinsic_dimension_and_records_the_fit(low_rank):
     assert len(curve) == 10
     assert curve["cumulative"].iloc[2] > 0.999 > curve["cumulative"].iloc[1]
     assert model.stages[-1].getIndices() == [0, 1, 2]
-    assert components.shape == (12, 3)
+    assert components.shape == (12, 3) and np.array_equal(components, model.stages[0].pc.toArray()[:, :3])
     assert record["refit"] and record["reason"] == "no published PCA model yet"
     assert (record["fitted_on_images"], record["k"], record["fingerprint"]) == (60, 3, "fp")
     assert record["fit_run_id"] == "r1"  # the results rows it projects carry it

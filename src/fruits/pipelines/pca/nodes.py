@@ -54,20 +54,6 @@ def choose_k(explained_variance: np.ndarray, target: float, fixed_k: int | None 
     return int(reached[0]) + 1 if reached.size else len(explained_variance)
 
 
-def kept_components(pca_model: PipelineModel) -> int:
-    """k of a fitted model: the number of components its final slicer keeps."""
-    return len(pca_model.stages[-1].getIndices())
-
-
-def projection_matrix(pca_model: PipelineModel) -> np.ndarray:
-    """The kept components as a (dimension, k) matrix: the model projects a vector v on ``v @ matrix``, which is
-    what the output pipeline applies to new images without loading a Spark ML model.
-
-    Spark's PCAModel does not centre the data before projecting, so neither does this matrix.
-    """
-    return pca_model.stages[0].pc.toArray()[:, : kept_components(pca_model)]
-
-
 def variance_table(explained_variance: np.ndarray) -> pd.DataFrame:
     """The explained-variance curve: per-component and cumulative share of the total variance."""
     return pd.DataFrame(
@@ -116,10 +102,12 @@ def spark_pca_model(spark: SparkSession, components: np.ndarray, explained: np.n
     return model
 
 
-def fit(features: DataFrame, settings: PcaParams) -> tuple[PipelineModel, pd.DataFrame, int]:
+def fit(features: DataFrame, settings: PcaParams) -> tuple[PipelineModel, np.ndarray, pd.DataFrame, int]:
     """Fit PCA once with the largest k allowed and keep the first k components (slicing one fit gives the same
-    projection as a second fit with the chosen k). Returns the model (PCA + slicer to k), the variance curve and the
-    number of rows fitted on."""
+    projection as a second fit with the chosen k). Returns the model (PCA + slicer to k); its kept components as a
+    (dimension, k) matrix, which projects a vector v on ``v @ matrix`` as the model does (Spark's PCAModel does not
+    centre the data before projecting, so neither does the matrix), for the output pipeline to apply without
+    loading a Spark ML model; the variance curve; and the number of rows fitted on."""
     rows = features.select("features").toPandas()["features"]
     if len(rows) < 2:
         raise ValueError(f"PCA needs at least 2 featurized images, got {len(rows)}: see the rejects table.")
@@ -134,7 +122,7 @@ def fit(features: DataFrame, settings: PcaParams) -> tuple[PipelineModel, pd.Dat
                 100 * float(np.sum(explained[:k])))
     pca = spark_pca_model(features.sparkSession, components, explained)
     slicer = VectorSlicer(inputCol=ALL_COMPONENTS, outputCol=PCA_VECTOR, indices=list(range(k)))
-    return PipelineModel(stages=[pca, slicer]), variance_table(explained), len(vectors)
+    return PipelineModel(stages=[pca, slicer]), components[:, :k], variance_table(explained), len(vectors)
 
 
 def change_counts(now: Column, fit: Column, prefix: str = "") -> list[Column]:
@@ -298,8 +286,8 @@ def fit_pca(
     keys = featurized.select(*IMAGE_KEY)
     images = keys.count()
     chosen = fit_rows(featurized, images, settings.max_fit_rows, settings.seed)
-    model, curve, fitted_rows = fit(with_features(feature_store, chosen), settings)
-    k = kept_components(model)
+    model, projection, curve, fitted_rows = fit(with_features(feature_store, chosen), settings)
+    k = projection.shape[1]
     record = {
         "refit": True,
         "reason": reason,
@@ -316,4 +304,4 @@ def fit_pca(
         "k": k,
         "explained_variance": round(float(curve["cumulative"].iloc[k - 1]), 4),
     }
-    return model, projection_matrix(model), curve, record, TableChange(add=keys, replace=True)
+    return model, projection, curve, record, TableChange(add=keys, replace=True)
