@@ -153,7 +153,8 @@ def save_pca(tables: dict[str, TableDataset], changes: dict[str, TableChangesDat
     refitted); its record kept, and its components when refitted."""
     previous_fit = kept(root, "pca_fit.json")
     changed = find_changed_images(
-        changes["sample"].load(), tables["new_features"].load(), tables["previous_store"].load(), report,
+        changes["sample"].load(), tables["new_features"].load(), tables["previous_store"].load(),
+        tables["store"].load(), report,
         versions(run, "sample", "feature_store"),
         {name: run.base.tables.get(name) for name in ("sample", "feature_store")})
     _, components, _, fit, fit_images = fit_pca(

@@ -19,15 +19,16 @@ class ChangedImages:
     """The images whose featurized state can differ from the published run's (``paths``): those the sample changed
     since its published version (its change feed) and those this run wrote store rows for (new, changed or retried
     images), each with its sampled change key at the published version and now (:data:`SAMPLED_THEN`,
-    :data:`SAMPLED_NOW`), and ``before``, their :func:`fruits.tables.featurized_keys` at the published versions.
-    ``since`` and ``until``: the versions of the sample and the store at the published run and now. ``paths`` and
-    ``before`` are None when there is nothing to move (the sample and store as published, or all featurized again)
-    or they are not known (the sample's changes not recorded)."""
+    :data:`SAMPLED_NOW`), and their :func:`fruits.tables.featurized_keys` at the published versions (``before``)
+    and now (``after``). ``since`` and ``until``: the versions of the sample and the store at the published run and
+    now. ``paths``, ``before`` and ``after`` are None when there is nothing to move (the sample and store as
+    published, or all featurized again) or they are not known (the sample's changes not recorded)."""
 
     since: dict[str, int | None]
     until: dict[str, int | None]
     paths: DataFrame | None = None
     before: DataFrame | None = None
+    after: DataFrame | None = None
 
     def featurized_in(self, feature_store: DataFrame, fingerprint: str, published: bool = False) -> DataFrame:
         """The featurized keys of ``paths`` in this store, as sampled now (or at the published version): the keys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -76,6 +77,7 @@ def test_results_made_for_the_published_versions_compare_only_the_images_changed
     paths = spark.createDataFrame([("img1", "old", "k"), ("img4", None, "k")],
                                   "path string, sampled_then string, sampled_now string")
     changed = ChangedImages(NOT_KNOWN.since, NOT_KNOWN.until, paths)
+    changed = replace(changed, after=changed.featurized_in(store, "fp"))  # as find_changed_images keeps them
     fit = {"refit": False, "fit_run_id": "r1"}
     published = {"tables": changed.since, "fit_run_id": "r1"}
     change, basis = update_results(store, index, sample, np.eye(6)[:, :2], fit, report(), changed, published)

@@ -87,7 +87,7 @@ def update_results(
     if featurization_report["as_published"]:
         return UNCHANGED, previous_results_basis  # the results describe what they described
     if changed_images.paths is not None and previous_results_basis == {**basis, "tables": changed_images.since}:
-        featurized = changed_images.featurized_in(feature_store, fingerprint)
+        featurized = changed_images.after
         results_index = results_index.join(changed_images.paths, "path", "left_semi")
     else:
         featurized = featurized_keys(feature_store, image_sample, fingerprint)

@@ -145,10 +145,9 @@ def changes_since_fit(fitted: DataFrame, keys: DataFrame) -> dict[str, int]:
     return {name: int(row[name]) for name in CHANGE_KINDS}
 
 
-def changes_moved(counted: dict[str, int], changed: ChangedImages, after: DataFrame,
-                  fitted: DataFrame) -> dict[str, int]:
+def changes_moved(counted: dict[str, int], changed: ChangedImages, fitted: DataFrame) -> dict[str, int]:
     """``counted`` (the changes since the fit at the published versions) moved by the images that changed since:
-    each of ``changed.paths`` counts as it is now (``after``: its featurized key) instead of as it was
+    each of ``changed.paths`` counts as it is now (``changed.after``: its featurized key) instead of as it was
     (``changed.before``), against the fit (``fitted``). Only those paths are joined: the fit's list is scanned with
     them broadcast, and no table is shuffled."""
     def keys(frame: DataFrame, name: str) -> DataFrame:
@@ -156,7 +155,7 @@ def changes_moved(counted: dict[str, int], changed: ChangedImages, after: DataFr
 
     in_fit = fitted.join(changed.paths, "path", "left_semi")
     row = (changed.paths.join(keys(changed.before, "before"), "path", "left")
-           .join(keys(after, "after"), "path", "left").join(keys(in_fit, "fit"), "path", "left")
+           .join(keys(changed.after, "after"), "path", "left").join(keys(in_fit, "fit"), "path", "left")
            .agg(*change_counts(F.col("after"), F.col("fit"), "now_"),
                 *change_counts(F.col("before"), F.col("fit"), "then_")).first())
     return {name: counted[name] + int(row[f"now_{name}"]) - int(row[f"then_{name}"]) for name in CHANGE_KINDS}
@@ -198,6 +197,7 @@ def find_changed_images(
     image_sample_changes: TableChanges | None,
     new_features: DataFrame,
     previous_feature_store: DataFrame | None,
+    feature_store: DataFrame,
     featurization_report: dict[str, Any],
     featurization_sources: dict[str, int | None],
     published_featurization_sources: dict[str, int | None],
@@ -206,8 +206,10 @@ def find_changed_images(
     changes since the fit (:func:`count_changes`) and the published results are kept current instead of comparing
     every image: the paths in the sample's recorded changes since its published version, with their sampled keys
     at both ends, and those this run wrote store rows for (their sample row unchanged: the same key at both ends),
-    kept (few: Spark broadcasts them), with their featurized keys at the published versions. None of that when the
-    sample and store are as published or all featurized again, or the sample's changes are not recorded."""
+    kept (few: Spark broadcasts them), with their featurized keys at the published versions and now. The keys now
+    are kept once found: the PCA's count and the results both look them up, and the store is scanned once for them.
+    None of that when the sample and store are as published or all featurized again, or the sample's changes are
+    not recorded."""
     since, until = dict(published_featurization_sources), dict(featurization_sources)
     if (image_sample_changes is None or previous_feature_store is None
             or featurization_report["as_published"] or featurization_report["full_refresh"]):
@@ -219,8 +221,9 @@ def find_changed_images(
                         .select("path", F.col("change_key").alias(SAMPLED_THEN),
                                 F.col("change_key").alias(SAMPLED_NOW)))
     changed = ChangedImages(since, until, materialized(in_sample_changes.unionByName(featurized_again)))
-    return replace(changed, before=changed.featurized_in(previous_feature_store, featurization_report["fingerprint"],
-                                                         published=True))
+    fingerprint = featurization_report["fingerprint"]
+    return replace(changed, before=changed.featurized_in(previous_feature_store, fingerprint, published=True),
+                   after=changed.featurized_in(feature_store, fingerprint).persist())  # found by the first user
 
 
 def count_changes(feature_store: DataFrame, image_sample: DataFrame, featurization_report: dict[str, Any],
@@ -239,9 +242,7 @@ def count_changes(feature_store: DataFrame, image_sample: DataFrame, featurizati
     if (changed_images is not None and changed_images.paths is not None and previous_pca_fit is not None
             and previous_pca_fit.get("counted_at") == changed_images.since
             and previous_pca_fit["fingerprint"] == fingerprint):
-        moved = changes_moved(previous_pca_fit["changes_since_fit"], changed_images,
-                              changed_images.featurized_in(feature_store, fingerprint),
-                              previous_pca_fit_images)
+        moved = changes_moved(previous_pca_fit["changes_since_fit"], changed_images, previous_pca_fit_images)
         return moved, f"the published count, moved by the {changed_images.paths.count()} images changed since"
     return changes_since_fit(previous_pca_fit_images, featurized_keys(feature_store, image_sample, fingerprint)
                              .select(*IMAGE_KEY)), "every featurized image compared with the fit's"

@@ -13,6 +13,7 @@ def changed_images_node() -> Node:
             "image_sample_changes",
             "new_features",
             "previous_feature_store",
+            "feature_store",
             "featurization_report",
             "featurization_sources",
             "published_featurization_sources",
