@@ -153,10 +153,9 @@ def save_pca(tables: dict[str, TableDataset], changes: dict[str, TableChangesDat
     refitted); its record kept, and its components when refitted."""
     previous_fit = kept(root, "pca_fit.json")
     changed = find_changed_images(
-        changes["sample"].load(), tables["new_features"].load(), tables["previous_store"].load(),
-        tables["store"].load(), report,
+        changes["sample"].load(), tables["new_features"].load(), tables["store"].load(), report,
         versions(run, "sample", "feature_store"),
-        {name: run.base.tables.get(name) for name in ("sample", "feature_store")})
+        {name: run.base.tables.get(name) for name in ("sample", "feature_store")}, info)
     _, components, _, fit, fit_images = fit_pca(
         tables["store"].load(), tables["sample"].load(), report, previous_fit, tables["previous_fit_images"].load(),
         changed, PcaParams(max_components=2, variance_target=0.9), info)
@@ -204,7 +203,6 @@ def one_run(spark: SparkSession, root: str, tree: GeneratedTree, payload: ModelP
     tables = {name: dataset(root, table, run, spark, **options) for name, table, options in (
         ("manifest", "listing", {}), ("sample", "sample", {}), ("previous_sample", "sample", {"published": True}),
         ("store", "feature_store", {}), ("new_features", "feature_store", {"rows": "run"}),
-        ("previous_store", "feature_store", {"published": True}),
         ("results", "results", {}), ("rejects", "rejects", {}), ("fit_images", "pca_fit_images", {}),
         ("previous_fit_images", "pca_fit_images", {"published": True}),
     )}

@@ -151,7 +151,7 @@ def test_the_count_since_the_fit_is_moved_by_the_images_changed_since_it_was_cou
                 "changes_since_fit": counted, "counted_at": published, "fitted_on_images": 3}
     now = {"sample": 4, "feature_store": 8}
 
-    changed = find_changed_images(sample_changes, this_run, published_store, now_store, report(), now, published)
+    changed = find_changed_images(sample_changes, this_run, now_store, report(), now, published, RUN_INFO)
     assert sorted(row.path for row in changed.paths.collect()) == ["a", "b", "e", "f"]
 
     def count(previous_record: dict) -> dict:
@@ -167,8 +167,8 @@ def test_the_count_since_the_fit_is_moved_by_the_images_changed_since_it_was_cou
         "changes_since_fit"] == expected  # counted at other versions: compared whole
     refitted = count({**previous, "changes_since_fit": wrong, "fingerprint": "old"})
     assert refitted["refit"] and refitted["reason"].startswith("the model fingerprint changed")
-    assert find_changed_images(sample_changes, this_run, published_store, now_store, report(as_published=True),
-                               published, published).paths is None
+    assert find_changed_images(sample_changes, this_run, now_store, report(as_published=True), published,
+                               published, RUN_INFO).paths is None
 
 
 @pytest.mark.parametrize(

@@ -196,22 +196,25 @@ def refit_reason(previous: dict[str, Any] | None, fingerprint: str, changes: dic
 def find_changed_images(
     image_sample_changes: TableChanges | None,
     new_features: DataFrame,
-    previous_feature_store: DataFrame | None,
     feature_store: DataFrame,
     featurization_report: dict[str, Any],
     featurization_sources: dict[str, int | None],
     published_featurization_sources: dict[str, int | None],
+    run_info: dict[str, Any],
 ) -> ChangedImages:
     """The images whose featurized state can differ from the published run's, by which the published count of
     changes since the fit (:func:`count_changes`) and the published results are kept current instead of comparing
     every image: the paths in the sample's recorded changes since its published version, with their sampled keys
     at both ends, and those this run wrote store rows for (their sample row unchanged: the same key at both ends),
-    kept (few: Spark broadcasts them), with their featurized keys at the published versions and now. The keys now
-    are kept once found: the PCA's count and the results both look them up, and the store is scanned once for them.
-    None of that when the sample and store are as published or all featurized again, or the sample's changes are
-    not recorded."""
+    kept (few: Spark broadcasts them), with their featurized keys at the published versions and now.
+
+    Both come from one scan of the store, kept once made (the PCA's count and the results both look them up): within
+    a run the store only grows, by rows of this run's ``run_id`` (``featurize_images`` appends them; a run first
+    restores the store to the version it read, and OPTIMIZE moves rows without changing them), so its published
+    rows are its rows less this run's. None of that when the sample and store are as published or all featurized
+    again, or the sample's changes are not recorded."""
     since, until = dict(published_featurization_sources), dict(featurization_sources)
-    if (image_sample_changes is None or previous_feature_store is None
+    if (image_sample_changes is None or since.get("feature_store") is None
             or featurization_report["as_published"] or featurization_report["full_refresh"]):
         return ChangedImages(since, until)
     in_sample_changes = image_sample_changes.rows.select(
@@ -221,9 +224,11 @@ def find_changed_images(
                         .select("path", F.col("change_key").alias(SAMPLED_THEN),
                                 F.col("change_key").alias(SAMPLED_NOW)))
     changed = ChangedImages(since, until, materialized(in_sample_changes.unionByName(featurized_again)))
+    store_rows = feature_store.drop("features").join(changed.paths.select("path"), "path", "left_semi").persist()
+    published_rows = store_rows.where(~F.col("run_id").eqNullSafe(run_info["run_id"]))  # rows before run_id: null
     fingerprint = featurization_report["fingerprint"]
-    return replace(changed, before=changed.featurized_in(previous_feature_store, fingerprint, published=True),
-                   after=changed.featurized_in(feature_store, fingerprint).persist())  # found by the first user
+    return replace(changed, before=changed.featurized_in(published_rows, fingerprint, published=True),
+                   after=changed.featurized_in(store_rows, fingerprint))
 
 
 def count_changes(feature_store: DataFrame, image_sample: DataFrame, featurization_report: dict[str, Any],

@@ -12,11 +12,11 @@ def changed_images_node() -> Node:
         inputs=[
             "image_sample_changes",
             "new_features",
-            "previous_feature_store",
             "feature_store",
             "featurization_report",
             "featurization_sources",
             "published_featurization_sources",
+            "run_info",
         ],
         outputs="changed_images",
         name="find_changed_images",
