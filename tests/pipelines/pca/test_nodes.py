@@ -171,6 +171,24 @@ def test_the_count_since_the_fit_is_moved_by_the_images_changed_since_it_was_cou
                                published, RUN_INFO).paths is None
 
 
+def test_the_changed_images_keys_as_published_are_the_stores_rows_less_this_runs(spark):
+    """Within a run the store only grows, by the run's own rows; rows written before rows named their run (no
+    ``run_id``) are published ones."""
+    def row(path: str, key: str, run: str | None) -> tuple:
+        return (path, f"x/{path}", "x", key, "fp", [1.0, 0.0], None, None, STAMP + timedelta(days=run == "r1"), run)
+
+    store = spark.createDataFrame([row("a", "1", None), row("b", "1", "r0"), row("a", "2", "r1"), row("c", "1", "r1")],
+                                  spark_schema(FEATURE_STORE))
+    this_run = store.where("run_id = 'r1'")
+    sample_changes = TableChanges(3, 4, spark.createDataFrame(  # a and b changed, c new
+        [("a", ("1",), ("2",)), ("b", ("1",), ("2",)), ("c", None, ("1",))],
+        "path string, before struct<change_key: string>, after struct<change_key: string>"))
+    changed = find_changed_images(sample_changes, this_run, store, report(), {"sample": 4, "feature_store": 8},
+                                  {"sample": 3, "feature_store": 7}, RUN_INFO)
+    assert sorted((row.path, row.change_key) for row in changed.before.collect()) == [("a", "1"), ("b", "1")]
+    assert sorted((row.path, row.change_key) for row in changed.after.collect()) == [("a", "2"), ("c", "1")]
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
