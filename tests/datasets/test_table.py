@@ -314,21 +314,31 @@ def test_many_small_files_are_compacted_by_optimize(spark, tmp_path: Path) -> No
     assert len(DeltaReader(location(tmp_path)).file_uris()) == 1
 
 
-def test_replace_keeps_only_the_new_rows(spark, tmp_path: Path) -> None:
+def packed_rows(spark, paths: list[str]):
+    """Results rows as the projection gives them: vectors packed."""
+    return rows(spark, paths).withColumn("pca_features", F.lit(pack_vectors(np.array([[0.5]]))[0]))
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["Spark's write", "workers' write"])
+def test_replace_keeps_only_the_new_rows(spark, tmp_path: Path, packed: bool) -> None:
     published_runs(tmp_path, rows(spark, ["a", "b"]))
     with run_scope(str(tmp_path)) as run:
         dataset = bound(results_table(tmp_path), run)
-        dataset.save(TableChange(add=rows(spark, ["z"]), replace=True))
-        assert paths_of(dataset) == ["z"]
+        dataset.save(TableChange(add=(packed_rows if packed else rows)(spark, ["z"]), replace=True))
+        assert [(row.path, row.pca_features) for row in dataset.load().collect()] == [("z", [0.5])]
 
 
-def test_a_replacement_replaces_the_columns_of_a_table_another_layout_wrote(spark, tmp_path: Path) -> None:
+@pytest.mark.parametrize("packed", [False, True], ids=["Spark's write", "workers' write"])
+def test_a_replacement_replaces_the_columns_of_a_table_another_layout_wrote(spark, tmp_path: Path,
+                                                                            packed: bool) -> None:
     rows(spark, ["a"]).withColumn("features", F.array(F.lit(1.0))).write.format("delta").save(location(tmp_path))
     (tmp_path / "current.json").write_text(json.dumps({"run_id": "r", "tables": {"results": 0}}))
     with run_scope(str(tmp_path)) as run:
-        bound(results_table(tmp_path), run).save(TableChange(add=rows(spark, ["z"]), replace=True))
+        bound(results_table(tmp_path), run).save(
+            TableChange(add=(packed_rows if packed else rows)(spark, ["z"]), replace=True))
         run.publish()
     assert DeltaReader(location(tmp_path)).schema().to_arrow().names == RESULTS.names
+    assert DeltaReader(location(tmp_path)).to_pandas()["path"].tolist() == ["z"]
 
 
 def test_a_change_with_nothing_in_it_commits_nothing(spark, tmp_path: Path) -> None:

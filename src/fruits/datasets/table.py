@@ -225,19 +225,22 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             self._upsert(spark, self._frame(spark, change.upsert, columns))
         if change.add is not None or change.replace or not exists:
             packed = self._packed(change.add)
-            if packed and not change.replace:
-                if not exists:
-                    self._create(spark)
+            if packed and not exists:
+                self._create(spark)
+            if not packed or change.replace:  # rows of packed vectors replace the table's once it is emptied
+                self._write(spark, None if packed else change.add, change.replace, exists)
+            if packed:
                 self._append_files(self._frame(spark, change.add, columns, packed))
-            else:
-                writer = self._frame(spark, change.add, columns).write.format("delta")
-                # a replacement also replaces the columns of a table another layout wrote
-                writer = writer.mode("overwrite" if change.replace else "append").option("overwriteSchema",
-                                                                                         change.replace)
-                if not exists and self._table.change_feed:
-                    writer = writer.option("delta.enableChangeDataFeed", "true")  # a table property, set on creation
-                writer.save(self.uri)
         return difference
+
+    def _write(self, spark: SparkSession, rows: Rows | None, replace: bool, exists: bool) -> None:
+        """Append ``rows`` with Spark, or replace the table's rows by them (and its columns by the table's, for a
+        table another layout wrote)."""
+        writer = self._frame(spark, rows, self._table.schema.names).write.format("delta")
+        writer = writer.mode("overwrite" if replace else "append").option("overwriteSchema", replace)
+        if not exists and self._table.change_feed:
+            writer = writer.option("delta.enableChangeDataFeed", "true")  # a table property, set on creation
+        writer.save(self.uri)
 
     def _create(self, spark: SparkSession) -> None:
         """The table with its columns and properties, and no data file yet."""
