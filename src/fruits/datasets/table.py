@@ -46,6 +46,7 @@ REMOVED, ADDED = "_removed", "_added"  # the digest's hash of the row a sync's c
 KEY_HASH = "_key_hash"  # what a sync joins on first
 OLD_ROW, NEW_ROW = "_old_row", "_new_row"  # the hash of a key's whole row in the table, in the sync's rows
 Digest = dict[str, int]  # rows and the XOR of their hashes: what a table holds, without its rows (its content)
+APPENDED_BY = "fruits.appended_by"  # a table property: what wrote the table's last append of packed vectors
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,8 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         """Append ``rows`` as the Parquet files Spark's Python workers write, one per task
         (:func:`fruits.table_files.write_data_file`), in one Delta commit made with delta-rs from their ``add``
         actions: the JVM hands the rows over as Arrow batches, vectors packed, and neither encodes nor writes them.
-        Files without a commit (a task that failed and ran again leaves one) are no table's: VACUUM deletes them."""
+        Files without a commit (a task that failed and ran again leaves one) are no table's: VACUUM deletes them.
+        Spark then records the writer in the table's properties (:data:`APPENDED_BY`), a commit of its own."""
         write = partial(write_data_file, table_uri=self.uri, schema=self._table.schema)
         files = rows.mapInArrow(write, ADDED_FILE_DDL).collect()
         if not files:
@@ -271,6 +273,10 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         table.create_write_transaction(
             [AddAction(file.path, file.size, {}, written_at, True, file.stats) for file in files],
             mode="append", schema=table.schema())
+        # then a commit by Spark, which writes its checksum of the table's state (the .crc file delta-rs does not
+        # write): without one, each later Spark read of this version would first replay the log (a second or so)
+        rows.sparkSession.sql(f"ALTER TABLE delta.`{self.uri.replace('`', '``')}` "
+                              f"SET TBLPROPERTIES ('{APPENDED_BY}' = 'pyarrow, delta-rs')")
 
     def _recorded_digest(self, derived_by: str) -> dict[str, Any] | None:
         """The recorded digest of the version this run reads, None when there is none for it (never recorded, or
