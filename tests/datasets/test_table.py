@@ -7,7 +7,6 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -29,13 +28,8 @@ from fruits.datasets.table import (
     table_state,
     vacuum,
 )
-from fruits.table_files import pack_vectors
 from fruits.tables import FEATURE_STORE, LISTING, RESULTS, SAMPLE, TABLES, spark_schema
 from tests.support.runs import bound, run_scope
-
-# Store rows as the featurization gives them: vectors packed (:func:`fruits.table_files.pack_vectors`).
-PACKED_STORE = spark_schema(FEATURE_STORE.set(FEATURE_STORE.get_field_index("features"),
-                                              pa.field("features", pa.binary())))
 
 
 def results_table(root: Path, **options) -> TableDataset:
@@ -314,31 +308,21 @@ def test_many_small_files_are_compacted_by_optimize(spark, tmp_path: Path) -> No
     assert len(DeltaReader(location(tmp_path)).file_uris()) == 1
 
 
-def packed_rows(spark, paths: list[str]):
-    """Results rows as the projection gives them: vectors packed."""
-    return rows(spark, paths).withColumn("pca_features", F.lit(pack_vectors(np.array([[0.5]]))[0]))
-
-
-@pytest.mark.parametrize("packed", [False, True], ids=["Spark's write", "workers' write"])
-def test_replace_keeps_only_the_new_rows(spark, tmp_path: Path, packed: bool) -> None:
+def test_replace_keeps_only_the_new_rows(spark, tmp_path: Path) -> None:
     published_runs(tmp_path, rows(spark, ["a", "b"]))
     with run_scope(str(tmp_path)) as run:
         dataset = bound(results_table(tmp_path), run)
-        dataset.save(TableChange(add=(packed_rows if packed else rows)(spark, ["z"]), replace=True))
-        assert [(row.path, row.pca_features) for row in dataset.load().collect()] == [("z", [0.5])]
+        dataset.save(TableChange(add=rows(spark, ["z"]), replace=True))
+        assert paths_of(dataset) == ["z"]
 
 
-@pytest.mark.parametrize("packed", [False, True], ids=["Spark's write", "workers' write"])
-def test_a_replacement_replaces_the_columns_of_a_table_another_layout_wrote(spark, tmp_path: Path,
-                                                                            packed: bool) -> None:
+def test_a_replacement_replaces_the_columns_of_a_table_another_layout_wrote(spark, tmp_path: Path) -> None:
     rows(spark, ["a"]).withColumn("features", F.array(F.lit(1.0))).write.format("delta").save(location(tmp_path))
     (tmp_path / "current.json").write_text(json.dumps({"run_id": "r", "tables": {"results": 0}}))
     with run_scope(str(tmp_path)) as run:
-        bound(results_table(tmp_path), run).save(
-            TableChange(add=(packed_rows if packed else rows)(spark, ["z"]), replace=True))
+        bound(results_table(tmp_path), run).save(TableChange(add=rows(spark, ["z"]), replace=True))
         run.publish()
     assert DeltaReader(location(tmp_path)).schema().to_arrow().names == RESULTS.names
-    assert DeltaReader(location(tmp_path)).to_pandas()["path"].tolist() == ["z"]
 
 
 def test_a_change_with_nothing_in_it_commits_nothing(spark, tmp_path: Path) -> None:
@@ -364,60 +348,15 @@ def test_store_rows_carry_their_run_and_load_as_pandas_columns(spark, tmp_path: 
     assert frame.to_dict("records") == [{"path": "a", "featurized_at": pd.Timestamp(stamp), "reject_kind": None}]
 
 
-def test_rows_of_packed_vectors_are_one_commit_of_the_files_the_workers_write_and_spark_reads_them(
-        spark, tmp_path: Path) -> None:
-    """Vectors given packed (as the featurization gives them) are unpacked by the workers, each task writing one
-    file (none for a task without rows), committed in one version with the statistics Spark skips files by; Spark's
-    OPTIMIZE then works on them alike."""
+def test_the_stores_vectors_are_written_without_a_dictionary_and_its_labels_with_one(spark, tmp_path: Path) -> None:
+    """A dictionary of a model's nearly distinct floats is CPU spent for nothing (conf/base/spark.yml): not even
+    tried, so here not made for floats that repeat, which would have one."""
     stamp = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
-
-    def store_rows(names: str, partitions: int, rejected: str = ""):
-        data = [(f"file:///t/{n}.jpg", f"Kiwi/{n}.jpg", "Kiwi", "k1", "f1",
-                 None if n in rejected else pack_vectors(np.array([[i, 0.5]]))[0],
-                 "corrupt image" if n in rejected else None, None, stamp, None) for i, n in enumerate(names)]
-        return spark.createDataFrame(data, PACKED_STORE).drop("run_id").repartition(partitions)
-
-    def dataset(run, **options) -> TableDataset:
-        return bound(TableDataset(path=str(tmp_path), table="feature_store", **options), run)
-
-    table = location(tmp_path, "feature_store")
-    with run_scope(str(tmp_path)) as first:
-        dataset(first).save(store_rows("ab", 3))  # a new table: created empty, then the workers' files
-        first.publish()
-    reader = DeltaReader(table)
-    assert [commit["operation"] for commit in reader.history()] == ["SET TBLPROPERTIES", "WRITE", "CREATE TABLE"]
-    assert (Path(table) / "_delta_log" / f"{reader.version():020}.crc").is_file()  # Spark's checksum: no log replay
-    added = pa.table(reader.get_add_actions(flatten=True)).to_pandas()
-    assert sorted(added["num_records"]) == [1, 1]  # two tasks with a row each, none for the empty one
-    assert sorted(Path(table).glob("*.parquet")) == sorted(Path(table) / name for name in added["path"])
-    assert (added["min.run_id"] == first.id).all() and (added["max.run_id"] == first.id).all()
-    assert sorted(added["min.path"]) == ["file:///t/a.jpg", "file:///t/b.jpg"]
-    assert added["null_count.reject_kind"].tolist() == [1, 1] and added["null_count.features"].tolist() == [0, 0]
-    loaded = dataset(first).load().orderBy("path").collect()
-    assert [(row.path, row.features, row.featurized_at, row.run_id) for row in loaded] == [
-        ("file:///t/a.jpg", [0.0, 0.5], stamp.replace(tzinfo=None), first.id),
-        ("file:///t/b.jpg", [1.0, 0.5], stamp.replace(tzinfo=None), first.id)]
-    with run_scope(str(tmp_path)) as second:
-        dataset(second, compact_above_files=2).save(store_rows("cde", 1, rejected="e"))  # three files: OPTIMIZE
-        assert DeltaReader(table).history(3)[2]["operation"] == "WRITE"
-        assert DeltaTable.forPath(spark, table).history(1).first()["operation"] == "OPTIMIZE"
-        stored = {row.path[-5]: (row.features, row.reject_kind) for row in dataset(second).load().collect()}
-    assert stored == {"a": ([0.0, 0.5], None), "b": ([1.0, 0.5], None), "c": ([0.0, 0.5], None),
-                      "d": ([1.0, 0.5], None), "e": (None, "corrupt image")}
-
-
-@pytest.mark.parametrize("packed", [True, False], ids=["workers' write", "Spark's write (OPTIMIZE)"])
-def test_the_stores_vectors_are_written_without_a_dictionary_and_its_labels_with_one(spark, tmp_path: Path,
-                                                                                     packed: bool) -> None:
-    """A dictionary of a model's nearly distinct floats is CPU spent for nothing: not even tried, by the workers'
-    writer nor by Spark's (conf/base/spark.yml), so here not made for floats that repeat, which would have one."""
-    stamp = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
-    vectors = np.array([[n % 3 + 0.25, 0.5] for n in range(100)])
-    data = [(f"p{n}", f"Kiwi/{n}.jpg", "Kiwi", "k1", "f1", vector, None, None, stamp, None)
-            for n, vector in enumerate(pack_vectors(vectors) if packed else vectors.tolist())]
+    data = [(f"p{n}", f"Kiwi/{n}.jpg", "Kiwi", "k1", "f1", [n % 3 + 0.25, 0.5], None, None, stamp, None)
+            for n in range(100)]
     with run_scope(str(tmp_path)) as run:
         bound(TableDataset(path=str(tmp_path), table="feature_store"), run).save(
-            spark.createDataFrame(data, PACKED_STORE if packed else spark_schema(FEATURE_STORE)).coalesce(1))
+            spark.createDataFrame(data, spark_schema(FEATURE_STORE)).coalesce(1))
     (data_file,) = Path(location(tmp_path, "feature_store")).glob("*.parquet")
     chunks = pq.ParquetFile(data_file).metadata.row_group(0)
     dictionary = {chunks.column(n).path_in_schema: chunks.column(n).has_dictionary_page

@@ -1,7 +1,6 @@
-"""A Delta Lake table of the data root, read at the version the run sees and changed by Spark writes: appends (or
-Parquet files Spark's Python workers write, committed with delta-rs), MERGE deletes of changed or deleted images,
-a MERGE that makes the table hold a given set of rows (only the rows that differ are written), a full replacement,
-and Delta's own compaction (OPTIMIZE).
+"""A Delta Lake table of the data root, read at the version the run sees and changed by Spark writes: appends,
+MERGE deletes of changed or deleted images, a MERGE that makes the table hold a given set of rows (only the rows
+that differ are written), a full replacement, and Delta's own compaction (OPTIMIZE).
 
 Within a run, a table reads as this run last committed it, else as published; before a run's change, a table whose
 newest version is something else (commits of a run that was killed before publishing) is restored to that version
@@ -13,29 +12,24 @@ from __future__ import annotations
 import logging
 import math
 import os
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 from delta.tables import DeltaTable
 from deltalake import DeltaTable as DeltaReader
-from deltalake.transaction import AddAction
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from kedro_datasets._typing import TablePreview
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import BinaryType
 
 from fruits.datasets.binding import RunBound
 from fruits.datasets.run import Unchanged, printable
 from fruits.publishing import DataRoot
 from fruits.spark import existing_spark
-from fruits.table_files import ADDED_FILE_DDL, write_data_file
 from fruits.tables import TABLES, Table, spark_schema
 
 logger = logging.getLogger(__name__)
@@ -46,7 +40,6 @@ REMOVED, ADDED = "_removed", "_added"  # the digest's hash of the row a sync's c
 KEY_HASH = "_key_hash"  # what a sync joins on first
 OLD_ROW, NEW_ROW = "_old_row", "_new_row"  # the hash of a key's whole row in the table, in the sync's rows
 Digest = dict[str, int]  # rows and the XOR of their hashes: what a table holds, without its rows (its content)
-APPENDED_BY = "fruits.appended_by"  # a table property: what wrote the table's last append of packed vectors
 
 
 @dataclass(frozen=True)
@@ -104,9 +97,7 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
     first publication). Saving a DataFrame (Spark or pandas) appends it; saving a :class:`TableChange` applies it;
     saving ``UNCHANGED`` commits nothing.
     Once the table holds more than ``compact_above_files`` files, a save ends with Delta's OPTIMIZE (bin-packing of
-    small files into large ones). Rows whose vectors come packed (:mod:`fruits.table_files`: as the featurization
-    gives them) are appended by Spark's Python workers and committed with delta-rs (:meth:`_append_files`): a Spark
-    write would spend most of its JVM's CPU encoding their floats.
+    small files into large ones).
 
     For a table kept by digest (:attr:`fruits.tables.Table.digest`: the listing), the run records the digest of the
     table's rows (:func:`row_digest` of the digest's columns, and the sync's ``derived_by``) at each version it
@@ -225,58 +216,13 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         if change.upsert is not None:
             self._upsert(spark, self._frame(spark, change.upsert, columns))
         if change.add is not None or change.replace or not exists:
-            packed = self._packed(change.add)
-            if packed and not exists:
-                self._create(spark)
-            if not packed or change.replace:  # rows of packed vectors replace the table's once it is emptied
-                self._write(spark, None if packed else change.add, change.replace, exists)
-            if packed:
-                self._append_files(self._frame(spark, change.add, columns, packed))
+            writer = self._frame(spark, change.add, columns).write.format("delta")
+            # a replacement also replaces the columns of a table another layout wrote
+            writer = writer.mode("overwrite" if change.replace else "append").option("overwriteSchema", change.replace)
+            if not exists and self._table.change_feed:
+                writer = writer.option("delta.enableChangeDataFeed", "true")  # a table property, set on creation
+            writer.save(self.uri)
         return difference
-
-    def _write(self, spark: SparkSession, rows: Rows | None, replace: bool, exists: bool) -> None:
-        """Append ``rows`` with Spark, or replace the table's rows by them (and its columns by the table's, for a
-        table another layout wrote)."""
-        writer = self._frame(spark, rows, self._table.schema.names).write.format("delta")
-        writer = writer.mode("overwrite" if replace else "append").option("overwriteSchema", replace)
-        if not exists and self._table.change_feed:
-            writer = writer.option("delta.enableChangeDataFeed", "true")  # a table property, set on creation
-        writer.save(self.uri)
-
-    def _create(self, spark: SparkSession) -> None:
-        """The table with its columns and properties, and no data file yet."""
-        builder = DeltaTable.createIfNotExists(spark).location(self.uri).addColumns(spark_schema(self._table.schema))
-        if self._table.change_feed:
-            builder = builder.property("delta.enableChangeDataFeed", "true")
-        builder.execute()
-
-    def _packed(self, rows: Rows | None) -> list[str]:
-        """The table's vector columns that ``rows`` give packed (binary)."""
-        if not isinstance(rows, DataFrame):
-            return []
-        given = {field.name: field.dataType for field in rows.schema.fields}
-        return [field.name for field in self._table.schema
-                if pa.types.is_list(field.type) and isinstance(given.get(field.name), BinaryType)]
-
-    def _append_files(self, rows: DataFrame) -> None:
-        """Append ``rows`` as the Parquet files Spark's Python workers write, one per task
-        (:func:`fruits.table_files.write_data_file`), in one Delta commit made with delta-rs from their ``add``
-        actions: the JVM hands the rows over as Arrow batches, vectors packed, and neither encodes nor writes them.
-        Files without a commit (a task that failed and ran again leaves one) are no table's: VACUUM deletes them.
-        Spark then records the writer in the table's properties (:data:`APPENDED_BY`), a commit of its own."""
-        write = partial(write_data_file, table_uri=self.uri, schema=self._table.schema)
-        files = rows.mapInArrow(write, ADDED_FILE_DDL).collect()
-        if not files:
-            return
-        table = delta_reader(self.uri)
-        written_at = int(time.time() * 1000)
-        table.create_write_transaction(
-            [AddAction(file.path, file.size, {}, written_at, True, file.stats) for file in files],
-            mode="append", schema=table.schema())
-        # then a commit by Spark, which writes its checksum of the table's state (the .crc file delta-rs does not
-        # write): without one, each later Spark read of this version would first replay the log (a second or so)
-        rows.sparkSession.sql(f"ALTER TABLE delta.`{self.uri.replace('`', '``')}` "
-                              f"SET TBLPROPERTIES ('{APPENDED_BY}' = 'pyarrow, delta-rs')")
 
     def _recorded_digest(self, derived_by: str) -> dict[str, Any] | None:
         """The recorded digest of the version this run reads, None when there is none for it (never recorded, or
@@ -310,10 +256,8 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
         elif newest != version:
             DeltaTable.forPath(spark, self.uri).restoreToVersion(version)
 
-    def _frame(self, spark: SparkSession, rows: Rows | None, columns: list[str], packed: Iterable[str] = ()
-               ) -> DataFrame:
-        """Spark rows of the table's types in its column order (pandas rows are converted with its schema); the
-        ``packed`` vector columns as they are, for the workers to unpack."""
+    def _frame(self, spark: SparkSession, rows: Rows | None, columns: list[str]) -> DataFrame:
+        """Spark rows of the table's types in its column order (pandas rows are converted with its schema)."""
         schema = spark_schema(pa.schema([self._table.schema.field(name) for name in columns]))
         if rows is None:
             return spark.createDataFrame([], schema)
@@ -322,8 +266,7 @@ class TableDataset(RunBound, AbstractDataset[Any, "TableChange | Rows"]):
             return spark.createDataFrame(values.where(values.notna(), None), schema)
         if "run_id" in columns and "run_id" not in rows.columns and self._context is not None:
             rows = rows.withColumn("run_id", F.lit(self._context.run.id))  # which run wrote the row
-        return rows.select(*(F.col(field.name) if field.name in packed else F.col(field.name).cast(field.dataType)
-                             for field in schema.fields))
+        return rows.select(*(F.col(field.name).cast(field.dataType) for field in schema.fields))
 
     def _delete(self, spark: SparkSession, keys: DataFrame) -> None:
         """Remove the rows whose key is among ``keys`` (one MERGE; files without such rows are kept as they are)."""

@@ -13,14 +13,13 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
-from pyspark.sql.types import BinaryType
+from pyspark.sql.types import ArrayType, FloatType
 
 from fruits.changes import ChangedImages
 from fruits.datasets.run import UNCHANGED, Unchanged
 from fruits.datasets.table import TableChange
 from fruits.provenance import check_one_input
 from fruits.reuse import reuse_plan
-from fruits.table_files import pack_vectors
 from fruits.tables import IMAGE_KEY, REJECTED, RESULTS, featurized_keys, live_keys, materialized, with_features
 
 logger = logging.getLogger(__name__)
@@ -29,19 +28,20 @@ REJECT_COLUMNS = ["path", "label", "reject_kind", "reject_detail"]
 
 
 def project(features: DataFrame, pca_components: np.ndarray, fit_run_id: str) -> DataFrame:
-    """Results rows: the store key of each image's features and their projection on the PCA model's kept components,
-packed (:func:`fruits.table_files.pack_vectors`: the results' writer unpacks them; the vectors stay in the store).
+    """Results rows: the store key of each image's features and their projection on the PCA model's kept components
+(the vectors themselves stay in the store).
 
     ``features @ components`` is one matrix product per Arrow batch, where Spark ML's transform goes row by row
     through three vector UDFs; tests check both give the same numbers.
     """
     components = features.sparkSession.sparkContext.broadcast(pca_components)
 
-    @pandas_udf(BinaryType())
+    @pandas_udf(ArrayType(FloatType()))
     def projected(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
         matrix = components.value
         for vectors in batches:
-            yield pd.Series(pack_vectors(np.stack(vectors.to_numpy()).astype(np.float64) @ matrix), index=vectors.index)
+            values = (np.stack(vectors.to_numpy()).astype(np.float64) @ matrix).astype(np.float32)
+            yield pd.Series(list(values), index=vectors.index)
 
     return features.select("path", "label", "change_key", "fingerprint", projected("features").alias("pca_features"),
                            F.lit(fit_run_id).alias("pca_run_id"))
