@@ -214,8 +214,9 @@ def test_sampling_everything_follows_the_listings_recorded_changes(spark) -> Non
         ("Kiwi/deleted.jpg", ("k1", "image"), None), ("Kiwi/notes.txt", None, ("k1", "ignored"))))
     untouched = TableChanges(7, 7, listing_changes())  # this run has not changed the sample yet
     change, plan = update_sample(None, changes, untouched, settings, {"listing": 5}, published, info)
-    assert sorted((row.relative_path, row.change_key) for row in change.upsert.collect()) == [
-        ("Kiwi/edited.jpg", "k2"), ("Kiwi/new.jpg", "k1")]
+    # an image the listing did not hold cannot be in the sample drawn from it: appended, no MERGE
+    assert [(row.relative_path, row.change_key) for row in change.add.collect()] == [("Kiwi/new.jpg", "k1")]
+    assert [(row.relative_path, row.change_key) for row in change.upsert.collect()] == [("Kiwi/edited.jpg", "k2")]
     assert [row.path for row in change.remove.collect()] == ["file:///t/Kiwi/deleted.jpg"]
     assert change.sync is None and plan["basis"]["tables"] == {"listing": 5} and not plan["reused"]
     manifest = manifest_of(["Kiwi/new.jpg", "Kiwi/edited.jpg"])

@@ -246,18 +246,21 @@ def update_sample(image_manifest: DataFrame, listing_changes: TableChanges | Non
 
 
 def sample_changes(listing_changes: TableChanges) -> TableChange:
-    """With strategy ``all``, how the sample follows the listing's changes: images added or changed are upserted,
-    images deleted (or no longer images) removed; one small job counts them, and nothing else is read."""
+    """With strategy ``all``, how the sample follows the listing's changes: images the listing did not hold before
+    are appended (the sample, drawn from that listing, cannot hold them: no MERGE, whose search for matching rows
+    reads the whole table), images changed are upserted, images deleted (or no longer images) removed; one small
+    job counts them, and nothing else is read."""
     is_image = {end: F.coalesce(F.col(f"{end}.status") == IMAGE, F.lit(False)) for end in ("before", "after")}
+    arrived = F.col("before").isNull()
     changes = materialized(listing_changes.rows.select(
-        "path", is_image["after"].alias("upsert"), (is_image["before"] & ~is_image["after"]).alias("remove"),
+        "path", (is_image["after"] & arrived).alias("add"), (is_image["after"] & ~arrived).alias("upsert"),
+        (is_image["before"] & ~is_image["after"]).alias("remove"),
         *(F.col(f"after.{name}").alias(name) for name in SAMPLE_COLUMNS if name != "path")))
-    row = changes.agg(F.count(F.when(F.col("upsert"), 1)).alias("upserts"),
-                      F.count(F.when(F.col("remove"), 1)).alias("removals")).first()
+    row = changes.agg(*(F.count(F.when(F.col(kind), 1)).alias(kind) for kind in ("add", "upsert", "remove"))).first()
     logger.info("Sampling every image (strategy all): the sample follows the listing's changes since the published "
-                "version, %d images added or changed and %d removed", row["upserts"], row["removals"])
-    return TableChange(upsert=changes.where(F.col("upsert")).select(*SAMPLE_COLUMNS) if row["upserts"] else None,
-                       remove=changes.where(F.col("remove")).select("path") if row["removals"] else None)
+                "version, %d images added, %d changed and %d removed", row["add"], row["upsert"], row["remove"])
+    return TableChange(**{kind: changes.where(F.col(kind)).select(*(SAMPLE_COLUMNS if kind != "remove" else ["path"]))
+                          for kind in ("add", "upsert", "remove") if row[kind]})
 
 
 def sample_images(image_manifest: DataFrame, settings: SamplingParams) -> TableChange:
