@@ -149,6 +149,18 @@ def test_the_udf_reads_odd_names_in_the_executors_and_reports_progress(spark, sm
         record_featurization(written, {"to_featurize": 10, "fingerprint": "fp1"}, SOURCES, RUN)
 
 
+def test_a_resumed_run_counts_what_its_interrupted_attempt_featurized(spark) -> None:
+    # the interrupted attempt wrote two rows; the resumed attempt's plan found them in the store: nothing to do
+    this_run = store_rows(spark, ("a.jpg", "k1", "fp1", None),
+                          ("b.jpg", "k1", "fp1", RejectKind.EMPTY_FILE.value)).select("reject_kind")
+    plan = {"to_featurize": 0, "sampled": 3, "skipped": 3, "fingerprint": "fp1"}
+    resumed = record_featurization(this_run, plan, SOURCES, {**RUN, "resumed": True})
+    assert (resumed["featurized"], resumed["rejected"], resumed["to_featurize"], resumed["skipped"]) == (1, 1, 2, 1)
+    assert record_featurization(this_run.limit(0), plan, SOURCES, {**RUN, "resumed": True})["to_featurize"] == 0
+    with pytest.raises(ValueError, match="3 images were to be featurized, but the feature store holds 2 rows"):
+        record_featurization(this_run, {**plan, "to_featurize": 3}, SOURCES, {**RUN, "resumed": True})
+
+
 def test_nothing_to_featurize_starts_no_spark_job(spark, small_payload) -> None:
     tracker = spark.sparkContext.statusTracker()
     jobs = tracker.getJobIdsForGroup(None)

@@ -178,9 +178,13 @@ def record_featurization(new_features: DataFrame, featurization_plan: dict[str, 
     this model, at the versions of the sample and the store this run leaves (``featurization_sources``); the next
     plan from those versions has nothing to compare. None otherwise.
 
-    A plan with nothing to featurize wrote nothing: the store is not read to count it (no Spark job)."""
-    counts = [] if featurization_plan["to_featurize"] == 0 else new_features.groupBy("reject_kind").agg(
-        F.count(F.lit(1)).alias("count"), F.max(is_retried(F.col("reject_kind"))).alias("retried")).collect()
+    A plan with nothing to featurize wrote nothing: the store is not read to count it (no Spark job), unless the
+    run was resumed: its interrupted attempt may have featurized images that this attempt's plan then found in the
+    store, and they count as this run's, as if it had not been interrupted."""
+    resumed = bool(run_info.get("resumed"))
+    counts = new_features.groupBy("reject_kind").agg(
+        F.count(F.lit(1)).alias("count"), F.max(is_retried(F.col("reject_kind"))).alias("retried")
+    ).collect() if featurization_plan["to_featurize"] > 0 or resumed else []
     kinds = {row["reject_kind"]: row["count"] for row in counts}
     featurized = int(kinds.pop(None, 0))
     report = {
@@ -194,8 +198,11 @@ def record_featurization(new_features: DataFrame, featurization_plan: dict[str, 
             "basis": coverage_basis(featurization_sources, featurization_plan["fingerprint"]),
             "made_by": run_info["run_id"]},
     }
-    if featurized + report["rejected"] != featurization_plan["to_featurize"]:
-        raise ValueError(f"{featurization_plan['to_featurize']} images were to be featurized, but the feature store "
-                         f"holds {featurized + report['rejected']} rows of this run: nothing is published.")
+    written = featurized + report["rejected"]
+    if written > featurization_plan["to_featurize"] and resumed:
+        report.update(to_featurize=written, skipped=featurization_plan["sampled"] - written)
+    if written != report["to_featurize"]:
+        raise ValueError(f"{report['to_featurize']} images were to be featurized, but the feature store holds "
+                         f"{written} rows of this run: nothing is published.")
     logger.info("Featurized %d images, rejected %d", featurized, report["rejected"])
     return report
