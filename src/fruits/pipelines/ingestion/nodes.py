@@ -259,8 +259,12 @@ def sample_changes(listing_changes: TableChanges) -> TableChange:
     row = changes.agg(*(F.count(F.when(F.col(kind), 1)).alias(kind) for kind in ("add", "upsert", "remove"))).first()
     logger.info("Sampling every image (strategy all): the sample follows the listing's changes since the published "
                 "version, %d images added, %d changed and %d removed", row["add"], row["upsert"], row["remove"])
-    return TableChange(**{kind: changes.where(F.col(kind)).select(*(SAMPLE_COLUMNS if kind != "remove" else ["path"]))
-                          for kind in ("add", "upsert", "remove") if row[kind]})
+
+    def rows(kind: str, columns: list[str]) -> DataFrame | None:
+        return changes.where(F.col(kind)).select(*columns) if row[kind] else None
+
+    return TableChange(add=rows("add", SAMPLE_COLUMNS), upsert=rows("upsert", SAMPLE_COLUMNS),
+                       remove=rows("remove", ["path"]))
 
 
 def sample_images(image_manifest: DataFrame, settings: SamplingParams) -> TableChange:
