@@ -40,6 +40,7 @@ ODD_NAMES = ["12:30:00.jpg", "_x.jpg", "a%20b #1?.jpg", "été 🍓.jpg", "x" * 
 UPRIGHT = "Banana/r_56_100.jpg"
 SUMMARY = "08_reporting/run_summary.json"
 PLANS = ("07_model_output/rejects_plan.json", "08_reporting/report_plan.json")
+SAMPLE = "08_reporting/results_sample.parquet"
 
 
 def sideways(upright: bytes) -> bytes:
@@ -95,6 +96,7 @@ class Run:
     results: pd.DataFrame
     rejects: pd.DataFrame
     plans: dict[str, dict]  # the rejects' and the report's plans (what they were made from, whether kept)
+    report_sample: pd.DataFrame  # the published report's sample of the results
 
 
 def run(project: Path, weights: Path, *params: str, **env: str) -> Run:
@@ -104,7 +106,7 @@ def run(project: Path, weights: Path, *params: str, **env: str) -> Run:
     data = project / "data"
     rejects = published_table(data, "rejects")
     return Run(files, result.stdout, published_json(data, SUMMARY), published_table(data, "results"), rejects,
-               {plan: published_json(data, plan) for plan in PLANS})
+               {plan: published_json(data, plan) for plan in PLANS}, pd.read_parquet(published_file(data, SAMPLE)))
 
 
 @dataclass
@@ -208,6 +210,9 @@ def test_five_added_images_cost_five_inferences(scenario: Scenario) -> None:
     assert second.summary["pca"]["changes_since_fit"] == {"added": 5, "changed": 0, "left": 0}
     # not every image compared with the fit's: the published count moved
     assert second.summary["pca"]["counted_by"] == "the published count, moved by the 5 images changed since"
+    # the report's sample moved by the results' changes: the mini set's classes are below its quota, held whole
+    assert "The report's sample moved by the results' changes since version" in second.output
+    assert sorted(second.report_sample["path"]) == sorted(second.results["path"])
 
 
 def test_three_deleted_images_leave_the_published_results(scenario: Scenario) -> None:
@@ -221,6 +226,8 @@ def test_three_deleted_images_leave_the_published_results(scenario: Scenario) ->
     # one of the deleted images came after the fit: one added image fewer, and two of the fit's left
     assert after.summary["pca"]["changes_since_fit"] == {"added": 4, "changed": 0, "left": 2}
     assert after.summary["pca"]["counted_by"] == "the published count, moved by the 3 images changed since"
+    assert "The report's sample moved by the results' changes since version" in after.output
+    assert sorted(after.report_sample["path"]) == sorted(after.results["path"])  # the deleted ones left it
 
 
 def test_an_unchanged_rerun_infers_nothing(scenario: Scenario) -> None:
@@ -251,6 +258,7 @@ def test_new_weights_refeaturize_everything_and_refit(scenario: Scenario) -> Non
     assert last.summary["model"]["fingerprint"] != before.summary["model"]["fingerprint"]
     assert last.summary["featurization"]["images_inferred"] == len(before.results) == len(last.results)
     assert last.summary["pca"]["refit"] and "fingerprint changed" in last.summary["pca"]["reason"]
+    assert "The report's sample is drawn from every result" in last.output  # every result projected again
 
 
 def test_runs_beyond_the_last_kept_keep_only_the_files_still_in_use(scenario: Scenario) -> None:

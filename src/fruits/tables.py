@@ -111,7 +111,7 @@ class Table:
 
 TABLES = {table.name: table for table in (
     Table("feature_store", "04_feature/feature_store", FEATURE_STORE),
-    Table("results", "07_model_output/results", RESULTS),
+    Table("results", "07_model_output/results", RESULTS, change_feed=True),
     Table("rejects", "07_model_output/rejects", REJECTS),
     Table("listing", "02_intermediate/listing", LISTING, bookkeeping=True,
           digest=("path", "relative_path", "size", "change_key"), change_feed=True),

@@ -150,8 +150,8 @@ def test_a_tables_changes_since_its_published_version_come_from_its_change_feed(
             bound(table, run).save(upsert)
             assert changes_of(tmp_path, run) == {**changed, "e": (None, "1")}
         assert sorted(row.path for row in bound(table, run).load().collect()) == ["a", "b", "d", "e"]
-    with pytest.raises(DatasetError, match="not recorded: name one of listing, sample"):
-        TableChangesDataset(path=str(tmp_path), table="results")
+    with pytest.raises(DatasetError, match="not recorded: name one of results, listing, sample"):
+        TableChangesDataset(path=str(tmp_path), table="rejects")
 
 
 def test_a_table_that_did_not_record_its_changes_records_them_from_its_next_change(spark, tmp_path: Path) -> None:

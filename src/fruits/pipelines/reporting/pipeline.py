@@ -10,7 +10,8 @@ from kedro.pipeline import Node, Pipeline
 from fruits.pipelines.reporting.counts import count_images_per_class, count_reject_reasons, list_rejects
 from fruits.pipelines.reporting.markdown import render_report
 from fruits.pipelines.reporting.plots import plot_explained_variance, plot_pca_map
-from fruits.pipelines.reporting.probe import evaluate_probe, sample_results
+from fruits.pipelines.reporting.probe import evaluate_probe
+from fruits.pipelines.reporting.sample import sample_results
 from fruits.pipelines.reporting.summary import summarize_run
 from fruits.pipelines.reporting.thumbnails import plot_neighbours, plot_rejects
 from fruits.reuse import unless_reused
@@ -40,7 +41,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=unless_reused(sample_results),
-                inputs=["results", "class_counts", "params:reporting", "params:probe", "report_plan"],
+                inputs=["results", "results_changes", "previous_results_sample", "previous_report_plan", "class_counts",
+                        "pca_fit", "params:reporting", "params:probe", "report_plan"],
                 outputs="results_sample",
                 name="sample_results",
             ),

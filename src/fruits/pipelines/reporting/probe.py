@@ -1,5 +1,5 @@
-"""Are the features useful? A seeded sample of the results, a linear probe on held-out frame groups, and each query's
-nearest neighbours in PCA space."""
+"""Are the features useful? A linear probe on held-out frame groups of the report's sample, and each query's nearest
+neighbours in PCA space."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame
 from sklearn.linear_model import LogisticRegression
 
 from fruits.params import ProbeParams, ReportingParams
@@ -23,17 +22,6 @@ FRAME_NAME = re.compile(r"^(?P<series>(?:[A-Za-z]+\d*_)?)(?P<frame>\d+)_100\.jpg
 # A class with one training image is a lookup, not a fit (scikit-learn warns that ``y`` looks like a regression
 # target): below this, the probe is skipped with the reason.
 MIN_TRAIN_PER_CLASS = 2
-
-
-def sample_results(results: DataFrame, class_counts: pd.DataFrame, settings: ReportingParams,
-                   probe: ProbeParams) -> pd.DataFrame:
-    """A seeded per-class sample of the results for the probe, the map and the gallery (one pass, no shuffle)."""
-    per_class = max(probe.max_train_per_class * 2, settings.map_max_points // max(1, len(class_counts)))
-    fractions = {row.label: min(1.0, per_class / row.featurized) for row in class_counts.itertuples() if row.featurized}
-    if not fractions:
-        return pd.DataFrame(columns=["path", "label", "pca_features"])
-    sample = results.sampleBy("label", fractions, seed=probe.seed)
-    return sample.select("path", "label", "pca_features").toPandas()
 
 
 def file_names(paths: pd.Series) -> pd.Series:
