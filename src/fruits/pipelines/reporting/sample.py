@@ -79,21 +79,20 @@ def moved_sample(previous: pd.DataFrame, quota_then: int, changes: TableChanges,
     """``previous`` (drawn ``quota_then`` per class) moved by ``changes`` to ``quota`` per class of the results'
     ``counts``.
 
-    A class the published sample held a full quota of holds every image up to its last sampled one (its bound),
-    so its new sample is the first of the images kept and of the changed images within the bound, as long as they
-    are enough; a class held whole takes any of its changed images. A class they are not enough for (it lost
-    sampled images) is drawn again from the results."""
-    spark = results.sparkSession
+    A class the published sample held a full quota of holds every image up to its last sampled one (its bound): an
+    image of it the changes took out was sampled when it comes within the bound, and its new sample is the first of
+    the images kept and of the changed images within the bound, as long as they are enough. A class held whole has
+    no bound. A class they are not enough for (it lost sampled images) is drawn again from the results."""
     held = previous.groupby("label")["draw"].agg(["size", "max"])
-    full = held[held["size"] >= quota_then]
-    bounds = spark.createDataFrame(list(zip(full.index, full["max"].astype(int), strict=True)),
-                                   "label string, bound long")
-    candidates = (drawn(changes.rows.where(F.col("after").isNotNull()).select("after.*"), seed)
-                  .join(F.broadcast(bounds), "label", "left")
-                  .where(F.col("bound").isNull() | (F.col("draw") <= F.col("bound"))).drop("bound"))
-    gone = sampled_images_left(previous, changes)
-    pooled = pd.concat([previous[~previous["path"].isin(gone)],
-                        first_per_class(candidates, quota).toPandas()[SAMPLE_COLUMNS]])
+    bounds = results.sparkSession.createDataFrame(
+        [(label, int(last) if size >= quota_then else None) for label, size, last in held.itertuples()],
+        "label string, bound long")
+    within = F.col("bound").isNull() | (F.col("draw") <= F.col("bound"))
+    left = drawn(changes.rows.where(F.col("before").isNotNull()).select("before.*"), seed)
+    gone = {row.path for row in left.join(F.broadcast(bounds), "label").where(within).select("path").collect()}
+    candidates = drawn(changes.rows.where(F.col("after").isNotNull()).select("after.*"), seed)
+    added = first_per_class(candidates.join(F.broadcast(bounds), "label", "left").where(within).drop("bound"), quota)
+    pooled = pd.concat([previous[~previous["path"].isin(gone)], added.toPandas()[SAMPLE_COLUMNS]])
     pooled = pooled[pooled["label"].isin(counts.index)].sort_values(["label", "draw", "path"])
     have = pooled.groupby("label").size().reindex(counts.index, fill_value=0)
     short = sorted(counts.index[have < counts.clip(upper=quota)])
@@ -106,13 +105,3 @@ def moved_sample(previous: pd.DataFrame, quota_then: int, changes: TableChanges,
         redrawn = first_per_class(drawn(results.where(F.col("label").isin(short)), seed), quota)
         moved = pd.concat([moved, redrawn.toPandas()[SAMPLE_COLUMNS]])
     return moved.sort_values(["label", "draw", "path"], ignore_index=True)[SAMPLE_COLUMNS]
-
-
-def sampled_images_left(previous: pd.DataFrame, changes: TableChanges) -> set[str]:
-    """The paths of ``previous`` whose row the changes took out (deleted or changed images): the sample's paths are
-    broadcast into the changes, so only those reach the driver."""
-    if previous.empty:
-        return set()
-    sampled = changes.rows.sparkSession.createDataFrame(previous[["path"]])
-    left = changes.rows.where(F.col("before").isNotNull()).join(F.broadcast(sampled), "path", "left_semi")
-    return {row.path for row in left.select("path").collect()}
