@@ -60,6 +60,9 @@ def test_every_catalog_entry_is_used_by_the_default_pipeline(env: str, monkeypat
     assert unused == []
 
 
+TABLE_READERS = ("fruits.datasets.TableDataset", "fruits.datasets.TableChangesDataset")
+
+
 def ancestors(pipeline, node) -> set:
     parents = pipeline.node_dependencies
     found, todo = set(), [node]
@@ -72,11 +75,12 @@ def ancestors(pipeline, node) -> set:
 
 
 def test_every_reader_of_a_table_is_ordered_with_its_writers() -> None:
-    """Several catalog entries name one table (the store and its index, the run's additions): a node reading any
-    of them must run entirely before or after each node writing the table, or it would read a half-updated state."""
+    """Several catalog entries name one table (the store and its index, the run's additions, its changes): a node
+    reading any of them must run entirely before or after each node writing the table, or it would read a
+    half-updated state."""
     catalog = config_loader("local")["catalog"]
     tables = {name: entry["table"] for name, entry in catalog.items()
-              if not name.startswith("_") and entry.get("type") == "fruits.datasets.TableDataset"}
+              if not name.startswith("_") and entry.get("type") in TABLE_READERS}
     pipeline = pipelines["__default__"]
     for table in set(tables.values()):
         names = {name for name, owner in tables.items() if owner == table}
@@ -108,3 +112,4 @@ def test_the_viz_layers_follow_the_data_without_a_cycle() -> None:
             graph.setdefault(dataset, set())
     nodes = {name: SimpleNamespace(layer=layers.get(name)) for name in graph}
     assert sort_layers(nodes, graph) == ["raw", "intermediate", "feature", "models", "model_output", "reporting"]
+
