@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
-from kedro.io import DataCatalog
+from kedro.io import AbstractDataset, DataCatalog
 
 from devkit.paths import PROJECT_ROOT
 from fruits.config import ConfigLoader, load_config
@@ -113,3 +115,11 @@ def test_the_viz_layers_follow_the_data_without_a_cycle() -> None:
     nodes = {name: SimpleNamespace(layer=layers.get(name)) for name in graph}
     assert sort_layers(nodes, graph) == ["raw", "intermediate", "feature", "models", "model_output", "reporting"]
 
+
+def test_the_class_counts_read_back_with_the_labels_written(tmp_path: Path) -> None:
+    """A class folder may be named 001 or NA: the next node reads the report's counts with the same labels."""
+    entry = config_loader("local")["catalog"]["class_counts"]["dataset"]
+    dataset = AbstractDataset.from_config("class_counts", {**entry, "filepath": str(tmp_path / "counts.csv")})
+    for labels in (["001", "010"], ["NA", "Kiwi"]):
+        dataset.save(pd.DataFrame({"label": labels, "featurized": [1, 2]}))
+        assert dataset.load()["label"].tolist() == labels
