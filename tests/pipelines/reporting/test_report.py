@@ -40,6 +40,8 @@ def test_plots_summary_and_report(spark, sample: pd.DataFrame, tmp_path) -> None
     assert figure.axes[0].get_xlim()[1] == 80  # zoomed on k, not the 400 fitted components
     title = plot_pca_map(sample, counts, 5000).axes[0].get_title()
     assert "a per-class sample of 120 of 120 images, 3 classes" in title
+    title = plot_pca_map(sample, counts, 30).axes[0].get_title()  # the points shared among the classes
+    assert "a per-class sample of 30 of 120 images, 3 classes" in title
     tree = ImageTree(str(MINI_SET))
     assert isinstance(plot_neighbours(sample, tree, ReportingParams(), ProbeParams()), Figure)
     listed = list_rejects(rejects, 10)

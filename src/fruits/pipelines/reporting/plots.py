@@ -32,8 +32,9 @@ def plot_explained_variance(explained_variance: pd.DataFrame, pca_fit: dict[str,
 
 def plot_pca_map(sample: pd.DataFrame, class_counts: pd.DataFrame, max_points: int) -> Figure:
     """The first two principal components, one distinct colour per class; with many classes each class's name is
-    written at its centre instead of a legend."""
-    points = sample.head(max_points)
+    written at its centre instead of a legend. At most ``max_points``, shared among the classes: the sample holds
+    more of each class when the probe needs them."""
+    points = sample.groupby("label").head(max(1, max_points // max(1, sample["label"].nunique())))
     coordinates = np.stack(points["pca_features"].to_numpy())[:, :2] if len(points) else np.zeros((0, 2))
     labels = sorted(points["label"].unique())
     colours = colormaps["turbo"](np.linspace(0.05, 0.95, max(1, len(labels))))
