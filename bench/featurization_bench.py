@@ -33,6 +33,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,20 +238,22 @@ def kedro_run(project: Path, params: str) -> dict[str, Any]:
             "featurize_cpu_seconds": node_cpu(track, events, "featurize_images")}
 
 
-def fresh_project(cache: Path, revision: str | None = None) -> Path:
+@contextmanager
+def fresh_project(cache: Path, revision: str | None = None) -> Iterator[Path]:
     """A throw-away project copy with the converted model already cached (as after a first run): of the working
-    tree, or of the files a git ``revision`` had."""
-    target = Path(tempfile.mkdtemp(prefix="fruits-bench-"))
-    if revision is None:
-        project = copy_project(target, images=False)
-    else:
-        archive = subprocess.run(["git", "archive", revision, "pyproject.toml", ".telemetry", "conf", "src"],
-                                 cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-        (target / ".jars").symlink_to(PROJECT_ROOT / ".jars")
-        project = target
-    shutil.copytree(cache, project / "data" / "model_cache")
-    return project
+    tree, or of the files a git ``revision`` had. Deleted afterwards: its data root holds a run's tables."""
+    with tempfile.TemporaryDirectory(prefix="fruits-bench-project-") as folder:
+        target = Path(folder)
+        if revision is None:
+            project = copy_project(target, images=False)
+        else:
+            archive = subprocess.run(["git", "archive", revision, "pyproject.toml", ".telemetry", "conf", "src"],
+                                     cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+            (target / ".jars").symlink_to(PROJECT_ROOT / ".jars")
+            project = target
+        shutil.copytree(cache, project / "data" / "model_cache")
+        yield project
 
 
 def project_run(project: Path, tree: Path) -> dict[str, Any]:
@@ -341,8 +345,12 @@ def sized_scenario(size: int, tree: Path, cache: Path, model_file: str, cores: i
     frameworks = {name: run_framework(name, tree, model_file, cores) for name in FRAMEWORKS}
     console.print(f"[bold]{size} images[/]: ceiling {before['ceiling']} img/s, pool {baseline['images_per_s']} img/s, "
                   + ", ".join(f"{name} {run['images_per_s']} img/s" for name, run in frameworks.items()))
-    project = project_run(fresh_project(cache), tree)
-    earlier = project_run(fresh_project(cache, revision), tree) if revision else None
+    with fresh_project(cache) as copy:
+        project = project_run(copy, tree)
+    earlier = None
+    if revision:
+        with fresh_project(cache, revision) as copy:
+            earlier = project_run(copy, tree)
     after = measure_ceiling(blob, cores)
     ceiling = round((before["ceiling"] + after["ceiling"]) / 2, 1)
     if earlier is not None:
@@ -369,9 +377,11 @@ def sized_scenario(size: int, tree: Path, cache: Path, model_file: str, cores: i
 def incremental_scenario(tree: Path, cache: Path, revision: str | None = None) -> dict[str, Any]:
     """On one data root: a full run, a rerun with nothing new, then +1 % new images (the new files are removed
     afterwards, so that a ``revision`` sees the same tree); the same at ``revision`` when given."""
-    result = incremental_runs(tree, fresh_project(cache))
+    with fresh_project(cache) as project:
+        result = incremental_runs(tree, project)
     if revision:
-        earlier = incremental_runs(tree, fresh_project(cache, revision))
+        with fresh_project(cache, revision) as project:
+            earlier = incremental_runs(tree, project)
         result["revision"] = {"name": revision, **earlier}
         for key in ("full", "unchanged", "plus_one_percent"):
             now, then = result[key]["phases"]["wall"], earlier[key]["phases"]["wall"]
@@ -390,21 +400,21 @@ def incremental_runs(tree: Path, project: Path) -> dict[str, Any]:
     plus_one = project_run(project, tree)
     for copy in added:
         copy.unlink()
-    shutil.rmtree(project, ignore_errors=True)
     return {"full": full, "unchanged": unchanged, "plus_one_percent": plus_one, "added": len(added),
             "unchanged_seconds": unchanged["phases"]["wall"],
             "unchanged_share_of_full": round(unchanged["phases"]["wall"] / full["phases"]["wall"], 3),
             "plus_one_percent_share_of_full": round(plus_one["phases"]["wall"] / full["phases"]["wall"], 3)}
 
 
-def photo_scenario(count: int, cache: Path, model_file: str, cores: int) -> dict[str, Any]:
+def photo_scenario(count: int, scratch: Path, model_file: str, cores: int) -> dict[str, Any]:
     """Per-image cost of multi-megapixel photos against small images, in the pool and in the project."""
     photos = photo_tree(count)
-    small = sample_tree(count, Path(tempfile.mkdtemp(prefix="fruits-small-")))
+    small = sample_tree(count, scratch / "small")
     result = {"count": count, "photo_mb": round(sum(path.stat().st_size for path in photos.rglob("*.jpg"))
                                                  / count / 1e6, 2)}
     for name, tree in (("photos", photos), ("small", small)):
-        run = project_run(fresh_project(cache), tree)
+        with fresh_project(scratch / "model_cache") as project:
+            run = project_run(project, tree)
         result[name] = {"pool": run_pool(tree, model_file, cores), "project_wall": run["phases"]["wall"],
                         "project_featurize_seconds": run["featurize_seconds"]}
     pools = result["small"]["pool"], result["photos"]["pool"]
@@ -453,23 +463,8 @@ def main() -> None:
         parser.error(f"Ray Data and Daft run with {FRAMEWORKS_PYTHON}: run `make bench`, which installs "
                      "bench/frameworks.txt there.")
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
-    cores = os.cpu_count() or 1
-    cache = Path(tempfile.mkdtemp(prefix="fruits-model-"))
-    model_file = str(Path(tempfile.mkdtemp(prefix="fruits-flatbuffer-")) / "model.tflite")
-    Path(model_file).write_bytes(model_payload(cache).blob)
-    report: dict[str, Any] = {"machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30),
-                                          "cpu": platform_cpu()}, "sized": []}
-    for size in args.sizes:
-        tree = sample_tree(size, Path(tempfile.mkdtemp()))
-        report["sized"].append(sized_scenario(size, tree, cache, model_file, cores, args.baseline))
-    if args.full:
-        full_tree = Path(tempfile.mkdtemp(prefix="fruits-full-")) / "Test"
-        shutil.copytree(FULL_SET, full_tree)
-        report["sized"].append(sized_scenario(FULL_SET_SIZE, full_tree, cache, model_file, cores, args.baseline))
-        if args.incremental:
-            report["incremental"] = incremental_scenario(full_tree, cache, args.baseline)
-    if args.photos:
-        report["photos"] = photo_scenario(args.photos, cache, model_file, cores)
+    with tempfile.TemporaryDirectory(prefix="fruits-bench-") as scratch:
+        report = measure(args, Path(scratch))
     console.print(sized_table(report["sized"]))
     for key in ("incremental", "photos"):
         if key in report:
@@ -479,6 +474,28 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     console.print(f"JSON: {out}")
+
+
+def measure(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
+    """Every scenario ``args`` asks for, with the image trees, model and project copies under ``scratch``."""
+    cores = os.cpu_count() or 1
+    cache = scratch / "model_cache"
+    model_file = str(scratch / "model.tflite")
+    Path(model_file).write_bytes(model_payload(cache).blob)
+    report: dict[str, Any] = {"machine": {"cores": cores, "memory_gib": round(psutil.virtual_memory().total / 2**30),
+                                          "cpu": platform_cpu()}, "sized": []}
+    for size in args.sizes:
+        tree = sample_tree(size, scratch / f"sample-{size}")
+        report["sized"].append(sized_scenario(size, tree, cache, model_file, cores, args.baseline))
+    if args.full:
+        full_tree = scratch / "full" / "Test"
+        shutil.copytree(FULL_SET, full_tree)
+        report["sized"].append(sized_scenario(FULL_SET_SIZE, full_tree, cache, model_file, cores, args.baseline))
+        if args.incremental:
+            report["incremental"] = incremental_scenario(full_tree, cache, args.baseline)
+    if args.photos:
+        report["photos"] = photo_scenario(args.photos, scratch, model_file, cores)
+    return report
 
 
 def platform_cpu() -> str:
