@@ -190,7 +190,8 @@ def scenario(aws_env: dict[str, str], moto_endpoint: str, tmp_path_factory: pyte
     states.append(read_published(fs))
     outputs.append(run(kedro_cloud(aws_env), aws_env))
     states.append(read_published(fs))
-    killed = kill_during_featurization(kedro_cloud(aws_env, "featurization.full_refresh=true"), aws_env)
+    killed_env = {**aws_env, "SPARK_LOCAL_DIRS": str(tmp_path_factory.mktemp("spark-local"))}  # left behind
+    killed = kill_during_featurization(kedro_cloud(aws_env, "featurization.full_refresh=true"), killed_env)
     return Scenario(outputs, states, uploads, killed, read_published(fs), fruits_cloud(aws_env, "results"), fs)
 
 

@@ -275,10 +275,17 @@ def test_runs_beyond_the_last_kept_keep_only_the_files_still_in_use(scenario: Sc
     assert all((run / "08_reporting").is_dir() for run in runs[-3:])
 
 
+def spark_local_dirs(project: Path) -> Path:
+    """Where a run's JVM keeps its scratch (``SPARK_LOCAL_DIRS``), in the test's project: a killed JVM leaves it
+    behind."""
+    return project / "spark-local"
+
+
 def signal_during_featurization(project: Path, params: str, signum: int) -> tuple[subprocess.Popen, list[str]]:
     """Start `kedro run --params PARAMS` and send ``signum`` to its whole process group (JVM and Python workers
     included) once its Spark job featurizes; returns the process and the lines it printed until then."""
-    environment = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200"}
+    environment = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "COLUMNS": "200",
+                   "SPARK_LOCAL_DIRS": str(spark_local_dirs(project))}
     process = subprocess.Popen([sys.executable, "-m", "kedro", "run", "--params", params], cwd=project,
                                env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
@@ -318,6 +325,7 @@ def test_ctrl_c_during_featurization_ends_the_run_in_one_line(tmp_path: Path, re
     assert after.strip().splitlines()[-1] == (
         "Interrupted: nothing was published (no run has been published yet); run the same command again to go on, "
         "what is already in the feature store is not featurized again.")
+    assert not list(spark_local_dirs(project).iterdir())  # the JVM's scratch is deleted with it
     for noise in ("Traceback", "Exception", "Aborted", "py4j", "ERROR"):
         assert noise not in after, after
     assert not (project / "data" / "current.json").exists()

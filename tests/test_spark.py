@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from pyspark.sql import SparkSession
 
 from devkit.paths import PROJECT_ROOT
-from fruits.spark import with_project_files
+from fruits.spark import scratch_folders, with_project_files
 
 ARCHIVE_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:SharedArchiveFile=.jars/spark-classes.jsa -Xlog:cds=off"
 
@@ -47,3 +48,11 @@ def test_a_local_jvm_maps_spark_from_the_class_archive(tmp_path: Path) -> None:
     loaded = [line for line in log.read_text().splitlines() if " org.apache.spark.SparkContext " in line]
     assert loaded and "source: shared objects file (top)" in loaded[0], (
         f"Spark's classes were not mapped from {PROJECT_ROOT / '.jars/spark-classes.jsa'}: run `make setup`; {loaded}")
+
+
+def test_the_scratch_folders_are_the_driver_jvms_own(spark: SparkSession) -> None:
+    spark.range(100).repartition(3).count()  # a shuffle writes blocks
+    folders = [Path(folder) for folder in scratch_folders(spark)]
+    assert [folder.name.split("-")[0] for folder in folders] == ["spark", "blockmgr"]
+    assert any(folders[0].glob("userFiles-*/delta-spark_2.12.jar"))  # the jars Spark copied
+    assert any(path.is_file() for path in folders[1].rglob("*"))

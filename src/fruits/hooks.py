@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from fruits.latest import closing_lines
 from fruits.params import PublishingParams, parameter_problems
 from fruits.progress import INTERVAL_SECONDS, Progress, ProgressMonitor
 from fruits.publishing import DataRoot, LegacyLayoutError, Run, prune, start_run
-from fruits.spark import missing_jars, start_spark_in_background, stop_spark, with_project_files
+from fruits.spark import missing_jars, scratch_folders, start_spark_in_background, stop_spark, with_project_files
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class RunHooks:
         self._spark: Future[SparkSession] | None = None
         self._bound: list[RunBound] = []
         self._spark_users: list[SparkBound] = []
+        self._scratch: list[str] = []
         self._sigint: Any = None
 
     @hook_impl
@@ -158,6 +160,7 @@ class RunHooks:
         self._sigint = signal.signal(signal.SIGINT, self._interrupted)  # hooks run in the main thread
         spark_conf = with_project_files(self._context.config_loader["spark"], self._context.project_path)
         self._spark = start_spark_in_background(spark_conf)
+        self._spark.add_done_callback(self._note_scratch)
         for dataset in self._bound:
             dataset.bind(RunContext(run, self._spark.result))
         self._spark_users = [dataset for _, dataset in catalog.items() if isinstance(dataset, SparkBound)]
@@ -198,9 +201,15 @@ class RunHooks:
                          run.base.run_id)
         self._end()
 
+    def _note_scratch(self, session: Future[SparkSession]) -> None:
+        """Asked while the JVM runs: on Ctrl-C it may already be shutting down."""
+        if session.exception() is None:
+            self._scratch = scratch_folders(session.result())
+
     def _interrupted(self, signum: int, frame: Any) -> None:
-        """Ctrl-C: say what became of the run and how to go on, then end the process and its JVM at once. Nothing
-        is lost that a published state needs: the pointer is written last, exactly as when a run is killed."""
+        """Ctrl-C: say what became of the run and how to go on, then end the process and its JVM at once, and
+        delete the JVM's scratch (its shutdown would have). Nothing is lost that a published state needs: the
+        pointer is written last, exactly as when a run is killed."""
         run = self._run
         published = (f"{run.root.join('current.json')} still names run {run.base.run_id}" if run and run.base.run_id
                      else "no run has been published yet")
@@ -208,9 +217,15 @@ class RunHooks:
                    "already in the feature store is not featurized again.", err=True)
         sys.stdout.flush()
         sys.stderr.flush()
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        for stream in (1, 2):  # that line is the last: pyspark's threads print stack traces as the JVM's sockets close
+            os.dup2(quiet, stream)
         gateway = SparkContext._gateway
         if gateway is not None and getattr(gateway, "proc", None) is not None:
             gateway.proc.kill()  # the JVM would print its shutdown's stack traces
+            gateway.proc.wait()
+        for folder in self._scratch:
+            shutil.rmtree(folder, ignore_errors=True)  # the JVM's own shutdown may have deleted some already
         os._exit(128 + signum)
 
     def _end(self) -> None:
@@ -223,7 +238,7 @@ class RunHooks:
             user.bind_spark(None)
         if self._spark is not None:
             stop_spark(self._spark)
-        self._run, self._spark, self._bound, self._spark_users = None, None, [], []
+        self._run, self._spark, self._bound, self._spark_users, self._scratch = None, None, [], [], []
 
 
 class ProgressHooks:

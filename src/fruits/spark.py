@@ -86,6 +86,15 @@ def start_spark_in_background(spark_conf: dict[str, Any]) -> Future[SparkSession
     return session
 
 
+def scratch_folders(spark: SparkSession) -> list[str]:
+    """The driver JVM's folders under ``spark.local.dir``: its copies of the jars and Python files (``spark-*``)
+    and its shuffle and spilled blocks (``blockmgr-*``). The JVM deletes them as it exits; a JVM that is killed
+    leaves them behind, so whoever kills it deletes them."""
+    context = spark.sparkContext
+    blocks = context._jvm.org.apache.spark.SparkEnv.get().blockManager().diskBlockManager()
+    return [os.path.dirname(context._temp_dir), *(folder.getAbsolutePath() for folder in blocks.localDirs())]
+
+
 def stop_spark(session: Future[SparkSession]) -> None:
     """Release executors cleanly: a cluster would otherwise log the app as failed after a good run."""
     if session.exception() is None:  # one that never started has nothing to stop; its error is the run's
