@@ -406,14 +406,15 @@ def incremental_runs(tree: Path, project: Path) -> dict[str, Any]:
             "plus_one_percent_share_of_full": round(plus_one["phases"]["wall"] / full["phases"]["wall"], 3)}
 
 
-def photo_scenario(count: int, scratch: Path, model_file: str, cores: int) -> dict[str, Any]:
-    """Per-image cost of multi-megapixel photos against small images, in the pool and in the project."""
+def photo_scenario(count: int, cache: Path, small_folder: Path, model_file: str, cores: int) -> dict[str, Any]:
+    """Per-image cost of multi-megapixel photos against small images (copied into ``small_folder``), in the pool and
+    in the project."""
     photos = photo_tree(count)
-    small = sample_tree(count, scratch / "small")
+    small = sample_tree(count, small_folder)
     result = {"count": count, "photo_mb": round(sum(path.stat().st_size for path in photos.rglob("*.jpg"))
                                                  / count / 1e6, 2)}
     for name, tree in (("photos", photos), ("small", small)):
-        with fresh_project(scratch / "model_cache") as project:
+        with fresh_project(cache) as project:
             run = project_run(project, tree)
         result[name] = {"pool": run_pool(tree, model_file, cores), "project_wall": run["phases"]["wall"],
                         "project_featurize_seconds": run["featurize_seconds"]}
@@ -494,7 +495,7 @@ def measure(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
         if args.incremental:
             report["incremental"] = incremental_scenario(full_tree, cache, args.baseline)
     if args.photos:
-        report["photos"] = photo_scenario(args.photos, scratch, model_file, cores)
+        report["photos"] = photo_scenario(args.photos, cache, scratch / "small", model_file, cores)
     return report
 
 
