@@ -59,3 +59,12 @@ def test_a_neighbour_that_is_a_decompression_bomb_is_drawn_as_a_placeholder(samp
     shown = tiles(plot_neighbours(with_bomb, ImageTree(str(bomb_tree)), settings, ProbeParams()))
     assert shown["query: Kiwi"] and not any(placeholder for title, placeholder in shown.items()
                                             if title.startswith("Kiwi\n"))
+
+
+def test_a_gallery_with_fewer_images_than_its_columns_leaves_the_rest_blank(bomb_tree: Path) -> None:
+    photo = f"file://{bomb_tree}/Kiwi/3_100.jpg"
+    two = pd.DataFrame({"path": [photo, photo], "label": ["Kiwi", "Lemon"],
+                        "pca_features": [np.zeros(2, np.float32), np.ones(2, np.float32)]})
+    figure = plot_neighbours(two, ImageTree(str(bomb_tree)), ReportingParams(gallery_neighbours=5), ProbeParams())
+    assert sorted(tiles(figure)) == ["Kiwi\nd = 1.4", "Lemon\nd = 1.4", "query: Kiwi", "query: Lemon"]
+    assert sum(not axis.axison for axis in figure.axes) == 2 * 6 - 4

@@ -39,10 +39,11 @@ def plot_neighbours(sample: pd.DataFrame, raw_images: ImageTree, settings: Repor
     axes = np.atleast_2d(figure.subplots(len(rows), columns, squeeze=False))
     for axis_row, row in zip(axes, rows, strict=True):
         query_label = row[0][1]
-        for axis, (path, label, distance) in zip(axis_row, [*row, *[None] * columns], strict=False):
-            if path is None:
+        for axis, neighbour in zip(axis_row, [*row, *[None] * columns], strict=False):
+            if neighbour is None:  # fewer images than the gallery's columns
                 axis.axis("off")
                 continue
+            path, label, distance = neighbour
             title = f"query: {label}" if distance == 0 else f"{label}\nd = {distance:.1f}"
             draw_tile(axis, thumbnail(contents[path]), title, "black" if label == query_label else "red")
     others = " (other videos only)" if video_frames(sample["path"]) else ""
