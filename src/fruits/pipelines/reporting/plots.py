@@ -35,7 +35,9 @@ def plot_pca_map(sample: pd.DataFrame, class_counts: pd.DataFrame, max_points: i
     written at its centre instead of a legend. At most ``max_points``, shared among the classes: the sample holds
     more of each class when the probe needs them."""
     points = sample.groupby("label").head(max(1, max_points // max(1, sample["label"].nunique())))
-    coordinates = np.stack(points["pca_features"].to_numpy())[:, :2] if len(points) else np.zeros((0, 2))
+    vectors = np.stack(points["pca_features"].to_numpy()) if len(points) else np.zeros((0, 2))
+    coordinates = np.zeros((len(points), 2))  # a PCA of very few images may keep one component: PC 2 is then 0
+    coordinates[:, : vectors.shape[1]] = vectors[:, :2]
     labels = sorted(points["label"].unique())
     colours = colormaps["turbo"](np.linspace(0.05, 0.95, max(1, len(labels))))
     figure = Figure(figsize=(10, 8))
@@ -50,6 +52,7 @@ def plot_pca_map(sample: pd.DataFrame, class_counts: pd.DataFrame, max_points: i
     total = int(class_counts["featurized"].sum())
     title = (f"PCA map: a per-class sample of {len(points):,} of {plural(total, 'image')}, "
              f"{plural(len(labels), 'class')}")
-    axis.set(xlabel="PC 1", ylabel="PC 2", title=title)
+    axis.set(xlabel="PC 1", ylabel="PC 2" if vectors.shape[1] > 1 else "PC 2 (none: the PCA kept one component)",
+             title=title)
     figure.tight_layout()
     return figure
